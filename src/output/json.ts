@@ -1,0 +1,49 @@
+// Pure: verdicts → JSON for scripts. Same verdicts and exit code as mon mode; every string that
+// came from a process is escaped the same way, so the JSON is valid UTF-8 whatever the bytes.
+import type { RuleVerdict } from "../evaluate/verdict.js";
+import type { ProcessRecord, Snapshot } from "../procfs/types.js";
+import { type NameLookup, formatExe, formatUser } from "./describe.js";
+import { escapeBytes, escapeText } from "./escape.js";
+import type { Formatted } from "./format.js";
+
+export function formatJson(verdicts: readonly RuleVerdict[], snapshot: Snapshot | undefined, names: NameLookup, extra: Record<string, unknown> = {}): Formatted {
+  const ok = verdicts.every((v) => v.state === "ok");
+  const doc = {
+    ok,
+    ...extra,
+    scan: snapshot === undefined ? null : {
+      at: new Date(snapshot.atMs).toISOString(),
+      processes: snapshot.processes.length,
+      unreadable: snapshot.unreadable,
+      skipped: snapshot.skipped,
+      visibility: snapshot.visibility,
+    },
+    rules: verdicts.map((v) => ({
+      rule: escapeText(v.rule.text),
+      label: escapeText(v.rule.label),
+      min: v.rule.range.min ?? null,
+      max: v.rule.range.max ?? null,
+      state: v.state,
+      count: v.count,
+      undecided: v.undecided === Infinity ? null : v.undecided,
+      ...(v.hiddenWhy === undefined ? {} : { hiddenWhy: escapeBytes(v.hiddenWhy) }),
+      matches: v.matches.map((p) => processJson(p, names)),
+      nearMisses: v.nearMisses.map((n) => ({ ...processJson(n.process, names), reason: escapeBytes(n.reason) })),
+      undecidedProcesses: v.unknowns.map((u) => ({ ...processJson(u.process, names), why: escapeBytes(u.why) })),
+    })),
+  };
+  return { text: `${JSON.stringify(doc)}\n`, exitCode: ok ? 0 : 1 };
+}
+
+function processJson(p: ProcessRecord, names: NameLookup): Record<string, unknown> {
+  return {
+    pid: p.pid,
+    ppid: p.ppid,
+    comm: escapeBytes(p.comm),
+    state: p.state,
+    user: formatUser(p, names),
+    uids: p.uids ?? null,
+    gids: p.gids ?? null,
+    exe: formatExe(p),
+  };
+}

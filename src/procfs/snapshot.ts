@@ -1,0 +1,169 @@
+// Reads every process under a proc root into plain records, reading per process only the files
+// the caller's plan asks for. Classifies read failures here so nothing above sees an errno.
+// One odd process never sinks a scan; a process that leaves mid-scan is skipped silently.
+import { readdirSync } from "node:fs";
+import { parseCmdline } from "./cmdline.js";
+import { ProcParseError } from "./errors.js";
+import { parseExeLink } from "./exe.js";
+import { parseLabel } from "./label.js";
+import { isFailure, readBytes, readLinkBytes, type ReadFailure } from "./read.js";
+import { PF_KTHREAD, parseStat } from "./stat.js";
+import { parseStatus } from "./status.js";
+import { Field, type FieldMask, type FieldName, type ProcessRecord, type SkipCounts, type Snapshot } from "./types.js";
+import { readVisibility } from "./visibility.js";
+
+/** Given what is known of a process so far, which optional fields are still wanted. Called again
+ * after each round of reads (a name found in cmdline may make a user check necessary). */
+export type ScanPlan = (known: ProcessRecord) => FieldMask;
+
+export interface SnapshotOptions {
+  readonly plan?: ScanPlan;
+  /** Bytes of cmdline kept at most; longer ones are marked truncated. */
+  readonly cmdlineCapBytes?: number;
+  /** Skip the hidepid check (fixture roots are not mounts). Defaults to checking. */
+  readonly checkVisibility?: boolean;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+const PLAN_ROUNDS = 4;
+
+export function takeSnapshot(procRoot: string, options: SnapshotOptions = {}): Snapshot {
+  const atNs = process.hrtime.bigint();
+  const atMs = Date.now();
+  const skipped: SkipCounts = { vanished: 0, denied: 0, parse: 0, other: 0 };
+  const processes: ProcessRecord[] = [];
+  let unreadable = 0;
+  for (const name of readdirSync(procRoot)) {
+    const c = name.charCodeAt(0);
+    if (c < 48 || c > 57) continue; // only PID directories; never probe numeric ranges
+    const dir = `${procRoot}/${name}`;
+    const rec = readProcess(dir, options, skipped);
+    if (rec === "unreadable") unreadable++;
+    else if (rec !== undefined) processes.push(rec);
+  }
+  const visibility = options.checkVisibility === false ? { kind: "full" as const } : readVisibility(procRoot);
+  return { atNs, atMs, processes, skipped, visibility, unreadable };
+}
+
+function readProcess(dir: string, options: SnapshotOptions, skipped: SkipCounts): ProcessRecord | "unreadable" | undefined {
+  const statText = readBytes(`${dir}/stat`);
+  if (isFailure(statText)) {
+    count(skipped, statText);
+    return statText.failure === "denied" ? "unreadable" : undefined;
+  }
+  let rec: Mutable<ProcessRecord>;
+  try {
+    const st = parseStat(statText.text, `${dir}/stat`);
+    rec = {
+      pid: st.pid,
+      ppid: st.ppid,
+      startTicks: st.startTicks,
+      state: st.state,
+      comm: st.comm,
+      isKernelThread: (st.flags & PF_KTHREAD) !== 0,
+      cpuTicks: st.utimeTicks + st.stimeTicks,
+      rssPages: st.rssPages,
+      threads: st.threads,
+      readMask: 0,
+      unknownMask: 0,
+    };
+  } catch (err) {
+    if (!(err instanceof ProcParseError)) throw err;
+    skipped.parse++;
+    return undefined;
+  }
+  const plan = options.plan;
+  if (plan === undefined) return rec;
+  for (let round = 0; round < PLAN_ROUNDS; round++) {
+    const want = plan(rec) & ~rec.readMask;
+    if (want === 0) break;
+    if (!readFields(dir, rec, want, options, skipped)) return undefined;
+  }
+  return rec;
+}
+
+/** Reads the wanted fields into rec. Returns false when the process turned out to be gone. */
+function readFields(dir: string, rec: Mutable<ProcessRecord>, want: FieldMask, options: SnapshotOptions, skipped: SkipCounts): boolean {
+  rec.readMask |= want;
+  if (want & Field.status) {
+    const r = readBytes(`${dir}/status`);
+    if (isFailure(r)) {
+      if (!noteUnknown(rec, "status", r, skipped)) return false;
+    } else {
+      try {
+        const st = parseStatus(r.text, `${dir}/status`);
+        rec.uids = st.uids;
+        rec.gids = st.gids;
+      } catch (err) {
+        if (!(err instanceof ProcParseError)) throw err;
+        skipped.parse++;
+        return false;
+      }
+    }
+  }
+  if (want & Field.cmdline) {
+    const r = readBytes(`${dir}/cmdline`, options.cmdlineCapBytes ?? 32 * 1024);
+    if (isFailure(r)) {
+      if (!noteUnknown(rec, "cmdline", r, skipped)) return false;
+    } else {
+      rec.argv = parseCmdline(r.text);
+      if (r.truncated) rec.argvTruncated = true;
+    }
+  }
+  if (want & Field.exe) {
+    const r = readLinkBytes(`${dir}/exe`);
+    if (isFailure(r)) {
+      // A live process without exe is a value, not an error: kernel threads, zombies, and
+      // processes whose leader thread exited (proc(5)). ENOENT here is that case.
+      if (r.failure === "vanished") rec.hasNoExe = true;
+      else noteUnknown(rec, "exe", r, skipped);
+    } else {
+      rec.exe = parseExeLink(r);
+    }
+  }
+  if (want & Field.label) {
+    const r = readBytes(`${dir}/attr/current`);
+    if (isFailure(r)) {
+      if (!noteUnknown(rec, "label", r, skipped)) return false;
+    } else {
+      rec.label = parseLabel(r.text);
+    }
+  }
+  return true;
+}
+
+/** Records an unreadable field. Returns false when the failure means the process is gone. */
+function noteUnknown(rec: Mutable<ProcessRecord>, field: FieldName, r: ReadFailure, skipped: SkipCounts): boolean {
+  if (r.failure === "vanished") {
+    skipped.vanished++;
+    return false;
+  }
+  if (r.failure === "denied") skipped.denied++;
+  else if (r.failure === "other") skipped.other++;
+  rec.unknownMask |= Field[field];
+  rec.unknownWhy = { ...rec.unknownWhy, [field]: r.code };
+  return true;
+}
+
+function count(skipped: SkipCounts, r: ReadFailure): void {
+  if (r.failure === "vanished") skipped.vanished++;
+  else if (r.failure === "denied") skipped.denied++;
+  else skipped.other++;
+}
+
+/** Reads one process with the given fields (explain --pid); undefined when it does not exist. */
+export function readProcess1(procRoot: string, pid: number, fields: FieldMask): ProcessRecord | undefined {
+  const skipped: SkipCounts = { vanished: 0, denied: 0, parse: 0, other: 0 };
+  const rec = readProcess(`${procRoot}/${pid}`, { plan: () => fields }, skipped);
+  return typeof rec === "object" ? rec : undefined;
+}
+
+/** Adds fields to an already read record, for detail lines; returns it unchanged if it left. */
+export function readMore(procRoot: string, rec: ProcessRecord, fields: FieldMask): ProcessRecord {
+  const want = fields & ~rec.readMask;
+  if (want === 0) return rec;
+  const copy: Mutable<ProcessRecord> = { ...rec };
+  const skipped: SkipCounts = { vanished: 0, denied: 0, parse: 0, other: 0 };
+  return readFields(`${procRoot}/${rec.pid}`, copy, want, {}, skipped) ? copy : rec;
+}

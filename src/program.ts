@@ -1,0 +1,157 @@
+// Command-line wiring only: flags → a request → the prestarted scanner → stdout and exit code.
+// Sets process.exitCode and returns (no process.exit), so output piped to mon is flushed.
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import type { CheckRequest, OutputFormat } from "./check.js";
+import { DEFAULT_INTERPRETERS } from "./evaluate/names.js";
+import { escapeText } from "./output/escape.js";
+import type { Formatted } from "./output/format.js";
+import { formatDuration, parseDuration } from "./rules/duration.js";
+import type { Scanner } from "./supervise.js";
+
+const VERSION = "0.1.0";
+
+const durationArg = (flag: string, minMs = 1) => (value: string): number => {
+  try {
+    return parseDuration(value, { minMs });
+  } catch (err) {
+    throw new InvalidArgumentError(`${flag}: ${(err as Error).message}`);
+  }
+};
+
+const wholeArg = (flag: string, min: number, max: number) => (value: string): number => {
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new InvalidArgumentError(`${flag}: "${value}" is not a whole number from ${min} to ${max}`);
+  }
+  return Number(value);
+};
+
+interface CommonOptions {
+  procRoot: string;
+  timeout: number;
+  interpreters: string[];
+}
+
+function withCommonOptions(cmd: Command): Command {
+  return cmd
+    .option("--proc-root <dir>", "read processes from DIR instead of /proc (a container's /host/proc, a test fixture)", "/proc")
+    .option("--timeout <duration>", "bound the whole run; on expiry exit 1 (mon) with a summary saying so", durationArg("--timeout", 100), 10_000)
+    .option("--interpreters <list>", "comma-separated interpreter names whose script is the process name (globs allowed)",
+      (v: string) => v.split(",").filter((s) => s !== ""), [...DEFAULT_INTERPRETERS]);
+}
+
+const RULE_HELP = `
+Rules (ps.monitor compatible):  NAME:MIN-MAX[,key=value...]  or  /PATH:MIN-MAX[,...]
+  sshd:1-      at least one          cron:1-5    one to five
+  foo:-3       at most three         telnetd:0-0 must not run (0 is a real bound)
+  NAME matches the process name (comm); names longer than 15 bytes are confirmed through the
+  executable or argv[0]; for interpreters (${DEFAULT_INTERPRETERS.slice(0, 7).join(", ")}...) the script's
+  basename counts, interpreter options skipped. A selector starting with / matches the
+  executable path (glob), or the script path of an interpreter. Zombies never count.
+Qualifiers (all must hold):
+  user=NAME|UID, group=NAME|GID   real AND effective id must both be that id, so a setuid
+                                  helper started by another user is not counted
+  uid=N, gid=N                    the same with a number
+  exe=/path/or/glob               the kernel's exe link (not argv)
+  args=REGEX                      the command line (arguments joined by spaces); linear-time
+                                  regular expressions only (no backreferences, no lookaround)
+  label=GLOB                      the security label, e.g. label=*:sshd_t:*
+Under mon, end the monitor line with ';;' or mon appends host names as extra arguments.`;
+
+export function buildProgram(emit: (result: Formatted) => void, scanner: Scanner): Command {
+  const program = new Command("procwatch")
+    .description("Process monitor for Linux: checks that the right daemons run, in the right number, as the right user")
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stdout.write(s) })
+    .showHelpAfterError(false);
+
+  withCommonOptions(
+    program
+      .command("check")
+      .description("one-shot check for mon (a better ps.monitor); exit 0 when every rule holds, else 1 with a summary")
+      .argument("[rules...]", "rules, see below")
+      .addOption(new Option("--format <format>", "output format").choices(["mon", "json"]).default("mon"))
+      .option("--recheck <duration>", "when a rule fails, scan again after DURATION and report only rules that fail twice", durationArg("--recheck"))
+      .option("--detail-limit <n>", "process lines shown per failing rule", wholeArg("--detail-limit", 0, 1000), 10),
+  )
+    .addHelpText("after", RULE_HELP)
+    .action(async (rules: string[], opts: CommonOptions & { format: OutputFormat; recheck?: number; detailLimit: number }) => {
+      if (opts.recheck !== undefined && opts.recheck >= opts.timeout) {
+        emit(usageError(`--recheck ${formatDuration(opts.recheck)} must be shorter than --timeout ${formatDuration(opts.timeout)}`, opts.format));
+        return;
+      }
+      emit(await supervised(scanner, {
+        mode: "check",
+        rules,
+        procRoot: opts.procRoot,
+        format: opts.format,
+        interpreters: opts.interpreters,
+        detailLimit: opts.detailLimit,
+        ...(opts.recheck === undefined ? {} : { recheckMs: opts.recheck }),
+      }, opts.timeout));
+    });
+
+  withCommonOptions(
+    program
+      .command("explain")
+      .description("show how procwatch sees one process (--pid), or every match and near miss of some rules")
+      .argument("[rules...]", "rules, as for check")
+      .option("--pid <pid>", "explain this process", wholeArg("--pid", 1, 4_194_304)),
+  ).action(async (rules: string[], opts: CommonOptions & { pid?: number }) => {
+    if ((opts.pid === undefined) === (rules.length === 0)) {
+      emit(usageError("explain takes either --pid PID or rules", "mon"));
+      return;
+    }
+    emit(await supervised(scanner, {
+      mode: opts.pid === undefined ? "explain-rules" : "explain-pid",
+      rules,
+      procRoot: opts.procRoot,
+      format: "mon",
+      interpreters: opts.interpreters,
+      ...(opts.pid === undefined ? {} : { pid: opts.pid }),
+    }, opts.timeout));
+  });
+  return program;
+}
+
+function supervised(scanner: Scanner, request: Omit<CheckRequest, "excludeRoots">, timeoutMs: number): Promise<Formatted> {
+  return scanner.run(request, {
+    timeoutMs,
+    onTimeout: () => failure(`procwatch: check timed out after ${formatDuration(timeoutMs)}`, request.format,
+      "a /proc read did not finish in time (a process stuck in D state?)"),
+    onFailure: (reason) => failure("procwatch: internal error", request.format, reason),
+    onSignal: (signal) => failure(`procwatch: interrupted by ${signal}`, request.format, ""),
+  });
+}
+
+function failure(summary: string, format: OutputFormat, detail: string): Formatted {
+  if (format === "json") return { text: `${JSON.stringify({ ok: false, error: summary, detail: escapeText(detail) })}\n`, exitCode: 1 };
+  return { text: `${summary}\n${detail === "" ? "" : `${escapeText(detail)}\n`}`, exitCode: 1 };
+}
+
+function usageError(message: string, format: OutputFormat): Formatted {
+  return failure(`procwatch: ${message}`, format, "");
+}
+
+/** Runs the CLI; `scanner` was started before this module loaded, to overlap the two start-ups. */
+export async function runCli(argv: readonly string[], scanner: Scanner): Promise<void> {
+  let result: Formatted | undefined;
+  const program = buildProgram((r) => (result = r), scanner);
+  process.stdout.on("error", () => {
+    // EPIPE: the reader went away. The exit code still carries the verdict.
+  });
+  try {
+    await program.parseAsync([...argv]);
+  } catch (err) {
+    if (!(err instanceof CommanderError)) throw err;
+    // --help and --version exit 0; usage errors were already printed (to stdout) by commander.
+    process.exitCode = err.exitCode === 0 ? 0 : 1;
+    return;
+  } finally {
+    scanner.cancel();
+  }
+  if (result !== undefined) {
+    process.stdout.write(result.text);
+    process.exitCode = result.exitCode;
+  }
+}

@@ -1,0 +1,33 @@
+// Pure: the rule arguments of one command line → rules, or every error found (not just the first).
+import type { Accounts } from "../accounts.js";
+import { RuleError } from "./errors.js";
+import { parseOneLiner } from "./oneliner.js";
+import type { Rule } from "./types.js";
+
+export interface ParsedRules {
+  readonly rules: readonly Rule[];
+  readonly errors: readonly RuleError[];
+}
+
+export function parseRuleArgs(args: readonly string[], accounts: Accounts): ParsedRules {
+  const rules: Rule[] = [];
+  const errors: RuleError[] = [];
+  const byLabel = new Map<string, number>();
+  args.forEach((arg, i) => {
+    const source = { file: "argv", line: i + 1, column: 1 };
+    try {
+      const rule = parseOneLiner(arg, { accounts, source });
+      const earlier = byLabel.get(rule.label);
+      if (earlier !== undefined) {
+        // ps.monitor lets the last duplicate win silently; two ranges for one rule is a mistake.
+        throw new RuleError(arg, `duplicate of argument ${earlier} ("${args[earlier - 1]}")`, source);
+      }
+      byLabel.set(rule.label, i + 1);
+      rules.push(rule);
+    } catch (err) {
+      if (!(err instanceof RuleError)) throw err;
+      errors.push(err);
+    }
+  });
+  return { rules, errors };
+}

@@ -1,0 +1,138 @@
+// Pure (given an Accounts lookup): one ps.monitor-style argument → Rule.
+//   SELECTOR:MIN-MAX[,key=value...]   e.g. sshd:1-  cron:1-5  foo:-3  telnetd:0-0
+//   /usr/lib/postfix/sbin/master:1-1  sshd:1-,user=root  x:1-,args=--config=/etc/x\.conf
+// Deliberate differences from ps.monitor: 0 is a real bound, and anything ps.monitor would
+// silently misread (junk after the range, min > max, empty ranges, globs) is an error.
+import type { Accounts } from "../accounts.js";
+import { RuleError } from "./errors.js";
+import { compileGlob, compileLinearRegex, hasGlobMagic, toBytes } from "./pattern.js";
+import type { CountRange, Qualifier, QualifierKey, Rule, RuleSource, Selector } from "./types.js";
+
+/** The largest count accepted: Linux's pid_max ceiling (2^22); more processes cannot exist. */
+export const MAX_COUNT = 4_194_304;
+
+export const QUALIFIER_KEYS: readonly QualifierKey[] = ["user", "group", "uid", "gid", "exe", "args", "label"];
+
+export interface ParseContext {
+  readonly accounts: Accounts;
+  readonly source: RuleSource;
+}
+
+// A qualifier starts at a comma followed by key=; values may hold ':' and ',' (args=a{1,3}).
+const QUALIFIER_START = /,(?=[A-Za-z][A-Za-z0-9_-]*=)/;
+
+export function parseOneLiner(arg: string, ctx: ParseContext): Rule {
+  const fail = (reason: string): never => {
+    throw new RuleError(arg, reason, ctx.source);
+  };
+  const qStart = arg.search(QUALIFIER_START);
+  const head = qStart < 0 ? arg : arg.slice(0, qStart);
+  const colon = head.lastIndexOf(":");
+  if (colon < 0) {
+    fail(
+      qStart < 0
+        ? "no ':MIN-MAX' range (if mon appended this as a hostgroup member, end the monitor line with ';;')"
+        : "no ':MIN-MAX' range before the qualifiers",
+    );
+  }
+  const selectorText = head.slice(0, colon);
+  const range = parseRange(head.slice(colon + 1), fail);
+  const selector = parseSelector(selectorText, fail);
+  const qualifierText = qStart < 0 ? "" : arg.slice(qStart);
+  const qualifiers = qualifierText === "" ? [] : parseQualifiers(qualifierText.slice(1), ctx, fail);
+  return { text: arg, label: selectorText + qualifierText, selector, range, qualifiers, source: ctx.source };
+}
+
+function parseSelector(text: string, fail: (reason: string) => never): Selector {
+  if (text === "") fail("no process name before ':'");
+  if (text.startsWith("/")) {
+    return { kind: "path", path: toBytes(text), pattern: globOrFail(text, true, fail) };
+  }
+  if (hasGlobMagic(text)) fail("glob characters (*?[) are not allowed in a name; use a /path selector or exe=");
+  return { kind: "name", name: toBytes(text) };
+}
+
+function parseRange(text: string, fail: (reason: string) => never): CountRange {
+  const dash = text.indexOf("-");
+  if (dash < 0) fail(`expected MIN-MAX after ':', e.g. 1-, 1-5, -3 or 0-0; got "${text}"`);
+  const minText = text.slice(0, dash);
+  const maxText = text.slice(dash + 1);
+  const junk = /^(\d+)(\D.*)$/.exec(maxText);
+  if (junk !== null) fail(`unexpected "${junk[2]}" after the range`);
+  const min = parseBound(minText, "minimum", fail);
+  const max = parseBound(maxText, "maximum", fail);
+  if (min === undefined && max === undefined) fail("the range needs at least one bound (1-, -3, 1-5)");
+  if (min !== undefined && max !== undefined && min > max) {
+    fail(`empty range: minimum ${min} is above maximum ${max}` + (max === 0 ? " (0 is a real bound here; write 1- for no maximum)" : ""));
+  }
+  return { ...(min === undefined ? {} : { min }), ...(max === undefined ? {} : { max }) };
+}
+
+function parseBound(text: string, which: string, fail: (reason: string) => never): number | undefined {
+  if (text === "") return undefined;
+  if (!/^\d+$/.test(text)) fail(`${which} "${text}" is not a whole number`);
+  const n = Number(text);
+  if (n > MAX_COUNT) fail(`${which} ${text} is above ${MAX_COUNT}, more processes than Linux can run`);
+  return n;
+}
+
+function parseQualifiers(text: string, ctx: ParseContext, fail: (reason: string) => never): Qualifier[] {
+  const seen = new Set<string>();
+  return text.split(QUALIFIER_START).map((part) => {
+    const eq = part.indexOf("=");
+    if (eq < 0) fail(`qualifier "${part}" needs key=value`);
+    const key = part.slice(0, eq);
+    const value = part.slice(eq + 1);
+    if (!(QUALIFIER_KEYS as readonly string[]).includes(key)) {
+      fail(`unknown qualifier "${key}" (known: ${QUALIFIER_KEYS.join(", ")})`);
+    }
+    if (seen.has(key)) fail(`qualifier "${key}" given twice`);
+    seen.add(key);
+    if (value === "") fail(`qualifier "${key}" has an empty value`);
+    return parseQualifier(key as QualifierKey, value, ctx, fail);
+  });
+}
+
+function parseQualifier(key: QualifierKey, value: string, ctx: ParseContext, fail: (reason: string) => never): Qualifier {
+  switch (key) {
+    case "user":
+    case "uid":
+      return { key, text: value, id: parseId(value, key, (n) => ctx.accounts.userId(n), fail) };
+    case "group":
+    case "gid":
+      return { key, text: value, id: parseId(value, key, (n) => ctx.accounts.groupId(n), fail) };
+    case "exe":
+      if (!value.startsWith("/")) fail(`exe= needs an absolute path or glob, got "${value}"`);
+      return { key, text: value, pattern: globOrFail(value, true, fail) };
+    case "label":
+      return { key, text: value, pattern: globOrFail(value, false, fail) };
+    case "args":
+      try {
+        return { key, text: value, pattern: compileLinearRegex(value) };
+      } catch (err) {
+        return fail(`args=: ${(err as Error).message}`);
+      }
+  }
+}
+
+const MAX_ID = 4_294_967_294; // (uid_t)-1 means "no id"
+
+function parseId(value: string, key: QualifierKey, lookup: (name: string) => number | undefined, fail: (reason: string) => never): number {
+  if (/^\d+$/.test(value)) {
+    const n = Number(value);
+    if (n > MAX_ID) fail(`${key} ${value} is out of range`);
+    return n;
+  }
+  if (key === "uid" || key === "gid") fail(`${key}= takes a number, got "${value}" (use ${key === "uid" ? "user" : "group"}= for names)`);
+  const id = lookup(value);
+  if (id === undefined) fail(`unknown ${key} "${value}"`);
+  return id as number;
+}
+
+function globOrFail(text: string, pathSegments: boolean, fail: (reason: string) => never): RegExp {
+  try {
+    return compileGlob(text, { pathSegments });
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+}

@@ -1,0 +1,44 @@
+// What a rule says, independent of where it was written (argv or YAML). Plain data.
+
+/** Inclusive count bounds; an absent bound is unbounded. 0 is a real bound (0-0: must not run). */
+export interface CountRange {
+  readonly min?: number;
+  readonly max?: number;
+}
+
+/** Where a rule came from, for error messages and output. */
+export interface RuleSource {
+  /** "argv" for the command line, else a file path. */
+  readonly file: string;
+  /** argv: 1-based position among the rule arguments; file: 1-based line. */
+  readonly line: number;
+  readonly column: number;
+}
+
+export type Selector =
+  /** Matches the process name: comm, the script of an interpreter, or a long name via exe/argv[0]. */
+  | { readonly kind: "name"; readonly name: string }
+  /** Matches the executable path (or an interpreter's script path); glob characters allowed. */
+  | { readonly kind: "path"; readonly path: string; readonly pattern: RegExp };
+
+export type Qualifier =
+  | { readonly key: "user" | "uid"; readonly text: string; readonly id: number }
+  | { readonly key: "group" | "gid"; readonly text: string; readonly id: number }
+  | { readonly key: "exe"; readonly text: string; readonly pattern: RegExp }
+  | { readonly key: "args"; readonly text: string; readonly pattern: RegExp }
+  | { readonly key: "label"; readonly text: string; readonly pattern: RegExp };
+
+export type QualifierKey = Qualifier["key"];
+
+export interface CountRule {
+  /** The argument as written, e.g. "sshd:1-,user=root". */
+  readonly text: string;
+  /** The argument without the range, e.g. "sshd,user=root": names the rule in summaries. */
+  readonly label: string;
+  readonly selector: Selector;
+  readonly range: CountRange;
+  readonly qualifiers: readonly Qualifier[];
+  readonly source: RuleSource;
+}
+
+export type Rule = CountRule;

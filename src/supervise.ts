@@ -1,0 +1,101 @@
+// Runs checks in a child process ("the scanner") and ends it at the deadline. Why a child: a read
+// of /proc/PID/cmdline can block forever (D state, mm lock); a read stuck in this process would
+// keep even process.exit() from returning, while a child can always be SIGKILLed. The parent reads
+// no /proc file, so it always ends with a normal exit (mon counts death by a signal as success).
+// The child is started before the CLI parses its flags, so the two Node start-ups overlap on
+// separate cores; it waits for its request on stdin. Imports only node builtins, to start fast.
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { CheckRequest } from "./check.js";
+import type { Formatted } from "./output/format.js";
+
+const CHILD = fileURLToPath(new URL("./child.js", import.meta.url));
+const STDERR_CAP = 4096;
+const STOP_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP"] as const;
+
+export interface Supervision {
+  readonly timeoutMs: number;
+  /** The result to report when the deadline passes. */
+  readonly onTimeout: () => Formatted;
+  /** The result to report when the child fails (a bug): first line of its error. */
+  readonly onFailure: (reason: string) => Formatted;
+  /** The result to report when this process is asked to stop. */
+  readonly onSignal: (signal: NodeJS.Signals) => Formatted;
+}
+
+export interface Scanner {
+  /** Sends one request; resolves with the child's result, or the supervision's fallbacks. */
+  run(request: Omit<CheckRequest, "excludeRoots">, how: Supervision): Promise<Formatted>;
+  /** Ends the child if no request was sent (help, usage errors). Safe to call twice. */
+  cancel(): void;
+}
+
+export function startScanner(): Scanner {
+  const env = { ...process.env };
+  // Loading extra CA certificates costs ~50 ms of start-up and the scan opens no TLS connection.
+  delete env.NODE_EXTRA_CA_CERTS;
+  const child = spawn(process.execPath, [CHILD], { stdio: ["pipe", "pipe", "pipe"], env });
+  // A broken pipe to a child that already died is reported through 'close', not here.
+  child.stdin.on("error", () => undefined);
+  let used = false;
+  return {
+    run(request, how) {
+      used = true;
+      const full: CheckRequest = { ...request, excludeRoots: [process.pid] };
+      child.stdin.end(JSON.stringify(full));
+      return awaitResult(child, how);
+    },
+    cancel() {
+      if (used) return;
+      used = true;
+      child.stdin.destroy();
+      child.kill("SIGKILL");
+      child.unref();
+    },
+  };
+}
+
+function awaitResult(child: ChildProcess, how: Supervision): Promise<Formatted> {
+  const stdout = child.stdout as NonNullable<ChildProcess["stdout"]>;
+  const stderr = child.stderr as NonNullable<ChildProcess["stderr"]>;
+  return new Promise((resolve) => {
+    const out: Buffer[] = [];
+    let err = "";
+    let settled = false;
+    const settle = (result: Formatted, kill: boolean): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      for (const s of STOP_SIGNALS) process.removeListener(s, onSignal);
+      if (kill) {
+        // A child stuck in an uninterruptible read may outlive us; do not wait for it.
+        child.kill("SIGKILL");
+        stdout.destroy();
+        stderr.destroy();
+        child.unref();
+      }
+      resolve(result);
+    };
+    const timer = setTimeout(() => settle(how.onTimeout(), true), how.timeoutMs);
+    const onSignal = (signal: NodeJS.Signals): void => settle(how.onSignal(signal), true);
+    for (const s of STOP_SIGNALS) process.on(s, onSignal);
+    stdout.on("data", (chunk: Buffer) => out.push(chunk));
+    stderr.on("data", (chunk: Buffer) => {
+      if (err.length < STDERR_CAP) err += chunk.toString("utf8");
+    });
+    child.on("error", (e) => settle(how.onFailure(`cannot start the scanner: ${e.message}`), false));
+    child.on("close", (code, signal) => {
+      if (code === 0) {
+        try {
+          const result = JSON.parse(Buffer.concat(out).toString("utf8")) as Formatted;
+          if (typeof result.text === "string" && typeof result.exitCode === "number") return settle(result, false);
+        } catch {
+          // fall through: an unreadable answer is a failure like any other
+        }
+      }
+      const first = err.split("\n").find((l) => /Error|error/.test(l)) ?? err.split("\n")[0] ?? "";
+      const how_ = signal === null ? `exited with ${code}` : `killed by ${signal}`;
+      settle(how.onFailure(`scanner ${how_}${first === "" ? "" : `: ${first.trim()}`}`), false);
+    });
+  });
+}
