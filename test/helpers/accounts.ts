@@ -1,0 +1,18 @@
+// A fixture /etc with passwd and group files, so rule tests do not depend on this machine's users.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Accounts, readAccounts } from "../../src/accounts.js";
+
+export function fixtureAccounts(): Accounts {
+  const dir = mkdtempSync(join(tmpdir(), "procwatch-etc-"));
+  writeFileSync(join(dir, "passwd"), [
+    "root:x:0:0:root:/root:/bin/bash",
+    "daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin",
+    "debian-tor:x:107:113::/var/lib/tor:/bin/false",
+    "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin",
+    "",
+  ].join("\n"));
+  writeFileSync(join(dir, "group"), ["root:x:0:", "adm:x:4:", "debian-tor:x:113:", "nogroup:x:65534:", ""].join("\n"));
+  return readAccounts(dir);
+}

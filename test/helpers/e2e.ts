@@ -1,0 +1,34 @@
+// Tests that need a system package skip locally with a loud reason, and fail instead when
+// PROCWATCH_E2E_REQUIRED=1 (CI sets it), so a missing install step can never pass silently.
+import { accessSync, constants } from "node:fs";
+import type { TestContext } from "node:test";
+
+export const E2E_REQUIRED = process.env.PROCWATCH_E2E_REQUIRED === "1";
+
+/** True when every path is executable; otherwise skips (or fails under CI) and returns false. */
+export function haveTools(t: TestContext, paths: readonly string[], install: string): boolean {
+  const missing = paths.filter((p) => {
+    try {
+      accessSync(p, constants.X_OK);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (missing.length === 0) return true;
+  const reason = `needs ${missing.join(", ")} (${install})`;
+  if (E2E_REQUIRED) throw new Error(`PROCWATCH_E2E_REQUIRED=1 but ${reason}`);
+  process.stderr.write(`\n*** SKIPPED ${t.name}: ${reason} ***\n`);
+  t.skip(reason);
+  return false;
+}
+
+/** True when running as root; otherwise skips (or fails under CI, which runs as root). */
+export function haveRoot(t: TestContext): boolean {
+  if (process.geteuid?.() === 0) return true;
+  const reason = "needs root (spawns processes as other users)";
+  if (E2E_REQUIRED) throw new Error(`PROCWATCH_E2E_REQUIRED=1 but ${reason}`);
+  process.stderr.write(`\n*** SKIPPED ${t.name}: ${reason} ***\n`);
+  t.skip(reason);
+  return false;
+}
