@@ -24,6 +24,7 @@ export interface SpawnedProcess {
 export class ProcessPool {
   private readonly children: ChildProcess[] = [];
   private readonly dir: string;
+  private readonly links = new Set<string>();
 
   constructor() {
     this.dir = mkdtempSync(join(tmpdir(), "procwatch-test-"));
@@ -34,7 +35,8 @@ export class ProcessPool {
   /** A symlink named `name` to `target` inside this pool's directory. */
   link(name: string, target = "/bin/sleep"): string {
     const path = join(this.dir, name);
-    symlinkSync(target, path);
+    if (!this.links.has(name)) symlinkSync(target, path);
+    this.links.add(name);
     return path;
   }
 
