@@ -1,7 +1,7 @@
 // User and group names ↔ ids. Reads /etc/passwd and /etc/group (fast, no child process) and
 // falls back to getent(1) for names the files do not hold, so NSS users (LDAP, sssd) resolve too.
-import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 
 export interface Accounts {
   userId(name: string): number | undefined;
@@ -52,6 +52,9 @@ function lookupGetent(db: "passwd" | "group", name: string, table: Table): numbe
   if (!/^[A-Za-z0-9._][A-Za-z0-9._@-]*\$?$/.test(name)) return undefined;
   let out: string;
   try {
+    // Loaded only here: node:child_process costs ~5 ms of start-up in the scanner, and most
+    // rules name no user at all or one that /etc/passwd holds.
+    const { execFileSync } = createRequire(import.meta.url)("node:child_process") as typeof import("node:child_process");
     out = execFileSync("getent", [db, name], { encoding: "utf8", timeout: 2000, stdio: ["ignore", "pipe", "ignore"] });
   } catch {
     // getent exits 2 for an unknown name; missing getent means only the files count. Either way: unknown.

@@ -17,7 +17,19 @@ export interface InterpreterSet {
 export function makeInterpreterSet(entries: readonly string[]): InterpreterSet {
   const exact = new Set(entries.filter((e) => !/[*?[]/.test(e)));
   const globs = entries.filter((e) => /[*?[]/.test(e)).map((e) => compileGlob(e, { pathSegments: true }));
-  return { has: (comm) => exact.has(comm) || globs.some((g) => g.test(comm)) };
+  // Asked for every process and rule; a machine has few distinct names, and the linear-time
+  // regexp engine is slow per call, so remember each answer.
+  const known = new Map<string, boolean>();
+  return {
+    has(comm) {
+      let answer = known.get(comm);
+      if (answer === undefined) {
+        answer = exact.has(comm) || globs.some((g) => g.test(comm));
+        known.set(comm, answer);
+      }
+      return answer;
+    },
+  };
 }
 
 export function basename(path: string): string {
