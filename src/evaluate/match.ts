@@ -145,7 +145,7 @@ function matchQualifier(q: Qualifier, rec: ProcessRecord): Outcome {
     case "label": {
       if (rec.label === undefined) {
         const code = rec.unknownWhy?.label;
-        const why = code === "EINVAL" ? "no security module active (label not applicable)" : unknownWhy(rec, "label");
+        const why = code === "EINVAL" || code === "ENOENT" ? "no security module active (label not applicable)" : unknownWhy(rec, "label");
         return { kind: "unknown", why };
       }
       return q.pattern.test(rec.label) ? YES : { kind: "near", reason: `label=${toBytes(q.text)}: label is ${rec.label}` };

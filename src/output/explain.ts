@@ -15,7 +15,7 @@ export function formatExplainProcess(rec: ProcessRecord, countedName: string, na
       : (["real", "effective", "saved", "fs"] as const).map((k) => `${k} ${set[k]} (${formatIdName(set[k], name(set[k]))})`).join(" ");
   const label = rec.label !== undefined
     ? escapeBytes(rec.label)
-    : rec.unknownWhy?.label === "EINVAL" ? "none (no security module active)" : `? (${rec.unknownWhy?.label ?? "unread"})`;
+    : rec.unknownWhy?.label === "EINVAL" || rec.unknownWhy?.label === "ENOENT" ? "none (no security module active)" : `? (${rec.unknownWhy?.label ?? "unread"})`;
   const argv = rec.argv === undefined
     ? `? (${rec.unknownWhy?.cmdline ?? "unread"})`
     : rec.argv.length === 0 ? "(empty)" : rec.argv.map((a) => escapeBytes(a, { space: true })).join(" ") + (rec.argvTruncated === true ? " ...(truncated)" : "");

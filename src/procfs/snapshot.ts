@@ -6,7 +6,7 @@ import { parseCmdline } from "./cmdline.js";
 import { ProcParseError } from "./errors.js";
 import { parseExeLink } from "./exe.js";
 import { parseLabel } from "./label.js";
-import { isFailure, readBytes, readLinkBytes, type ReadFailure } from "./read.js";
+import { isFailure, readBytes, readLinkBytes, statIdentity, type ReadFailure } from "./read.js";
 import { PF_KTHREAD, parseStat } from "./stat.js";
 import { parseStatus } from "./status.js";
 import { Field, type FieldMask, type FieldName, type ProcessRecord, type SkipCounts, type Snapshot } from "./types.js";
@@ -35,8 +35,7 @@ export function takeSnapshot(procRoot: string, options: SnapshotOptions = {}): S
   const processes: ProcessRecord[] = [];
   let unreadable = 0;
   for (const name of readdirSync(procRoot)) {
-    const c = name.charCodeAt(0);
-    if (c < 48 || c > 57) continue; // only PID directories; never probe numeric ranges
+    if (!isPidName(name)) continue; // only PID directories; never probe numeric ranges
     const dir = `${procRoot}/${name}`;
     const rec = readProcess(dir, options, skipped);
     if (rec === "unreadable") unreadable++;
@@ -44,6 +43,17 @@ export function takeSnapshot(procRoot: string, options: SnapshotOptions = {}): S
   }
   const visibility = options.checkVisibility === false ? { kind: "full" as const } : readVisibility(procRoot);
   return { atNs, atMs, processes, skipped, visibility, unreadable };
+}
+
+/** All decimal digits. The first character alone is not enough: a fixture tree, or a /host/proc
+ * bind that holds other entries, may have names such as "1x" or "2.old". */
+function isPidName(name: string): boolean {
+  if (name.length === 0) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 function readProcess(dir: string, options: SnapshotOptions, skipped: SkipCounts): ProcessRecord | "unreadable" | undefined {
@@ -125,7 +135,11 @@ function readFields(dir: string, rec: Mutable<ProcessRecord>, want: FieldMask, o
   if (want & Field.label) {
     const r = readBytes(`${dir}/attr/current`);
     if (isFailure(r)) {
-      if (!noteUnknown(rec, "label", r, skipped)) return false;
+      // attr/ does not exist on kernels built without CONFIG_SECURITY (fs/proc/base.c), nor in
+      // fixture trees: ENOENT then means "no label file", not "the process left". The stat file
+      // tells the two apart.
+      const noLabelFile = r.failure === "vanished" && !isFailure(statIdentity(`${dir}/stat`));
+      if (!noteUnknown(rec, "label", noLabelFile ? { failure: "unsupported", code: r.code } : r, skipped)) return false;
     } else {
       rec.label = parseLabel(r.text);
     }

@@ -27,15 +27,23 @@ export function readVisibility(procRoot: string): Visibility {
 
 /** Super options ("rw,hidepid=invisible,gid=4") of the last proc mount at `mountPoint`. */
 export function findProcMountOptions(mountinfo: string, mountPoint: string): string | undefined {
+  const escaped = escapeMountPath(mountPoint);
   let found: string | undefined;
   for (const line of mountinfo.split("\n")) {
     // id parent major:minor root mountpoint options [optional...] - fstype source superoptions
     const fields = line.split(" ");
     const dash = fields.indexOf("-");
-    if (dash < 0 || fields[4] !== mountPoint.replace(/ /g, "\\040")) continue;
-    if (fields[dash + 1] === "proc") found = fields[dash + 3] ?? "";
+    if (dash < 0 || fields[4] !== escaped) continue;
+    // A later mount of another type over the same point hides the proc mount beneath it.
+    found = fields[dash + 1] === "proc" ? (fields[dash + 3] ?? "") : undefined;
   }
   return found;
+}
+
+/** The kernel writes space, tab, newline and backslash in mountinfo paths as octal escapes
+ * (fs/proc_namespace.c, mangle()). */
+function escapeMountPath(path: string): string {
+  return path.replace(/[\\ \t\n]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, "0")}`);
 }
 
 export function decideVisibility(
@@ -47,10 +55,16 @@ export function decideVisibility(
     return eq < 0 ? [o, ""] : [o.slice(0, eq), o.slice(eq + 1)];
   }));
   const hidepid = opts.get("hidepid");
-  if (hidepid !== "2" && hidepid !== "invisible") return { kind: "full" };
+  // Kernels >= 5.8 show the names (off, noaccess, invisible, ptraceable); older ones the numbers.
+  // noaccess (1) still lists every PID (their files read EACCES: counted as unreadable instead).
+  // ptraceable (4) hides what we may not ptrace, and gid= does not lift it (fs/proc/base.c,
+  // has_pid_permissions()); only CAP_SYS_PTRACE does.
+  const isPtraceable = hidepid === "4" || hidepid === "ptraceable";
+  if (hidepid !== "2" && hidepid !== "invisible" && !isPtraceable) return { kind: "full" };
   const gid = opts.get("gid");
-  if (who.hasPtrace || (gid !== undefined && who.groups.includes(Number(gid)))) return { kind: "full" };
-  return { kind: "hidden", reason: `proc is mounted hidepid=${hidepid}: other users' processes are invisible` };
+  if (who.hasPtrace || (!isPtraceable && gid !== undefined && who.groups.includes(Number(gid)))) return { kind: "full" };
+  const what = isPtraceable ? "processes this reader may not ptrace are" : "other users' processes are";
+  return { kind: "hidden", reason: `proc is mounted hidepid=${hidepid}: ${what} invisible` };
 }
 
 function hasCapability(bit: number): boolean {

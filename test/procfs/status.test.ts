@@ -1,0 +1,51 @@
+// parseStatus: real and effective ids from Uid:/Gid:, whatever else the file holds.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { describe, test } from "node:test";
+import { ProcParseError } from "../../src/procfs/errors.js";
+import { parseStatus } from "../../src/procfs/status.js";
+import { byteString, fixtureRoot, statusText } from "../helpers/proctree.js";
+
+const ids = (real: number, effective: number, saved: number, fs: number) => ({ real, effective, saved, fs });
+
+describe("parseStatus: four ids each from Uid: and Gid:", () => {
+  const cases: [string, Parameters<typeof statusText>[0], ReturnType<typeof parseStatus>][] = [
+    ["root", { pid: 1, name: "systemd" }, { uids: ids(0, 0, 0, 0), gids: ids(0, 0, 0, 0) }],
+    ["nobody", { pid: 7, name: "sleep", uid: 65534, gid: 65534 }, { uids: ids(65534, 65534, 65534, 65534), gids: ids(65534, 65534, 65534, 65534) }],
+    ["setuid binary run by nobody: real 65534, effective 0", { pid: 8, name: "sshd", uid: [65534, 0, 0, 0], gid: 65534 }, { uids: ids(65534, 0, 0, 0), gids: ids(65534, 65534, 65534, 65534) }],
+    ["largest uid", { pid: 9, name: "x", uid: 4294967294, gid: 4294967294 }, { uids: ids(4294967294, 4294967294, 4294967294, 4294967294), gids: ids(4294967294, 4294967294, 4294967294, 4294967294) }],
+    // status escapes '\n' in Name: as backslash-n, so a name cannot plant a Uid: line of its own
+    ["a name that tries to inject a Uid: line", { pid: 10, name: "x\nUid:\t0\t0\t0\t0", uid: 1000, gid: 1000 }, { uids: ids(1000, 1000, 1000, 1000), gids: ids(1000, 1000, 1000, 1000) }],
+    ["invalid UTF-8 name", { pid: 11, name: Buffer.from([0xff, 0xfe, 0x0a]), uid: 5 }, { uids: ids(5, 5, 5, 5), gids: ids(0, 0, 0, 0) }],
+  ];
+  for (const [what, spec, want] of cases) {
+    test(what, () => assert.deepEqual(parseStatus(byteString(statusText(spec))), want));
+  }
+
+  test("captured: sleep started with setpriv --reuid=65534 (odd-names/21923)", () => {
+    const text = readFileSync(`${fixtureRoot("odd-names")}/21923/status`, "latin1");
+    assert.deepEqual(parseStatus(text), { uids: ids(65534, 65534, 65534, 65534), gids: ids(65534, 65534, 65534, 65534) });
+  });
+
+  test("unknown lines from a newer kernel are ignored", () => {
+    const text = "Name:\tx\nFutureKey:\tUid: 9 9 9 9\nUid:\t1\t2\t3\t4\nGid:\t5\t6\t7\t8\nAnotherNewKey:\t1\n";
+    assert.deepEqual(parseStatus(text), { uids: ids(1, 2, 3, 4), gids: ids(5, 6, 7, 8) });
+  });
+});
+
+describe("parseStatus: malformed text throws ProcParseError", () => {
+  const cases: [string, string, string][] = [
+    ["empty", "", 'p/status: no Uid: line: ""'],
+    ["no Gid: line", "Name:\tx\nUid:\t0\t0\t0\t0\n", 'p/status: no Gid: line: "Name:\\tx\\nUid:\\t0\\t0\\t0\\t0\\n"'],
+    ["three ids", "Name:\tx\nUid:\t0\t0\t0\nGid:\t0\t0\t0\t0\n", 'p/status: Uid: needs four ids: "\\t0\\t0\\t0"'],
+    ["five ids", "Name:\tx\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\t0\n", 'p/status: Gid: needs four ids: "\\t0\\t0\\t0\\t0\\t0"'],
+    ["not a number", "Name:\tx\nUid:\t0\tzero\t0\t0\nGid:\t0\t0\t0\t0\n", 'p/status: Uid: needs four ids: "\\t0\\tzero\\t0\\t0"'],
+    ["negative", "Name:\tx\nUid:\t-1\t0\t0\t0\nGid:\t0\t0\t0\t0\n", 'p/status: Uid: needs four ids: "\\t-1\\t0\\t0\\t0"'],
+    ["empty Uid:", "Name:\tx\nUid:\nGid:\t0\t0\t0\t0\n", 'p/status: Uid: needs four ids: ""'],
+  ];
+  for (const [what, text, message] of cases) {
+    test(what, () => {
+      assert.throws(() => parseStatus(text, "p/status"), (err: unknown) => err instanceof ProcParseError && err.message === message);
+    });
+  }
+});
