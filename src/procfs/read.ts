@@ -57,8 +57,20 @@ export interface ByteText {
   readonly truncated: boolean;
 }
 
-/** Reads up to `capBytes` of a file as a latin1 byte string. */
-export function readBytes(path: string, capBytes = shared.length): ByteText | ReadFailure {
+/** A file's bytes in the shared buffer: valid only until the next read. */
+export interface RawRead {
+  readonly buf: Buffer;
+  readonly length: number;
+  /** True when the file was longer than the cap and only its start was read. */
+  readonly truncated: boolean;
+}
+
+/**
+ * Reads up to `capBytes` of a file into the shared buffer. procfs fills a read completely when
+ * it can (seq_file and cmdline copy as much as asked), so a short read is the end of the file:
+ * stopping there saves the extra read(2) that confirms EOF, for every process.
+ */
+export function readRaw(path: string, capBytes = shared.length): RawRead | ReadFailure {
   let fd: number;
   try {
     fd = openSync(path, OPEN_FLAGS);
@@ -68,22 +80,27 @@ export function readBytes(path: string, capBytes = shared.length): ByteText | Re
   try {
     const cap = Math.min(capBytes, shared.length);
     let filled = 0;
-    // /proc files may come back in several chunks (cmdline spanning pages); read to EOF or cap.
     for (;;) {
       const n = readSync(fd, shared, filled, cap - filled, null);
-      if (n === 0) break;
       filled += n;
+      if (n === 0 || filled < cap) return { buf: shared, length: filled, truncated: false };
       if (filled >= cap) {
         const probe = readSync(fd, Buffer.allocUnsafe(1), 0, 1, null);
-        return { text: shared.toString("latin1", 0, filled), truncated: probe > 0 };
+        return { buf: shared, length: filled, truncated: probe > 0 };
       }
     }
-    return { text: shared.toString("latin1", 0, filled), truncated: false };
   } catch (err) {
     return classifyError(err);
   } finally {
     closeSync(fd);
   }
+}
+
+/** Reads up to `capBytes` of a file as a latin1 byte string. */
+export function readBytes(path: string, capBytes = shared.length): ByteText | ReadFailure {
+  const r = readRaw(path, capBytes);
+  if (isFailure(r)) return r;
+  return { text: r.buf.toString("latin1", 0, r.length), truncated: r.truncated };
 }
 
 /** readlink as a latin1 byte string (paths may hold any byte but NUL). */

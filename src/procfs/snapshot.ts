@@ -6,8 +6,8 @@ import { parseCmdline } from "./cmdline.js";
 import { ProcParseError } from "./errors.js";
 import { parseExeLink } from "./exe.js";
 import { parseLabel } from "./label.js";
-import { isFailure, readBytes, readLinkBytes, statIdentity, type ReadFailure } from "./read.js";
-import { PF_KTHREAD, parseStat } from "./stat.js";
+import { isFailure, readBytes, readLinkBytes, readRaw, statIdentity, type ReadFailure } from "./read.js";
+import { PF_KTHREAD, parseStatBytes } from "./stat.js";
 import { parseStatus } from "./status.js";
 import { Field, type FieldMask, type FieldName, type ProcessRecord, type SkipCounts, type Snapshot } from "./types.js";
 import { readVisibility } from "./visibility.js";
@@ -27,6 +27,8 @@ export interface SnapshotOptions {
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 const PLAN_ROUNDS = 4;
+/** stat is a few hundred bytes; comm is at most 64 bytes even for kernel threads. */
+const STAT_CAP = 4096;
 
 export function takeSnapshot(procRoot: string, options: SnapshotOptions = {}): Snapshot {
   const atNs = process.hrtime.bigint();
@@ -57,14 +59,14 @@ function isPidName(name: string): boolean {
 }
 
 function readProcess(dir: string, options: SnapshotOptions, skipped: SkipCounts): ProcessRecord | "unreadable" | undefined {
-  const statText = readBytes(`${dir}/stat`);
-  if (isFailure(statText)) {
-    count(skipped, statText);
-    return statText.failure === "denied" ? "unreadable" : undefined;
+  const raw = readRaw(`${dir}/stat`, STAT_CAP);
+  if (isFailure(raw)) {
+    count(skipped, raw);
+    return raw.failure === "denied" ? "unreadable" : undefined;
   }
   let rec: Mutable<ProcessRecord>;
   try {
-    const st = parseStat(statText.text, `${dir}/stat`);
+    const st = parseStatBytes(raw.buf, raw.length, `${dir}/stat`);
     rec = {
       pid: st.pid,
       ppid: st.ppid,
