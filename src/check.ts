@@ -10,13 +10,14 @@ import { escapeText } from "./output/escape.js";
 import type { Formatted } from "./output/format.js";
 import { formatJson } from "./output/json.js";
 import { capOutput, formatMon } from "./output/mon.js";
+import { formatNagios, formatNagiosUnknown, nagiosState } from "./output/nagios.js";
 import { readMore, readProcess1, takeSnapshot } from "./procfs/snapshot.js";
 import { Field, type ProcessRecord, type Snapshot } from "./procfs/types.js";
 import { formatDuration } from "./rules/duration.js";
 import { parseRuleArgs } from "./rules/list.js";
 import type { Rule } from "./rules/types.js";
 
-export type OutputFormat = "mon" | "json";
+export type OutputFormat = "mon" | "json" | "nagios";
 
 export interface CheckRequest {
   readonly mode: "check" | "explain-rules" | "explain-pid";
@@ -48,14 +49,29 @@ export async function runCheck(req: CheckRequest, deps: CheckDeps = {}): Promise
     if (req.format === "json") {
       return formatJsonError(parsed.errors.map((e) => ({ argument: e.source.line, token: escapeText(e.token), reason: escapeText(e.reason) })));
     }
+    if (req.format === "nagios") {
+      // A bad rule is a usage error: UNKNOWN with the first error on line 1, all of them below.
+      const raw = parsed.errors.map((e) => `Can't parse "${e.token}": ${e.reason}`);
+      return formatNagiosUnknown(raw[0] as string, raw.length > 1 ? raw : []);
+    }
     return { text: capOutput(lines, 16 * 1024), exitCode: 1 };
   }
   const rules = parsed.rules;
+  // mon passes when nothing is asked; a Nagios service with nothing to check is misconfigured.
+  if (req.format === "nagios" && rules.length === 0) return formatNagiosUnknown("no rules given (usage: procwatch check --format nagios RULE...)");
   const scan = (): { snapshot: Snapshot; verdicts: RuleVerdict[] } => scanAndEvaluate(rules, req, interpreters);
 
-  let { snapshot, verdicts } = scan();
+  let first: { snapshot: Snapshot; verdicts: RuleVerdict[] };
+  try {
+    first = scan();
+  } catch (err) {
+    const unreadable = unreadableRoot(err, req);
+    if (unreadable === undefined) throw err;
+    return unreadable;
+  }
+  let { snapshot, verdicts } = first;
   const notes: string[] = [];
-  if (req.mode === "check" && req.recheckMs !== undefined && verdicts.some((v) => v.state !== "ok")) {
+  if (req.mode === "check" && req.recheckMs !== undefined && verdicts.some((v) => !isClean(v, req.format))) {
     await new Promise((resolve) => setTimeout(resolve, req.recheckMs));
     const second = scan();
     snapshot = second.snapshot;
@@ -65,6 +81,7 @@ export async function runCheck(req: CheckRequest, deps: CheckDeps = {}): Promise
   if (req.mode === "explain-rules") return formatExplainRules(withDetailFields(verdicts, req, Infinity), accounts);
   const detailed = withDetailFields(verdicts, req, req.detailLimit ?? 10);
   if (req.format === "json") return formatJson(detailed, snapshot, accounts);
+  if (req.format === "nagios") return formatNagios(detailed, { names: accounts, detailLimit: req.detailLimit ?? 10, notes });
   return formatMon(detailed, { names: accounts, detailLimit: req.detailLimit ?? 10, notes });
 }
 
@@ -101,7 +118,7 @@ export function subtreeOf(processes: readonly ProcessRecord[], roots: readonly n
 function withDetailFields(verdicts: readonly RuleVerdict[], req: CheckRequest, limit: number): RuleVerdict[] {
   const more = (p: ProcessRecord): ProcessRecord => readMore(req.procRoot, p, DETAIL_FIELDS);
   return verdicts.map((v) => {
-    if (v.state === "ok" && req.mode === "check" && req.format === "mon") return v;
+    if (req.mode === "check" && req.format !== "json" && isClean(v, req.format)) return v;
     let budget = limit;
     const take = <T>(items: readonly T[], f: (x: T) => T): T[] => items.map((x) => (budget-- > 0 ? f(x) : x));
     return {
@@ -111,6 +128,26 @@ function withDetailFields(verdicts: readonly RuleVerdict[], req: CheckRequest, l
       nearMisses: take(v.nearMisses, (n) => ({ ...n, process: more(n.process) })),
     };
   });
+}
+
+/** Nothing to report for this rule: ok, and for Nagios also inside its warn= range. */
+function isClean(v: RuleVerdict, format: OutputFormat): boolean {
+  return format === "nagios" ? nagiosState(v) === "OK" : v.state === "ok";
+}
+
+/**
+ * The /proc root itself cannot be listed (wrong --proc-root, no permission): say so with the
+ * errno (Nagios UNKNOWN, mon failure) instead of the "internal error" the supervisor reports for
+ * a crash. Classified by code and path, so a bug elsewhere still crashes.
+ */
+function unreadableRoot(err: unknown, req: CheckRequest): Formatted | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const { code, path } = err as NodeJS.ErrnoException;
+  if (typeof code !== "string" || path !== req.procRoot) return undefined;
+  const reason = `cannot read ${req.procRoot}: ${code}`;
+  if (req.format === "nagios") return formatNagiosUnknown(reason);
+  if (req.format === "json") return { text: `${JSON.stringify({ ok: false, error: escapeText(reason) })}\n`, exitCode: 1 };
+  return { text: `procwatch: ${escapeText(reason)}\n`, exitCode: 1 };
 }
 
 function explainPid(req: CheckRequest, interpreters: ReturnType<typeof makeInterpreterSet>, accounts: Accounts): Formatted {

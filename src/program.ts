@@ -1,10 +1,13 @@
 // Command-line wiring only: flags → a request → the prestarted scanner → stdout and exit code.
 // Sets process.exitCode and returns (no process.exit), so output piped to mon is flushed.
+// In Nagios mode (check --format nagios, spotted in argv before parsing) every outcome, even a
+// commander usage error, --help or a crash, exits 0-3 with a PROCS line on stdout.
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import type { CheckRequest, OutputFormat } from "./check.js";
 import { DEFAULT_INTERPRETERS } from "./evaluate/names.js";
 import { escapeText } from "./output/escape.js";
 import type { Formatted } from "./output/format.js";
+import { NAGIOS_EXIT, formatNagiosUnknown } from "./output/nagios.js";
 import { formatDuration, parseDuration } from "./rules/duration.js";
 import type { Scanner } from "./supervise.js";
 
@@ -34,7 +37,7 @@ interface CommonOptions {
 function withCommonOptions(cmd: Command): Command {
   return cmd
     .option("--proc-root <dir>", "read processes from DIR instead of /proc (a container's /host/proc, a test fixture)", "/proc")
-    .option("--timeout <duration>", "bound the whole run; on expiry exit 1 (mon) with a summary saying so", durationArg("--timeout", 100), 10_000)
+    .option("--timeout <duration>", "bound the whole run; on expiry exit 1 (mon) or 3, UNKNOWN (nagios), saying so", durationArg("--timeout", 100), 10_000)
     .option("--interpreters <list>", "comma-separated interpreter names whose script is the process name (globs allowed)",
       (v: string) => v.split(",").filter((s) => s !== ""), [...DEFAULT_INTERPRETERS]);
 }
@@ -55,22 +58,29 @@ Qualifiers (all must hold):
   args=REGEX                      the command line (arguments joined by spaces); linear-time
                                   regular expressions only (no backreferences, no lookaround)
   label=GLOB                      the security label, e.g. label=*:sshd_t:*
+  warn=MIN-MAX                    --format nagios only: WARNING outside this range while the
+                                  rule's own range holds (outside that: CRITICAL)
 Under mon, end the monitor line with ';;' or mon appends host names as extra arguments.`;
 
-export function buildProgram(emit: (result: Formatted) => void, scanner: Scanner): Command {
+export interface ProgramOptions {
+  /** Where commander's error messages go (help and --version always go to stdout). */
+  readonly writeErr?: (text: string) => void;
+}
+
+export function buildProgram(emit: (result: Formatted) => void, scanner: Scanner, options: ProgramOptions = {}): Command {
   const program = new Command("procwatch")
     .description("Process monitor for Linux: checks that the right daemons run, in the right number, as the right user")
     .version(VERSION)
     .exitOverride()
-    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stdout.write(s) })
+    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: options.writeErr ?? ((s) => process.stdout.write(s)) })
     .showHelpAfterError(false);
 
   withCommonOptions(
     program
       .command("check")
-      .description("one-shot check for mon (a better ps.monitor); exit 0 when every rule holds, else 1 with a summary")
+      .description("one-shot check for mon (a better ps.monitor; exit 0 when every rule holds, else 1 with a summary) or Nagios (--format nagios; exit 0-3)")
       .argument("[rules...]", "rules, see below")
-      .addOption(new Option("--format <format>", "output format").choices(["mon", "json"]).default("mon"))
+      .addOption(new Option("--format <format>", "output format").choices(["mon", "json", "nagios"]).default("mon"))
       .option("--recheck <duration>", "when a rule fails, scan again after DURATION and report only rules that fail twice", durationArg("--recheck"))
       .option("--detail-limit <n>", "process lines shown per failing rule", wholeArg("--detail-limit", 0, 1000), 10),
   )
@@ -125,6 +135,11 @@ function supervised(scanner: Scanner, request: Omit<CheckRequest, "excludeRoots"
 }
 
 function failure(summary: string, format: OutputFormat, detail: string): Formatted {
+  if (format === "nagios") {
+    // One line says it all in Nagios' status view: the reason follows the summary.
+    const reason = summary.replace(/^procwatch: /, "");
+    return formatNagiosUnknown(detail === "" ? reason : `${reason}: ${detail}`);
+  }
   if (format === "json") return { text: `${JSON.stringify({ ok: false, error: summary, detail: escapeText(detail) })}\n`, exitCode: 1 };
   return { text: `${summary}\n${detail === "" ? "" : `${escapeText(detail)}\n`}`, exitCode: 1 };
 }
@@ -133,16 +148,42 @@ function usageError(message: string, format: OutputFormat): Formatted {
   return failure(`procwatch: ${message}`, format, "");
 }
 
+/**
+ * The --format a `check` command line asks for, read before commander parses it, so that even
+ * commander's own errors can be reported the Nagios way. Commander takes the last occurrence;
+ * arguments after "--" are rules.
+ */
+export function requestedFormat(argv: readonly string[]): string | undefined {
+  if (argv[2] !== "check") return undefined;
+  let format: string | undefined;
+  for (let i = 3; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === "--") break;
+    if (arg === "--format") format = argv[++i];
+    else if (arg.startsWith("--format=")) format = arg.slice("--format=".length);
+  }
+  return format;
+}
+
 /** Runs the CLI; `scanner` was started before this module loaded, to overlap the two start-ups. */
 export async function runCli(argv: readonly string[], scanner: Scanner): Promise<void> {
   let result: Formatted | undefined;
-  const program = buildProgram((r) => (result = r), scanner);
+  const isNagios = requestedFormat(argv) === "nagios";
+  // Nagios keeps only stdout and wants one line: commander's message is reworded below.
+  const program = buildProgram((r) => (result = r), scanner, isNagios ? { writeErr: () => undefined } : {});
   process.stdout.on("error", () => {
     // EPIPE: the reader went away. The exit code still carries the verdict.
   });
   try {
     await program.parseAsync([...argv]);
   } catch (err) {
+    if (isNagios) {
+      // Plugin convention: --help and --version exit 3 (UNKNOWN) too; their text is already out.
+      // Anything else, a bug included, must still be UNKNOWN: exit 1 would read as WARNING.
+      if (err instanceof CommanderError && err.exitCode === 0) process.exitCode = NAGIOS_EXIT.UNKNOWN;
+      else emitNagiosError(err);
+      return;
+    }
     if (!(err instanceof CommanderError)) throw err;
     // --help and --version exit 0; usage errors were already printed (to stdout) by commander.
     process.exitCode = err.exitCode === 0 ? 0 : 1;
@@ -154,4 +195,15 @@ export async function runCli(argv: readonly string[], scanner: Scanner): Promise
     process.stdout.write(result.text);
     process.exitCode = result.exitCode;
   }
+}
+
+function emitNagiosError(err: unknown): void {
+  const message = err instanceof Error ? err.message : String(err);
+  const lines = message.replace(/^error: /, "").split("\n").filter((l) => l !== "");
+  const reason = err instanceof CommanderError ? (lines[0] ?? "usage error") : `internal error: ${lines[0] ?? ""}`;
+  // Nagios drops stderr when there is stdout; the stack is for whoever runs the plugin by hand.
+  if (!(err instanceof CommanderError) && err instanceof Error) process.stderr.write(`${err.stack ?? message}\n`);
+  const result = formatNagiosUnknown(reason, lines.slice(1));
+  process.stdout.write(result.text);
+  process.exitCode = result.exitCode;
 }

@@ -19,6 +19,11 @@ export interface RuleVerdict {
   readonly unknowns: readonly { readonly process: ProcessRecord; readonly why: string }[];
   /** Why processes outside the list are undecided too (hidepid, unreadable entries). */
   readonly hiddenWhy?: string;
+  /**
+   * The same count judged against the rule's warn= range (Nagios WARNING), with the same
+   * ok/fail/unknown logic; absent when the rule has no warn=. Never changes `state`.
+   */
+  readonly warnState?: RuleState;
 }
 
 export function evaluateRules(rules: readonly Rule[], snapshot: Snapshot, ctx: MatchContext): RuleVerdict[] {
@@ -44,6 +49,7 @@ export function evaluateRules(rules: readonly Rule[], snapshot: Snapshot, ctx: M
       nearMisses,
       unknowns,
       ...(hidden.why === undefined ? {} : { hiddenWhy: hidden.why }),
+      ...(rule.warn === undefined ? {} : { warnState: evaluateState(rule.warn, matches.length, undecided) }),
     };
   });
 }
@@ -64,7 +70,17 @@ function hiddenProcesses(snapshot: Snapshot): { count: number; why?: string } {
   return { count: 0 };
 }
 
-/** With --recheck: keep a rule's second verdict only if it was not ok the first time either. */
+/**
+ * With --recheck: keep a rule's second verdict only if it was not ok the first time either.
+ * The warn= state is confirmed the same way, so a rule reported CRITICAL in the second scan
+ * after a WARNING in the first reports what both scans agree on: at least WARNING.
+ */
 export function confirmFailures(first: readonly RuleVerdict[], second: readonly RuleVerdict[]): RuleVerdict[] {
-  return second.map((v, i) => (first[i]?.state === "ok" && v.state !== "ok" ? { ...v, state: "ok" as const } : v));
+  return second.map((v, i) => {
+    const before = first[i];
+    let out = v;
+    if (before?.state === "ok" && v.state !== "ok") out = { ...out, state: "ok" as const };
+    if (before?.state === "ok" && before.warnState === "ok" && v.warnState !== undefined && v.warnState !== "ok") out = { ...out, warnState: "ok" as const };
+    return out;
+  });
 }

@@ -1,7 +1,9 @@
-// Shared shape of every formatter's result, and the pieces of text mon and json share.
+// Shared shape of every formatter's result, and the pieces of text mon, nagios and json share.
 import type { RuleVerdict } from "../evaluate/verdict.js";
+import type { ProcessRecord } from "../procfs/types.js";
 import type { CountRange } from "../rules/types.js";
-import { escapeText } from "./escape.js";
+import { type NameLookup, formatProcessLine } from "./describe.js";
+import { escapeBytes, escapeText } from "./escape.js";
 
 export interface Formatted {
   readonly text: string;
@@ -31,4 +33,19 @@ export function verdictLine(v: RuleVerdict): string {
   if (v.rule.range.max !== undefined && v.count > v.rule.range.max) return `${name}:${v.count} > ${v.rule.range.max} ${range}`;
   // Only reachable when undecided processes alone make the minimum impossible.
   return `${name}:${v.count} ${range}`;
+}
+
+/**
+ * The indented detail lines of one rule (matches, undecided, near misses), at most `limit` and
+ * then "... and N more". mon and Nagios long output use the same lines.
+ */
+export function detailLines(v: RuleVerdict, names: NameLookup, limit: number): string[] {
+  const entries: string[] = [];
+  const line = (p: ProcessRecord): string => formatProcessLine(p, names);
+  for (const p of v.matches) entries.push(`  ${line(p)}`);
+  for (const u of v.unknowns) entries.push(`  undecided: ${line(u.process)}: ${escapeBytes(u.why)}`);
+  if (v.hiddenWhy !== undefined) entries.push(`  undecided: ${escapeBytes(v.hiddenWhy)}`);
+  for (const n of v.nearMisses) entries.push(`  near miss: ${line(n.process)}: ${escapeBytes(n.reason)}`);
+  if (entries.length <= limit) return entries;
+  return [...entries.slice(0, limit), `  ... and ${entries.length - limit} more`];
 }

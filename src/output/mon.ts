@@ -2,10 +2,8 @@
 // summary (failing rules in argument order, no PIDs or figures, so mon's alertevery works), then
 // detail lines. Output stays far below mon's 128 KiB MON_LAST_OUTPUT limit.
 import type { RuleVerdict } from "../evaluate/verdict.js";
-import type { ProcessRecord } from "../procfs/types.js";
-import { type NameLookup, formatProcessLine } from "./describe.js";
-import { escapeBytes } from "./escape.js";
-import { type Formatted, summaryToken, verdictLine } from "./format.js";
+import type { NameLookup } from "./describe.js";
+import { type Formatted, detailLines, summaryToken, verdictLine } from "./format.js";
 
 export interface MonOptions {
   readonly names: NameLookup;
@@ -24,21 +22,10 @@ export function formatMon(verdicts: readonly RuleVerdict[], options: MonOptions)
   const lines = [failing.map(summaryToken).join(" ")];
   for (const v of failing) {
     lines.push(verdictLine(v));
-    lines.push(...processLines(v, options));
+    lines.push(...detailLines(v, options.names, options.detailLimit));
   }
   lines.push(...(options.notes ?? []));
   return { text: capOutput(lines, MON_OUTPUT_CAP), exitCode: 1 };
-}
-
-function processLines(v: RuleVerdict, options: MonOptions): string[] {
-  const entries: string[] = [];
-  const line = (p: ProcessRecord): string => formatProcessLine(p, options.names);
-  for (const p of v.matches) entries.push(`  ${line(p)}`);
-  for (const u of v.unknowns) entries.push(`  undecided: ${line(u.process)}: ${escapeBytes(u.why)}`);
-  if (v.hiddenWhy !== undefined) entries.push(`  undecided: ${escapeBytes(v.hiddenWhy)}`);
-  for (const n of v.nearMisses) entries.push(`  near miss: ${line(n.process)}: ${escapeBytes(n.reason)}`);
-  if (entries.length <= options.detailLimit) return entries;
-  return [...entries.slice(0, options.detailLimit), `  ... and ${entries.length - options.detailLimit} more`];
 }
 
 /** Keeps whole lines up to the cap and says how many were dropped. Lines hold no raw newlines. */

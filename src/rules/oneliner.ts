@@ -1,6 +1,7 @@
 // Pure (given an Accounts lookup): one ps.monitor-style argument → Rule.
 //   SELECTOR:MIN-MAX[,key=value...]   e.g. sshd:1-  cron:1-5  foo:-3  telnetd:0-0
 //   /usr/lib/postfix/sbin/master:1-1  sshd:1-,user=root  x:1-,args=--config=/etc/x\.conf
+//   cron:1-5,warn=2-4   (Nagios: WARNING outside 2-4, CRITICAL outside 1-5)
 // Deliberate differences from ps.monitor: 0 is a real bound, and anything ps.monitor would
 // silently misread (junk after the range, min > max, empty ranges, globs) is an error.
 import type { Accounts } from "../accounts.js";
@@ -36,11 +37,32 @@ export function parseOneLiner(arg: string, ctx: ParseContext): Rule {
     );
   }
   const selectorText = head.slice(0, colon);
-  const range = parseRange(head.slice(colon + 1), fail);
+  const range = parseRange(head.slice(colon + 1), fail, "after ':'");
   const selector = parseSelector(selectorText, fail);
-  const qualifierText = qStart < 0 ? "" : arg.slice(qStart);
-  const qualifiers = qualifierText === "" ? [] : parseQualifiers(qualifierText.slice(1), ctx, fail);
-  return { text: arg, label: selectorText + qualifierText, selector, range, qualifiers, source: ctx.source };
+  const parts = qStart < 0 ? [] : arg.slice(qStart + 1).split(QUALIFIER_START);
+  // warn= is a threshold, not a filter: it stays out of `qualifiers` and out of the label, so
+  // "sshd:1-,warn=2-" and "sshd:1-" name the same processes and are duplicates of each other.
+  const matchParts = parts.filter((p) => !p.startsWith(`${WARN_KEY}=`));
+  const warnParts = parts.filter((p) => p.startsWith(`${WARN_KEY}=`));
+  const qualifiers = parseQualifiers(matchParts, ctx, fail);
+  if (warnParts.length > 1) fail(`qualifier "${WARN_KEY}" given twice`);
+  const warn = warnParts[0] === undefined ? undefined : parseWarn(warnParts[0].slice(WARN_KEY.length + 1), range, fail);
+  const label = selectorText + matchParts.map((p) => `,${p}`).join("");
+  return { text: arg, label, selector, range, ...(warn === undefined ? {} : { warn }), qualifiers, source: ctx.source };
+}
+
+/** The Nagios warning range qualifier (see CountRule.warn). */
+const WARN_KEY = "warn";
+
+function parseWarn(text: string, range: CountRange, fail: (reason: string) => never): CountRange {
+  const warnFail = (reason: string): never => fail(`${WARN_KEY}=: ${reason}`);
+  if (text === "") fail(`qualifier "${WARN_KEY}" has an empty value`);
+  const warn = parseRange(text, warnFail, "");
+  // A warn range that shares no count with the rule's range turns every OK into WARNING: a typo.
+  const lo = Math.max(warn.min ?? 0, range.min ?? 0);
+  const hi = Math.min(warn.max ?? Infinity, range.max ?? Infinity);
+  if (lo > hi) warnFail(`${text} shares no count with the rule's range ${range.min ?? ""}-${range.max ?? ""}, so every count would be WARNING or CRITICAL`);
+  return warn;
 }
 
 function parseSelector(text: string, fail: (reason: string) => never): Selector {
@@ -52,9 +74,9 @@ function parseSelector(text: string, fail: (reason: string) => never): Selector 
   return { kind: "name", name: toBytes(text) };
 }
 
-function parseRange(text: string, fail: (reason: string) => never): CountRange {
+function parseRange(text: string, fail: (reason: string) => never, where: string): CountRange {
   const dash = text.indexOf("-");
-  if (dash < 0) fail(`expected MIN-MAX after ':', e.g. 1-, 1-5, -3 or 0-0; got "${text}"`);
+  if (dash < 0) fail(`expected MIN-MAX${where === "" ? "" : ` ${where}`}, e.g. 1-, 1-5, -3 or 0-0; got "${text}"`);
   const minText = text.slice(0, dash);
   const maxText = text.slice(dash + 1);
   const junk = /^(\d+)(\D.*)$/.exec(maxText);
@@ -76,15 +98,15 @@ function parseBound(text: string, which: string, fail: (reason: string) => never
   return n;
 }
 
-function parseQualifiers(text: string, ctx: ParseContext, fail: (reason: string) => never): Qualifier[] {
+function parseQualifiers(parts: readonly string[], ctx: ParseContext, fail: (reason: string) => never): Qualifier[] {
   const seen = new Set<string>();
-  return text.split(QUALIFIER_START).map((part) => {
+  return parts.map((part) => {
     const eq = part.indexOf("=");
     if (eq < 0) fail(`qualifier "${part}" needs key=value`);
     const key = part.slice(0, eq);
     const value = part.slice(eq + 1);
     if (!(QUALIFIER_KEYS as readonly string[]).includes(key)) {
-      fail(`unknown qualifier "${key}" (known: ${QUALIFIER_KEYS.join(", ")})`);
+      fail(`unknown qualifier "${key}" (known: ${[...QUALIFIER_KEYS, WARN_KEY].join(", ")})`);
     }
     if (seen.has(key)) fail(`qualifier "${key}" given twice`);
     seen.add(key);

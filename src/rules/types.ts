@@ -37,6 +37,12 @@ export interface CountRule {
   readonly label: string;
   readonly selector: Selector;
   readonly range: CountRange;
+  /**
+   * The `warn=MIN-MAX` qualifier: counts outside it are a Nagios WARNING while `range` still
+   * holds (outside `range` is CRITICAL). Only the nagios format uses it; mon and json ignore it.
+   * Not a matching qualifier, so it is neither in `qualifiers` nor in `label`.
+   */
+  readonly warn?: CountRange;
   readonly qualifiers: readonly Qualifier[];
   readonly source: RuleSource;
 }

@@ -1,0 +1,184 @@
+// Pure: verdicts → Nagios plugin output and exit code 0/1/2/3. No I/O.
+// Line 1 is "PROCS STATE: text | perfdata", then long output. Nagios splits line 1 at its first
+// '|' and treats a '|' on any later line as more perfdata, so the separator is the only raw '|'
+// printed: all other text goes through escape.ts ('|' → %7C) and perfdata labels are rebuilt
+// from rule labels with a strict whitelist (docs: shared/reference/nagios-protocol.md §2).
+import type { RuleVerdict } from "../evaluate/verdict.js";
+import type { CountRange } from "../rules/types.js";
+import type { NameLookup } from "./describe.js";
+import { escapeText } from "./escape.js";
+import { type Formatted, detailLines, formatRange } from "./format.js";
+import { capOutput } from "./mon.js";
+
+export type NagiosState = "OK" | "WARNING" | "CRITICAL" | "UNKNOWN";
+
+export const NAGIOS_EXIT: Readonly<Record<NagiosState, number>> = { OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 };
+
+/** The service word that opens line 1, as check_procs prints it. */
+const SERVICE = "PROCS";
+
+// Nagios keeps only the first 8192 bytes of line 1 and NRPE v3 carries 64 KiB in all; stay well
+// below both so the perfdata and long output always arrive whole.
+/** Bytes of status text on line 1 (before " | "); longer lists end in "and N more". */
+export const STATUS_TEXT_CAP = 1024;
+/** Bytes of the whole of line 1, perfdata included. */
+export const FIRST_LINE_CAP = 4096;
+/** Bytes of the long output (every line after the first). */
+export const LONG_OUTPUT_CAP = 8192;
+
+/** Longest perfdata label: graphers (RRD, pnp4nagios) turn labels into file and series names. */
+const PERF_LABEL_MAX = 40;
+
+export interface NagiosOptions {
+  readonly names: NameLookup;
+  /** Process lines shown per rule before "... and N more". */
+  readonly detailLimit: number;
+  /** Extra long-output lines at the end (e.g. the --recheck note). Must be safe text already. */
+  readonly notes?: readonly string[];
+}
+
+/** A rule's Nagios state: outside its own range CRITICAL, outside warn= WARNING, undecidable UNKNOWN. */
+export function nagiosState(v: RuleVerdict): NagiosState {
+  if (v.state === "fail") return "CRITICAL";
+  if (v.state === "unknown") return "UNKNOWN";
+  if (v.warnState === "fail") return "WARNING";
+  if (v.warnState === "unknown") return "UNKNOWN";
+  return "OK";
+}
+
+// Worst first as in monitoring-plugins' max_state_alt (plugins/utils.c): any definite problem
+// outranks UNKNOWN, so one undecidable rule cannot mask another rule's CRITICAL.
+const SEVERITY: Readonly<Record<NagiosState, number>> = { OK: 0, UNKNOWN: 1, WARNING: 2, CRITICAL: 3 };
+
+export function worstState(states: readonly NagiosState[]): NagiosState {
+  return states.reduce<NagiosState>((a, b) => (SEVERITY[b] > SEVERITY[a] ? b : a), "OK");
+}
+
+export function formatNagios(verdicts: readonly RuleVerdict[], options: NagiosOptions): Formatted {
+  if (verdicts.length === 0) return formatNagiosUnknown("no rules given (usage: procwatch check --format nagios RULE...)");
+  const states = verdicts.map(nagiosState);
+  const overall = worstState(states);
+  // OK names every rule with its count; otherwise only the rules that are not OK, in argument order.
+  const shown = verdicts.filter((_, i) => overall === "OK" || states[i] !== "OK");
+  const text = joinCapped(shown.map((v) => rulePhrase(v, nagiosState(v))), STATUS_TEXT_CAP);
+  const head = `${SERVICE} ${overall}: ${text}`;
+  const { perfdata, dropped } = perfdataWithin(verdicts, FIRST_LINE_CAP - Buffer.byteLength(head) - 3);
+  const long: string[] = [];
+  for (const v of shown) {
+    if (overall === "OK") break;
+    long.push(rulePhrase(v, nagiosState(v)));
+    long.push(...detailLines(v, options.names, options.detailLimit));
+  }
+  long.push(...(options.notes ?? []));
+  if (dropped > 0) long.push(`(perfdata of ${dropped} more rules left out: line 1 is capped at ${FIRST_LINE_CAP} bytes)`);
+  return { text: withLongOutput(`${head} | ${perfdata}`, long), exitCode: NAGIOS_EXIT[overall] };
+}
+
+/**
+ * UNKNOWN (exit 3) with a one-line reason: usage errors, unreadable /proc, timeouts, bugs.
+ * `reason` and `details` are raw text (they may hold argv or error messages): escaped here.
+ */
+export function formatNagiosUnknown(reason: string, details: readonly string[] = []): Formatted {
+  const head = `${SERVICE} UNKNOWN: ${truncateBytes(escapeText(reason), STATUS_TEXT_CAP)}`;
+  return { text: withLongOutput(head, details.map((d) => escapeText(d))), exitCode: NAGIOS_EXIT.UNKNOWN };
+}
+
+/** "sshd:0 < 1 (1-)", "cron:4 > 3 (warn 1-3, crit 1-5)", "x:1 unknown: 2 more processes could not be checked (1-1)" */
+export function rulePhrase(v: RuleVerdict, state: NagiosState): string {
+  const name = escapeText(v.rule.label, { space: true });
+  const ranges = v.rule.warn === undefined ? `(${formatRange(v.rule.range)})` : `(warn ${formatRange(v.rule.warn)}, crit ${formatRange(v.rule.range)})`;
+  if (state === "UNKNOWN") {
+    const undecided = v.undecided === Infinity ? "an unknown number of" : String(v.undecided);
+    return `${name}:${v.count} unknown: ${undecided} more processes could not be checked ${ranges}`;
+  }
+  const broken = state === "CRITICAL" ? v.rule.range : state === "WARNING" ? v.rule.warn : undefined;
+  const why = broken === undefined ? "" : outsideBy(v.count, broken);
+  return `${name}:${v.count}${why === "" ? "" : ` ${why}`} ${ranges}`;
+}
+
+function outsideBy(count: number, range: CountRange): string {
+  if (count < (range.min ?? 0)) return `< ${range.min ?? 0}`;
+  if (range.max !== undefined && count > range.max) return `> ${range.max}`;
+  // Reachable only when undecided processes alone make the minimum impossible.
+  return "";
+}
+
+/** procwatch's inclusive MIN-MAX as a plugin range (alert outside it): 1-5 → 1:5, 1- → 1:, -3 → ~:3, 0-0 → 0:0. */
+export function toPluginRange(range: CountRange): string {
+  if (range.min !== undefined && range.max !== undefined) return `${range.min}:${range.max}`;
+  if (range.min !== undefined) return `${range.min}:`;
+  if (range.max !== undefined) return `~:${range.max}`;
+  return "";
+}
+
+/**
+ * One perfdata label per rule label: every character outside [A-Za-z0-9_.-] becomes '_', so no
+ * quote, '=', '|', space or control byte can ever reach perfdata; cut to 40 characters; made
+ * unique with _2, _3... in argument order ("a b" and "a_b" → a_b, a_b_2).
+ */
+export function perfLabels(labels: readonly string[]): string[] {
+  const used = new Set<string>();
+  return labels.map((label) => {
+    const base = label.replace(/[^A-Za-z0-9_.-]/gu, "_").slice(0, PERF_LABEL_MAX);
+    let out = base;
+    for (let n = 2; used.has(out); n++) out = `${base}_${n}`;
+    used.add(out);
+    return out;
+  });
+}
+
+/**
+ * 'label'=count;warn;crit;0; per rule. The count is "U" (the guidelines' "could not be
+ * determined") while processes are undecided: a definite count would under-report.
+ */
+export function formatPerfdata(verdicts: readonly RuleVerdict[]): string[] {
+  const labels = perfLabels(verdicts.map((v) => v.rule.label));
+  return verdicts.map((v, i) => {
+    const value = v.undecided > 0 ? "U" : String(v.count);
+    const warn = v.rule.warn === undefined ? "" : toPluginRange(v.rule.warn);
+    return `'${labels[i] as string}'=${value};${warn};${toPluginRange(v.rule.range)};0;`;
+  });
+}
+
+function perfdataWithin(verdicts: readonly RuleVerdict[], budget: number): { perfdata: string; dropped: number } {
+  const items = formatPerfdata(verdicts);
+  let size = 0;
+  let kept = 0;
+  for (const item of items) {
+    if (size + item.length + 1 > budget) break;
+    size += item.length + 1;
+    kept++;
+  }
+  return { perfdata: items.slice(0, kept).join(" "), dropped: items.length - kept };
+}
+
+/** Joins phrases with ", " while they fit in `capBytes`, then says how many were left out. */
+function joinCapped(phrases: readonly string[], capBytes: number): string {
+  let out = "";
+  for (let i = 0; i < phrases.length; i++) {
+    const next = `${out}${i === 0 ? "" : ", "}${phrases[i] as string}`;
+    // keep room for ", and NNNN more"
+    if (i > 0 && Buffer.byteLength(next) > capBytes - 20) return `${out}, and ${phrases.length - i} more`;
+    out = next;
+  }
+  return truncateBytes(out, capBytes);
+}
+
+/** Cuts at a character boundary so the result has at most `capBytes` UTF-8 bytes. */
+function truncateBytes(text: string, capBytes: number): string {
+  if (Buffer.byteLength(text) <= capBytes) return text;
+  let out = "";
+  let size = 0;
+  for (const ch of text) {
+    const n = Buffer.byteLength(ch);
+    if (size + n > capBytes - 3) break;
+    out += ch;
+    size += n;
+  }
+  // never leave half of a %XX escape behind
+  return `${out.replace(/%[0-9A-F]?$/, "")}...`;
+}
+
+function withLongOutput(first: string, long: readonly string[]): string {
+  return long.length === 0 ? `${first}\n` : `${first}\n${capOutput(long, LONG_OUTPUT_CAP)}`;
+}
