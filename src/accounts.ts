@@ -65,3 +65,19 @@ function lookupGetent(db: "passwd" | "group", name: string, table: Table): numbe
   table.byName.set(name, id);
   return id;
 }
+
+/** UID_MIN..UID_MAX of ordinary users from login.defs (shadow's defaults when absent). */
+export function readNormalUidRange(etcDir = "/etc"): { min: number; max: number } {
+  let text = "";
+  try {
+    text = readFileSync(`${etcDir}/login.defs`, "utf8");
+  } catch (err) {
+    // No login.defs (minimal container): the documented defaults apply.
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
+  const value = (key: string, fallback: number): number => {
+    const m = new RegExp(`^\\s*${key}\\s+(\\d+)\\s*$`, "m").exec(text);
+    return m?.[1] === undefined ? fallback : Number(m[1]);
+  };
+  return { min: value("UID_MIN", 1000), max: value("UID_MAX", 60000) };
+}

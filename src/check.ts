@@ -1,23 +1,40 @@
-// One-shot check: parse rules, take snapshot(s), evaluate, format. Runs inside the scan child
-// (see supervise.ts) so a /proc read that blocks forever can be ended by the parent's deadline.
-// Owns no process-wide state: returns the text and exit code, never prints or exits.
-import { type Accounts, readAccounts } from "./accounts.js";
-import { type MatchContext, countedName, fieldsNeeded } from "./evaluate/match.js";
-import { DEFAULT_INTERPRETERS, makeInterpreterSet } from "./evaluate/names.js";
-import { type RuleVerdict, confirmFailures, evaluateRules } from "./evaluate/verdict.js";
+// One-shot check: parse rules, measure (scan, CPU window), evaluate, format. Runs inside the scan
+// child (see supervise.ts) so a /proc read that blocks forever can be ended by the parent's
+// deadline. Owns no process-wide state: returns the text and exit code, never prints or exits.
+import { type Accounts, readAccounts, readNormalUidRange } from "./accounts.js";
+import type { CpuBasis } from "./evaluate/cpu.js";
+import { countedName } from "./evaluate/match.js";
+import { DEFAULT_INTERPRETERS, type InterpreterSet, makeInterpreterSet } from "./evaluate/names.js";
+import { confirmRunaways, DEFAULT_CPU_EXEMPT, type RunawayReport, type RunawaySettings } from "./evaluate/runaway.js";
+import { confirmFailures, type RuleVerdict } from "./evaluate/verdict.js";
+import { measure, type Measurement, type MeasureSetup } from "./measure.js";
 import { formatExplainProcess, formatExplainRules } from "./output/explain.js";
 import { escapeText } from "./output/escape.js";
-import type { Formatted } from "./output/format.js";
+import type { CheckOutcome, Formatted } from "./output/format.js";
 import { formatJson } from "./output/json.js";
 import { capOutput, formatMon } from "./output/mon.js";
 import { formatNagios, formatNagiosUnknown, nagiosState } from "./output/nagios.js";
-import { readMore, readProcess1, takeSnapshot } from "./procfs/snapshot.js";
-import { Field, type ProcessRecord, type Snapshot } from "./procfs/types.js";
+import { readClockTicks } from "./procfs/clock.js";
+import { readMore, readProcess1 } from "./procfs/snapshot.js";
+import { Field, type ProcessRecord } from "./procfs/types.js";
 import { formatDuration } from "./rules/duration.js";
 import { parseRuleArgs } from "./rules/list.js";
-import type { Rule } from "./rules/types.js";
+import { toBytes } from "./rules/pattern.js";
 
 export type OutputFormat = "mon" | "json" | "nagios";
+
+/** CPU settings of a check: the runaway limit (off when absent) and how CPU is measured. */
+export interface CpuRequest {
+  readonly maxPercent?: number;
+  readonly basis: CpuBasis;
+  readonly exemptNames: readonly string[];
+  readonly exemptUsers: readonly string[];
+  readonly includeNormalUsers: boolean;
+  readonly defaultExempt: boolean;
+  readonly top: number;
+  /** CLK_TCK override (a /proc tree captured elsewhere); default: getconf CLK_TCK. */
+  readonly clockTicks?: number;
+}
 
 export interface CheckRequest {
   readonly mode: "check" | "explain-rules" | "explain-pid";
@@ -28,12 +45,15 @@ export interface CheckRequest {
   readonly interpreters?: readonly string[];
   readonly detailLimit?: number;
   readonly pid?: number;
+  readonly cpu?: CpuRequest;
   /** PIDs whose whole subtree is procwatch itself (the CLI and this scanner): never counted. */
   readonly excludeRoots: readonly number[];
 }
 
 export interface CheckDeps {
   readonly accounts?: Accounts;
+  /** Where login.defs lives (ordinary-user range); default /etc. */
+  readonly etcDir?: string;
 }
 
 const DETAIL_FIELDS = Field.status | Field.exe;
@@ -57,61 +77,70 @@ export async function runCheck(req: CheckRequest, deps: CheckDeps = {}): Promise
     return { text: capOutput(lines, 16 * 1024), exitCode: 1 };
   }
   const rules = parsed.rules;
+  const runaway = req.cpu?.maxPercent === undefined ? undefined : runawaySettings(req.cpu, req.cpu.maxPercent, accounts, deps.etcDir);
+  if (typeof runaway === "string") return usageError(runaway, req.format);
   // mon passes when nothing is asked; a Nagios service with nothing to check is misconfigured.
-  if (req.format === "nagios" && rules.length === 0) return formatNagiosUnknown("no rules given (usage: procwatch check --format nagios RULE...)");
-  const scan = (): { snapshot: Snapshot; verdicts: RuleVerdict[] } => scanAndEvaluate(rules, req, interpreters);
-
-  let first: { snapshot: Snapshot; verdicts: RuleVerdict[] };
+  if (req.format === "nagios" && rules.length === 0 && runaway === undefined) {
+    return formatNagiosUnknown("no rules given (usage: procwatch check --format nagios RULE...)");
+  }
+  const needsCpu = runaway !== undefined || rules.some((r) => r.cpu !== undefined);
+  let setup: MeasureSetup;
   try {
-    first = scan();
+    setup = {
+      procRoot: req.procRoot,
+      interpreters,
+      excludeRoots: req.excludeRoots,
+      ...(needsCpu ? { cpu: { basis: req.cpu?.basis ?? { kind: "window", windowMs: 5000 }, clockTicks: req.cpu?.clockTicks ?? readClockTicks(), ...(runaway === undefined ? {} : { runaway }) } } : {}),
+    };
+  } catch (err) {
+    return usageError(`cannot determine CLK_TCK (${(err as Error).message}); give --clock-ticks`, req.format);
+  }
+
+  let m: Measurement;
+  try {
+    m = await measure(rules, setup);
   } catch (err) {
     const unreadable = unreadableRoot(err, req);
     if (unreadable === undefined) throw err;
     return unreadable;
   }
-  let { snapshot, verdicts } = first;
   const notes: string[] = [];
-  if (req.mode === "check" && req.recheckMs !== undefined && verdicts.some((v) => !isClean(v, req.format))) {
+  if (req.mode === "check" && req.recheckMs !== undefined && !isAllClean(m, req.format)) {
     await new Promise((resolve) => setTimeout(resolve, req.recheckMs));
-    const second = scan();
-    snapshot = second.snapshot;
-    verdicts = confirmFailures(verdicts, second.verdicts);
+    const second = await measure(rules, setup);
+    m = {
+      ...second,
+      verdicts: confirmFailures(m.verdicts, second.verdicts),
+      ...(m.runaway === undefined || second.runaway === undefined ? {} : { runaway: confirmRunaways(m.runaway, second.runaway) }),
+    };
     notes.push(`(failed in two scans ${formatDuration(req.recheckMs)} apart; counts from the second)`);
   }
-  if (req.mode === "explain-rules") return formatExplainRules(withDetailFields(verdicts, req, Infinity), accounts);
-  const detailed = withDetailFields(verdicts, req, req.detailLimit ?? 10);
-  if (req.format === "json") return formatJson(detailed, snapshot, accounts);
-  if (req.format === "nagios") return formatNagios(detailed, { names: accounts, detailLimit: req.detailLimit ?? 10, notes });
-  return formatMon(detailed, { names: accounts, detailLimit: req.detailLimit ?? 10, notes });
+  if (req.mode === "explain-rules") return formatExplainRules(withDetailFields(m.verdicts, req, Infinity), accounts);
+  const outcome: CheckOutcome = {
+    verdicts: withDetailFields(m.verdicts, req, req.detailLimit ?? 10),
+    ...(m.runaway === undefined ? {} : { runaway: withOffenderFields(m.runaway, req) }),
+    ...(m.scale === undefined ? {} : { cpuBasis: m.scale.basis }),
+  };
+  if (req.format === "json") return formatJson(outcome, m.snapshot, accounts);
+  if (req.format === "nagios") return formatNagios(outcome, { names: accounts, detailLimit: req.detailLimit ?? 10, notes });
+  return formatMon(outcome, { names: accounts, detailLimit: req.detailLimit ?? 10, notes });
 }
 
-function scanAndEvaluate(rules: readonly Rule[], req: CheckRequest, interpreters: ReturnType<typeof makeInterpreterSet>): { snapshot: Snapshot; verdicts: RuleVerdict[] } {
-  // Exclusion is known only after the scan (it needs the ppid tree); planning ignores it.
-  const planCtx: MatchContext = { interpreters, excluded: new Set() };
-  const snapshot = takeSnapshot(req.procRoot, {
-    plan: (rec) => rules.reduce((mask, rule) => mask | fieldsNeeded(rule, rec, planCtx), 0),
-  });
-  const excluded = subtreeOf(snapshot.processes, req.excludeRoots);
-  return { snapshot, verdicts: evaluateRules(rules, snapshot, { interpreters, excluded }) };
-}
-
-/** PIDs of the given roots and all their descendants. */
-export function subtreeOf(processes: readonly ProcessRecord[], roots: readonly number[]): Set<number> {
-  const children = new Map<number, number[]>();
-  for (const p of processes) {
-    const list = children.get(p.ppid);
-    if (list === undefined) children.set(p.ppid, [p.pid]);
-    else list.push(p.pid);
+function runawaySettings(cpu: CpuRequest, maxPercent: number, accounts: Accounts, etcDir: string | undefined): RunawaySettings | string {
+  const exemptUids = new Set<number>();
+  for (const user of cpu.exemptUsers) {
+    const id = /^\d+$/.test(user) ? Number(user) : accounts.userId(user);
+    if (id === undefined) return `--cpu-exempt-user: unknown user "${user}"`;
+    exemptUids.add(id);
   }
-  const out = new Set<number>();
-  const stack = [...roots];
-  while (stack.length > 0) {
-    const pid = stack.pop() as number;
-    if (out.has(pid)) continue;
-    out.add(pid);
-    stack.push(...(children.get(pid) ?? []));
-  }
-  return out;
+  const names = [...cpu.exemptNames, ...(cpu.defaultExempt ? DEFAULT_CPU_EXEMPT : [])];
+  return {
+    maxPercent,
+    exemptNames: new Set(names.map(toBytes)),
+    exemptUids,
+    ...(cpu.includeNormalUsers ? {} : { normalUsers: readNormalUidRange(etcDir) }),
+    top: cpu.top,
+  };
 }
 
 /** Reads user and exe for the processes that detail lines will show (failing rules only). */
@@ -130,9 +159,28 @@ function withDetailFields(verdicts: readonly RuleVerdict[], req: CheckRequest, l
   });
 }
 
+/** User, exe and command line of the offenders the detail will list. */
+function withOffenderFields(report: RunawayReport, req: CheckRequest): RunawayReport {
+  const fields = DETAIL_FIELDS | Field.cmdline;
+  return {
+    ...report,
+    offenders: report.offenders.map((o, i) => (i < report.settings.top ? { ...o, process: readMore(req.procRoot, o.process, fields) } : o)),
+  };
+}
+
 /** Nothing to report for this rule: ok, and for Nagios also inside its warn= range. */
 function isClean(v: RuleVerdict, format: OutputFormat): boolean {
   return format === "nagios" ? nagiosState(v) === "OK" : v.state === "ok";
+}
+
+function isAllClean(m: Measurement, format: OutputFormat): boolean {
+  return m.verdicts.every((v) => isClean(v, format)) && (m.runaway === undefined || m.runaway.offenders.length === 0);
+}
+
+function usageError(reason: string, format: OutputFormat): Formatted {
+  if (format === "nagios") return formatNagiosUnknown(reason);
+  if (format === "json") return { text: `${JSON.stringify({ ok: false, error: escapeText(reason) })}\n`, exitCode: 1 };
+  return { text: `procwatch: ${escapeText(reason)}\n`, exitCode: 1 };
 }
 
 /**
@@ -144,13 +192,10 @@ function unreadableRoot(err: unknown, req: CheckRequest): Formatted | undefined 
   if (!(err instanceof Error)) return undefined;
   const { code, path } = err as NodeJS.ErrnoException;
   if (typeof code !== "string" || path !== req.procRoot) return undefined;
-  const reason = `cannot read ${req.procRoot}: ${code}`;
-  if (req.format === "nagios") return formatNagiosUnknown(reason);
-  if (req.format === "json") return { text: `${JSON.stringify({ ok: false, error: escapeText(reason) })}\n`, exitCode: 1 };
-  return { text: `procwatch: ${escapeText(reason)}\n`, exitCode: 1 };
+  return usageError(`cannot read ${req.procRoot}: ${code}`, req.format);
 }
 
-function explainPid(req: CheckRequest, interpreters: ReturnType<typeof makeInterpreterSet>, accounts: Accounts): Formatted {
+function explainPid(req: CheckRequest, interpreters: InterpreterSet, accounts: Accounts): Formatted {
   const pid = req.pid ?? -1;
   const rec = readProcess1(req.procRoot, pid, Field.status | Field.cmdline | Field.exe | Field.label);
   if (rec === undefined) return { text: `procwatch: no process ${pid} under ${escapeText(req.procRoot)}\n`, exitCode: 1 };

@@ -3,23 +3,17 @@
 // In Nagios mode (check --format nagios, spotted in argv before parsing) every outcome, even a
 // commander usage error, --help or a crash, exits 0-3 with a PROCS line on stdout.
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import type { CheckRequest, OutputFormat } from "./check.js";
+import type { CheckRequest, CpuRequest, OutputFormat } from "./check.js";
 import { DEFAULT_INTERPRETERS } from "./evaluate/names.js";
 import { escapeText } from "./output/escape.js";
 import type { Formatted } from "./output/format.js";
 import { NAGIOS_EXIT, formatNagiosUnknown } from "./output/nagios.js";
-import { formatDuration, parseDuration } from "./rules/duration.js";
+import { formatDuration } from "./rules/duration.js";
+import { type CpuFlags, cpuRequest, withCpuOptions } from "./cpu-options.js";
+import { durationArg } from "./duration-arg.js";
 import type { Scanner } from "./supervise.js";
 
 const VERSION = "0.1.0";
-
-const durationArg = (flag: string, minMs = 1) => (value: string): number => {
-  try {
-    return parseDuration(value, { minMs });
-  } catch (err) {
-    throw new InvalidArgumentError(`${flag}: ${(err as Error).message}`);
-  }
-};
 
 const wholeArg = (flag: string, min: number, max: number) => (value: string): number => {
   if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
@@ -75,7 +69,7 @@ export function buildProgram(emit: (result: Formatted) => void, scanner: Scanner
     .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: options.writeErr ?? ((s) => process.stdout.write(s)) })
     .showHelpAfterError(false);
 
-  withCommonOptions(
+  withCpuOptions(withCommonOptions(
     program
       .command("check")
       .description("one-shot check for mon (a better ps.monitor; exit 0 when every rule holds, else 1 with a summary) or Nagios (--format nagios; exit 0-3)")
@@ -83,11 +77,17 @@ export function buildProgram(emit: (result: Formatted) => void, scanner: Scanner
       .addOption(new Option("--format <format>", "output format").choices(["mon", "json", "nagios"]).default("mon"))
       .option("--recheck <duration>", "when a rule fails, scan again after DURATION and report only rules that fail twice", durationArg("--recheck"))
       .option("--detail-limit <n>", "process lines shown per failing rule", wholeArg("--detail-limit", 0, 1000), 10),
-  )
+  ))
     .addHelpText("after", RULE_HELP)
-    .action(async (rules: string[], opts: CommonOptions & { format: OutputFormat; recheck?: number; detailLimit: number }) => {
-      if (opts.recheck !== undefined && opts.recheck >= opts.timeout) {
-        emit(usageError(`--recheck ${formatDuration(opts.recheck)} must be shorter than --timeout ${formatDuration(opts.timeout)}`, opts.format));
+    .action(async (rules: string[], opts: CommonOptions & CpuFlags & { format: OutputFormat; recheck?: number; detailLimit: number }) => {
+      const cpu = cpuRequest(opts);
+      if (typeof cpu === "string") {
+        emit(usageError(cpu, opts.format));
+        return;
+      }
+      const problem = timeBudgetProblem(rules, opts, cpu);
+      if (problem !== undefined) {
+        emit(usageError(problem, opts.format));
         return;
       }
       emit(await supervised(scanner, {
@@ -97,6 +97,7 @@ export function buildProgram(emit: (result: Formatted) => void, scanner: Scanner
         format: opts.format,
         interpreters: opts.interpreters,
         detailLimit: opts.detailLimit,
+        cpu,
         ...(opts.recheck === undefined ? {} : { recheckMs: opts.recheck }),
       }, opts.timeout));
     });
@@ -122,6 +123,20 @@ export function buildProgram(emit: (result: Formatted) => void, scanner: Scanner
     }, opts.timeout));
   });
   return program;
+}
+
+/**
+ * The waits a check will make (CPU window, recheck, second window) must fit in --timeout, or the
+ * check could only ever time out.
+ */
+function timeBudgetProblem(rules: readonly string[], opts: { timeout: number; recheck?: number; cpuMax?: number }, cpu: CpuRequest): string | undefined {
+  const usesCpu = opts.cpuMax !== undefined || rules.some((r) => /,cpu=/.test(r));
+  const window = usesCpu && cpu.basis.kind === "window" ? cpu.basis.windowMs : 0;
+  const waits = window + (opts.recheck === undefined ? 0 : opts.recheck + window);
+  if (waits < opts.timeout) return undefined;
+  const parts = [opts.recheck === undefined ? "" : `--recheck ${formatDuration(opts.recheck)}`, window > 0 ? `--cpu-window ${formatDuration(window)}` : ""].filter((p) => p !== "");
+  const total = parts.length > 1 ? ` (${formatDuration(waits)} of waiting in all)` : "";
+  return `${parts.join(" and ")}${total} must be shorter than --timeout ${formatDuration(opts.timeout)}`;
 }
 
 function supervised(scanner: Scanner, request: Omit<CheckRequest, "excludeRoots">, timeoutMs: number): Promise<Formatted> {

@@ -3,13 +3,17 @@
 // range, failed when none does, and unknown otherwise: never a silent pass or fail.
 import type { ProcessRecord, Snapshot } from "../procfs/types.js";
 import type { CountRange, Rule } from "../rules/types.js";
+import type { CpuFigures } from "./cpu.js";
 import { type MatchContext, matchRule } from "./match.js";
 
 export type RuleState = "ok" | "fail" | "unknown";
 
 export interface RuleVerdict {
   readonly rule: Rule;
+  /** The whole verdict: the count and, when the rule has one, the cpu= condition. */
   readonly state: RuleState;
+  /** The count alone against the rule's range. */
+  readonly countState: RuleState;
   /** Processes that definitely count. */
   readonly count: number;
   /** Processes that may count but could not be decided (Infinity: some are invisible). */
@@ -24,9 +28,19 @@ export interface RuleVerdict {
    * ok/fail/unknown logic; absent when the rule has no warn=. Never changes `state`.
    */
   readonly warnState?: RuleState;
+  /** The cpu= condition, when the rule has one. `state` above already includes it. */
+  readonly cpu?: CpuVerdict;
 }
 
-export function evaluateRules(rules: readonly Rule[], snapshot: Snapshot, ctx: MatchContext): RuleVerdict[] {
+export interface CpuVerdict {
+  /** Total CPU percentage of the matched processes that have a figure. */
+  readonly percent: number;
+  /** Matched processes without a figure (first seen in this window): the total may be higher. */
+  readonly unmeasured: number;
+  readonly state: RuleState;
+}
+
+export function evaluateRules(rules: readonly Rule[], snapshot: Snapshot, ctx: MatchContext, figures?: CpuFigures): RuleVerdict[] {
   const hidden = hiddenProcesses(snapshot);
   return rules.map((rule) => {
     const matches: ProcessRecord[] = [];
@@ -40,9 +54,13 @@ export function evaluateRules(rules: readonly Rule[], snapshot: Snapshot, ctx: M
       else if (o.kind === "need") throw new Error(`bug: pid ${p.pid} was scanned without fields ${o.fields} that rule ${rule.text} needs`);
     }
     const undecided = unknowns.length + hidden.count;
+    const cpu = rule.cpu === undefined ? undefined : evaluateCpu(rule.cpu, matches, figures);
+    const countState = evaluateState(rule.range, matches.length, undecided);
     return {
       rule,
-      state: evaluateState(rule.range, matches.length, undecided),
+      state: cpu === undefined ? countState : combineStates(countState, cpu.state),
+      countState,
+      ...(cpu === undefined ? {} : { cpu }),
       count: matches.length,
       undecided,
       matches,
@@ -62,6 +80,26 @@ export function evaluateState(range: CountRange, count: number, undecided: numbe
   return "unknown";
 }
 
+function evaluateCpu(range: CountRange, matches: readonly ProcessRecord[], figures: CpuFigures | undefined): CpuVerdict {
+  if (figures === undefined) throw new Error("bug: a cpu= rule was evaluated without CPU figures");
+  let percent = 0;
+  let unmeasured = 0;
+  for (const p of matches) {
+    const f = figures(p);
+    if (f === undefined) unmeasured++;
+    else percent += f;
+  }
+  // An unmeasured process could have used any amount of CPU: like an undecided process for counts.
+  return { percent, unmeasured, state: evaluateState(range, percent, unmeasured > 0 ? Infinity : 0) };
+}
+
+/** A definite failure anywhere fails; otherwise any unknown makes the whole unknown. */
+export function combineStates(a: RuleState, b: RuleState): RuleState {
+  if (a === "fail" || b === "fail") return "fail";
+  if (a === "unknown" || b === "unknown") return "unknown";
+  return "ok";
+}
+
 function hiddenProcesses(snapshot: Snapshot): { count: number; why?: string } {
   if (snapshot.visibility.kind === "hidden") return { count: Infinity, why: snapshot.visibility.reason };
   if (snapshot.unreadable > 0) {
@@ -79,7 +117,7 @@ export function confirmFailures(first: readonly RuleVerdict[], second: readonly 
   return second.map((v, i) => {
     const before = first[i];
     let out = v;
-    if (before?.state === "ok" && v.state !== "ok") out = { ...out, state: "ok" as const };
+    if (before?.state === "ok" && v.state !== "ok") out = { ...out, state: "ok" as const, countState: "ok" as const, ...(v.cpu === undefined ? {} : { cpu: { ...v.cpu, state: "ok" as const } }) };
     if (before?.state === "ok" && before.warnState === "ok" && v.warnState !== undefined && v.warnState !== "ok") out = { ...out, warnState: "ok" as const };
     return out;
   });

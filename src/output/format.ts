@@ -1,13 +1,25 @@
 // Shared shape of every formatter's result, and the pieces of text mon, nagios and json share.
+import type { CpuBasis } from "../evaluate/cpu.js";
+import type { RunawayReport } from "../evaluate/runaway.js";
 import type { RuleVerdict } from "../evaluate/verdict.js";
 import type { ProcessRecord } from "../procfs/types.js";
 import type { CountRange } from "../rules/types.js";
 import { type NameLookup, formatProcessLine } from "./describe.js";
+import { cpuPhrase } from "./cpu.js";
 import { escapeBytes, escapeText } from "./escape.js";
 
 export interface Formatted {
   readonly text: string;
   readonly exitCode: number;
+}
+
+/** What a check found, for the formatters. */
+export interface CheckOutcome {
+  readonly verdicts: readonly RuleVerdict[];
+  /** Present when --cpu-max was given. */
+  readonly runaway?: RunawayReport;
+  /** How CPU figures were measured, when any were. */
+  readonly cpuBasis?: CpuBasis;
 }
 
 /** "1-5", "1-", "-3", "0-0": the range as the operator wrote it. */
@@ -20,11 +32,19 @@ export function summaryToken(v: RuleVerdict): string {
   return `${escapeText(v.rule.label, { space: true })}:${v.state === "unknown" ? "unknown" : v.count}`;
 }
 
+/** The verdict lines of a rule that did not hold: its count, and its cpu= condition if that failed. */
+export function ruleLines(v: RuleVerdict, basis: CpuBasis | undefined): string[] {
+  const lines: string[] = [];
+  if (v.countState !== "ok") lines.push(verdictLine(v));
+  if (v.cpu !== undefined && v.cpu.state !== "ok") lines.push(`${escapeText(v.rule.label, { space: true })}:${v.count} ${cpuPhrase(v, basis)}`);
+  return lines;
+}
+
 /** "sshd:0 < 1 (1-)" / "cron:6 > 5 (1-5)" / "x:1 unknown, 3 undecided (1-1)" */
 export function verdictLine(v: RuleVerdict): string {
   const name = escapeText(v.rule.label, { space: true });
   const range = `(${formatRange(v.rule.range)})`;
-  if (v.state === "unknown") {
+  if (v.countState === "unknown") {
     const undecided = v.undecided === Infinity ? "an unknown number of" : String(v.undecided);
     return `${name}:${v.count} unknown: ${undecided} more processes could not be checked ${range}`;
   }

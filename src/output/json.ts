@@ -4,10 +4,12 @@ import type { RuleVerdict } from "../evaluate/verdict.js";
 import type { ProcessRecord, Snapshot } from "../procfs/types.js";
 import { type NameLookup, formatExe, formatUser } from "./describe.js";
 import { escapeBytes, escapeText } from "./escape.js";
-import type { Formatted } from "./format.js";
+import { basisText } from "./cpu.js";
+import type { CheckOutcome, Formatted } from "./format.js";
 
-export function formatJson(verdicts: readonly RuleVerdict[], snapshot: Snapshot | undefined, names: NameLookup, extra: Record<string, unknown> = {}): Formatted {
-  const ok = verdicts.every((v) => v.state === "ok");
+export function formatJson(outcome: CheckOutcome, snapshot: Snapshot | undefined, names: NameLookup, extra: Record<string, unknown> = {}): Formatted {
+  const { verdicts, runaway } = outcome;
+  const ok = verdicts.every((v) => v.state === "ok") && (runaway === undefined || runaway.offenders.length === 0);
   const doc = {
     ok,
     ...extra,
@@ -30,7 +32,17 @@ export function formatJson(verdicts: readonly RuleVerdict[], snapshot: Snapshot 
       matches: v.matches.map((p) => processJson(p, names)),
       nearMisses: v.nearMisses.map((n) => ({ ...processJson(n.process, names), reason: escapeBytes(n.reason) })),
       undecidedProcesses: v.unknowns.map((u) => ({ ...processJson(u.process, names), why: escapeBytes(u.why) })),
+      ...(v.cpu === undefined ? {} : { cpu: { percent: v.cpu.percent, unmeasured: v.cpu.unmeasured, state: v.cpu.state, min: v.rule.cpu?.min ?? null, max: v.rule.cpu?.max ?? null } }),
     })),
+    ...(outcome.cpuBasis === undefined ? {} : { cpuScale: basisText(outcome.cpuBasis).replace(/^% /, "percent ") }),
+    ...(runaway === undefined ? {} : {
+      runaway: {
+        maxPercent: runaway.settings.maxPercent,
+        exempted: runaway.exempted,
+        measured: runaway.measured,
+        offenders: runaway.offenders.map((o) => ({ ...processJson(o.process, names), name: escapeBytes(o.name), percent: o.percent, ageSeconds: o.ageSec ?? null })),
+      },
+    }),
   };
   return { text: `${JSON.stringify(doc)}\n`, exitCode: ok ? 0 : 1 };
 }

@@ -1,9 +1,9 @@
 // Pure: verdicts → mon monitor output. All ok: exit 0 and no output. Otherwise exit 1, line 1 the
 // summary (failing rules in argument order, no PIDs or figures, so mon's alertevery works), then
 // detail lines. Output stays far below mon's 128 KiB MON_LAST_OUTPUT limit.
-import type { RuleVerdict } from "../evaluate/verdict.js";
+import { runawayHeadline, runawayLines, runawayTokens } from "./cpu.js";
 import type { NameLookup } from "./describe.js";
-import { type Formatted, detailLines, summaryToken, verdictLine } from "./format.js";
+import { type CheckOutcome, type Formatted, detailLines, ruleLines, summaryToken } from "./format.js";
 
 export interface MonOptions {
   readonly names: NameLookup;
@@ -16,14 +16,18 @@ export interface MonOptions {
 /** Hard cap on the whole output; mon exports it as one environment string (limit 128 KiB). */
 export const MON_OUTPUT_CAP = 32 * 1024;
 
-export function formatMon(verdicts: readonly RuleVerdict[], options: MonOptions): Formatted {
-  const failing = verdicts.filter((v) => v.state !== "ok");
-  if (failing.length === 0) return { text: "", exitCode: 0 };
-  const lines = [failing.map(summaryToken).join(" ")];
+export function formatMon(outcome: CheckOutcome, options: MonOptions): Formatted {
+  const failing = outcome.verdicts.filter((v) => v.state !== "ok");
+  const runaway = outcome.runaway !== undefined && outcome.runaway.offenders.length > 0 ? outcome.runaway : undefined;
+  if (failing.length === 0 && runaway === undefined) return { text: "", exitCode: 0 };
+  const tokens = failing.map(summaryToken);
+  if (runaway !== undefined) tokens.push(...runawayTokens(runaway, options.names));
+  const lines = [tokens.join(" ")];
   for (const v of failing) {
-    lines.push(verdictLine(v));
+    lines.push(...ruleLines(v, outcome.cpuBasis));
     lines.push(...detailLines(v, options.names, options.detailLimit));
   }
+  if (runaway !== undefined) lines.push(runawayHeadline(runaway), ...runawayLines(runaway, options.names));
   lines.push(...(options.notes ?? []));
   return { text: capOutput(lines, MON_OUTPUT_CAP), exitCode: 1 };
 }

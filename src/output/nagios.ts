@@ -3,11 +3,13 @@
 // '|' and treats a '|' on any later line as more perfdata, so the separator is the only raw '|'
 // printed: all other text goes through escape.ts ('|' → %7C) and perfdata labels are rebuilt
 // from rule labels with a strict whitelist (docs: shared/reference/nagios-protocol.md §2).
+import type { RunawayReport } from "../evaluate/runaway.js";
 import type { RuleVerdict } from "../evaluate/verdict.js";
 import type { CountRange } from "../rules/types.js";
 import type { NameLookup } from "./describe.js";
 import { escapeText } from "./escape.js";
-import { type Formatted, detailLines, formatRange } from "./format.js";
+import { basisText, cpuPhrase, formatPercent, runawayHeadline, runawayLines, runawayTokens } from "./cpu.js";
+import { type CheckOutcome, type Formatted, detailLines, formatRange } from "./format.js";
 import { capOutput } from "./mon.js";
 
 export type NagiosState = "OK" | "WARNING" | "CRITICAL" | "UNKNOWN";
@@ -54,21 +56,26 @@ export function worstState(states: readonly NagiosState[]): NagiosState {
   return states.reduce<NagiosState>((a, b) => (SEVERITY[b] > SEVERITY[a] ? b : a), "OK");
 }
 
-export function formatNagios(verdicts: readonly RuleVerdict[], options: NagiosOptions): Formatted {
-  if (verdicts.length === 0) return formatNagiosUnknown("no rules given (usage: procwatch check --format nagios RULE...)");
+export function formatNagios(outcome: CheckOutcome, options: NagiosOptions): Formatted {
+  const { verdicts, runaway } = outcome;
+  if (verdicts.length === 0 && runaway === undefined) return formatNagiosUnknown("no rules given (usage: procwatch check --format nagios RULE...)");
+  const runawayState: NagiosState = runaway !== undefined && runaway.offenders.length > 0 ? "CRITICAL" : "OK";
   const states = verdicts.map(nagiosState);
-  const overall = worstState(states);
+  const overall = worstState([...states, runawayState]);
   // OK names every rule with its count; otherwise only the rules that are not OK, in argument order.
   const shown = verdicts.filter((_, i) => overall === "OK" || states[i] !== "OK");
-  const text = joinCapped(shown.map((v) => rulePhrase(v, nagiosState(v))), STATUS_TEXT_CAP);
+  const phrases = shown.map((v) => rulePhrase(v, nagiosState(v), outcome));
+  if (runaway !== undefined && (overall === "OK" || runawayState !== "OK")) phrases.push(runawayPhrase(runaway, options));
+  const text = joinCapped(phrases, STATUS_TEXT_CAP);
   const head = `${SERVICE} ${overall}: ${text}`;
-  const { perfdata, dropped } = perfdataWithin(verdicts, FIRST_LINE_CAP - Buffer.byteLength(head) - 3);
+  const { perfdata, dropped } = perfdataWithin(outcome, FIRST_LINE_CAP - Buffer.byteLength(head) - 3);
   const long: string[] = [];
   for (const v of shown) {
     if (overall === "OK") break;
-    long.push(rulePhrase(v, nagiosState(v)));
+    long.push(rulePhrase(v, nagiosState(v), outcome));
     long.push(...detailLines(v, options.names, options.detailLimit));
   }
+  if (runaway !== undefined && runawayState !== "OK") long.push(runawayHeadline(runaway), ...runawayLines(runaway, options.names));
   long.push(...(options.notes ?? []));
   if (dropped > 0) long.push(`(perfdata of ${dropped} more rules left out: line 1 is capped at ${FIRST_LINE_CAP} bytes)`);
   return { text: withLongOutput(`${head} | ${perfdata}`, long), exitCode: NAGIOS_EXIT[overall] };
@@ -84,16 +91,24 @@ export function formatNagiosUnknown(reason: string, details: readonly string[] =
 }
 
 /** "sshd:0 < 1 (1-)", "cron:4 > 3 (warn 1-3, crit 1-5)", "x:1 unknown: 2 more processes could not be checked (1-1)" */
-export function rulePhrase(v: RuleVerdict, state: NagiosState): string {
+export function rulePhrase(v: RuleVerdict, state: NagiosState, outcome: Pick<CheckOutcome, "cpuBasis"> = {}): string {
   const name = escapeText(v.rule.label, { space: true });
   const ranges = v.rule.warn === undefined ? `(${formatRange(v.rule.range)})` : `(warn ${formatRange(v.rule.warn)}, crit ${formatRange(v.rule.range)})`;
-  if (state === "UNKNOWN") {
+  const cpu = v.cpu === undefined ? "" : ` ${cpuPhrase(v, outcome.cpuBasis)}`;
+  if (state === "UNKNOWN" && v.countState === "unknown") {
     const undecided = v.undecided === Infinity ? "an unknown number of" : String(v.undecided);
-    return `${name}:${v.count} unknown: ${undecided} more processes could not be checked ${ranges}`;
+    return `${name}:${v.count} unknown: ${undecided} more processes could not be checked ${ranges}${cpu}`;
   }
-  const broken = state === "CRITICAL" ? v.rule.range : state === "WARNING" ? v.rule.warn : undefined;
+  const broken = state === "CRITICAL" && v.countState === "fail" ? v.rule.range : state === "WARNING" ? v.rule.warn : undefined;
   const why = broken === undefined ? "" : outsideBy(v.count, broken);
-  return `${name}:${v.count}${why === "" ? "" : ` ${why}`} ${ranges}`;
+  return `${name}:${v.count}${why === "" ? "" : ` ${why}`} ${ranges}${cpu}`;
+}
+
+/** "cpu: 2 runaway above 90% of one CPU over a 5s window: cpu:burn@root ..." */
+function runawayPhrase(report: RunawayReport, options: NagiosOptions): string {
+  const n = report.offenders.length;
+  const head = `cpu: ${n} runaway above ${report.settings.maxPercent}${basisText(report.basis)}`;
+  return n === 0 ? head : `${head}: ${runawayTokens(report, options.names).join(" ")}`;
 }
 
 function outsideBy(count: number, range: CountRange): string {
@@ -131,17 +146,27 @@ export function perfLabels(labels: readonly string[]): string[] {
  * 'label'=count;warn;crit;0; per rule. The count is "U" (the guidelines' "could not be
  * determined") while processes are undecided: a definite count would under-report.
  */
-export function formatPerfdata(verdicts: readonly RuleVerdict[]): string[] {
-  const labels = perfLabels(verdicts.map((v) => v.rule.label));
-  return verdicts.map((v, i) => {
+export function formatPerfdata(outcome: CheckOutcome): string[] {
+  const { verdicts, runaway } = outcome;
+  const cpuRules = verdicts.filter((v) => v.cpu !== undefined);
+  // cpu= rules get a second series "<label>_cpu"; the runaway count is "cpu_runaway".
+  const labels = perfLabels([...verdicts.map((v) => v.rule.label), ...cpuRules.map((v) => `${v.rule.label}_cpu`), ...(runaway === undefined ? [] : ["cpu_runaway"])]);
+  const items = verdicts.map((v, i) => {
     const value = v.undecided > 0 ? "U" : String(v.count);
     const warn = v.rule.warn === undefined ? "" : toPluginRange(v.rule.warn);
     return `'${labels[i] as string}'=${value};${warn};${toPluginRange(v.rule.range)};0;`;
   });
+  cpuRules.forEach((v, k) => {
+    const cpu = v.cpu as NonNullable<RuleVerdict["cpu"]>;
+    const value = cpu.unmeasured > 0 ? "U" : `${formatPercent(cpu.percent)}%`;
+    items.push(`'${labels[verdicts.length + k] as string}'=${value};;${toPluginRange(v.rule.cpu ?? {})};0;`);
+  });
+  if (runaway !== undefined) items.push(`'${labels[labels.length - 1] as string}'=${runaway.offenders.length};;0:0;0;`);
+  return items;
 }
 
-function perfdataWithin(verdicts: readonly RuleVerdict[], budget: number): { perfdata: string; dropped: number } {
-  const items = formatPerfdata(verdicts);
+function perfdataWithin(outcome: CheckOutcome, budget: number): { perfdata: string; dropped: number } {
+  const items = formatPerfdata(outcome);
   let size = 0;
   let kept = 0;
   for (const item of items) {

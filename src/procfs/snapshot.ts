@@ -11,6 +11,7 @@ import { PF_KTHREAD, parseStatBytes } from "./stat.js";
 import { parseStatus } from "./status.js";
 import { Field, type FieldMask, type FieldName, type ProcessRecord, type SkipCounts, type Snapshot } from "./types.js";
 import { readVisibility } from "./visibility.js";
+import { readUptime } from "./clock.js";
 
 /** Given what is known of a process so far, which optional fields are still wanted. Called again
  * after each round of reads (a name found in cmdline may make a user check necessary). */
@@ -20,6 +21,8 @@ export interface SnapshotOptions {
   readonly plan?: ScanPlan;
   /** Bytes of cmdline kept at most; longer ones are marked truncated. */
   readonly cmdlineCapBytes?: number;
+  /** Read <root>/uptime too (lifetime CPU figures and process ages need it). */
+  readonly readUptime?: boolean;
   /** Skip the hidepid check (fixture roots are not mounts). Defaults to checking. */
   readonly checkVisibility?: boolean;
 }
@@ -33,6 +36,7 @@ const STAT_CAP = 4096;
 export function takeSnapshot(procRoot: string, options: SnapshotOptions = {}): Snapshot {
   const atNs = process.hrtime.bigint();
   const atMs = Date.now();
+  const uptimeSec = options.readUptime === true ? readUptime(procRoot) : undefined;
   const skipped: SkipCounts = { vanished: 0, denied: 0, parse: 0, other: 0 };
   const processes: ProcessRecord[] = [];
   let unreadable = 0;
@@ -44,7 +48,7 @@ export function takeSnapshot(procRoot: string, options: SnapshotOptions = {}): S
     else if (rec !== undefined) processes.push(rec);
   }
   const visibility = options.checkVisibility === false ? { kind: "full" as const } : readVisibility(procRoot);
-  return { atNs, atMs, processes, skipped, visibility, unreadable };
+  return { atNs, atMs, processes, skipped, visibility, unreadable, ...(uptimeSec === undefined ? {} : { uptimeSec }) };
 }
 
 /** All decimal digits. The first character alone is not enough: a fixture tree, or a /host/proc

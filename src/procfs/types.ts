@@ -87,6 +87,8 @@ export interface Snapshot {
   readonly visibility: Visibility;
   /** Processes listed under the root whose stat could not be read (hidepid=1): present, unknown. */
   readonly unreadable: number;
+  /** Seconds since boot at the scan start (from <root>/uptime), when asked for and available. */
+  readonly uptimeSec?: number;
 }
 
 export type Visibility =

@@ -42,13 +42,29 @@ export function parseOneLiner(arg: string, ctx: ParseContext): Rule {
   const parts = qStart < 0 ? [] : arg.slice(qStart + 1).split(QUALIFIER_START);
   // warn= is a threshold, not a filter: it stays out of `qualifiers` and out of the label, so
   // "sshd:1-,warn=2-" and "sshd:1-" name the same processes and are duplicates of each other.
-  const matchParts = parts.filter((p) => !p.startsWith(`${WARN_KEY}=`));
-  const warnParts = parts.filter((p) => p.startsWith(`${WARN_KEY}=`));
+  // cpu= is a condition on the matched set, not a filter: out of `qualifiers`, but in the label
+  // (a busy-check is a different rule from a plain count of the same processes).
+  const isKey = (p: string, key: string): boolean => p.startsWith(`${key}=`);
+  const matchParts = parts.filter((p) => !isKey(p, WARN_KEY) && !isKey(p, CPU_KEY));
+  const warnParts = parts.filter((p) => isKey(p, WARN_KEY));
+  const cpuParts = parts.filter((p) => isKey(p, CPU_KEY));
   const qualifiers = parseQualifiers(matchParts, ctx, fail);
   if (warnParts.length > 1) fail(`qualifier "${WARN_KEY}" given twice`);
+  if (cpuParts.length > 1) fail(`qualifier "${CPU_KEY}" given twice`);
   const warn = warnParts[0] === undefined ? undefined : parseWarn(warnParts[0].slice(WARN_KEY.length + 1), range, fail);
-  const label = selectorText + matchParts.map((p) => `,${p}`).join("");
-  return { text: arg, label, selector, range, ...(warn === undefined ? {} : { warn }), qualifiers, source: ctx.source };
+  const cpu = cpuParts[0] === undefined ? undefined : parseCpu(cpuParts[0].slice(CPU_KEY.length + 1), fail);
+  const label = selectorText + parts.filter((p) => !isKey(p, WARN_KEY)).map((p) => `,${p}`).join("");
+  return {
+    text: arg, label, selector, range, ...(warn === undefined ? {} : { warn }), ...(cpu === undefined ? {} : { cpu }), qualifiers, source: ctx.source,
+  };
+}
+
+/** Bounds on the total CPU percentage of the matched processes (see CountRule.cpu). */
+const CPU_KEY = "cpu";
+
+function parseCpu(text: string, fail: (reason: string) => never): CountRange {
+  if (text === "") fail(`qualifier "${CPU_KEY}" has an empty value`);
+  return parseRange(text, (reason) => fail(`${CPU_KEY}=: ${reason}`), "");
 }
 
 /** The Nagios warning range qualifier (see CountRule.warn). */
@@ -106,7 +122,7 @@ function parseQualifiers(parts: readonly string[], ctx: ParseContext, fail: (rea
     const key = part.slice(0, eq);
     const value = part.slice(eq + 1);
     if (!(QUALIFIER_KEYS as readonly string[]).includes(key)) {
-      fail(`unknown qualifier "${key}" (known: ${[...QUALIFIER_KEYS, WARN_KEY].join(", ")})`);
+      fail(`unknown qualifier "${key}" (known: ${[...QUALIFIER_KEYS, CPU_KEY, WARN_KEY].join(", ")})`);
     }
     if (seen.has(key)) fail(`qualifier "${key}" given twice`);
     seen.add(key);

@@ -43,6 +43,12 @@ export interface CountRule {
    * Not a matching qualifier, so it is neither in `qualifiers` nor in `label`.
    */
   readonly warn?: CountRange;
+  /**
+   * The `cpu=MIN-MAX` qualifier: bounds on the total CPU percentage (100 = one CPU) of the matched
+   * processes over the check's CPU window (or lifetime): `boinc:1-,cpu=50-` fails when BOINC
+   * stops working, `named:1-1,cpu=-80` when the name server spins.
+   */
+  readonly cpu?: CountRange;
   readonly qualifiers: readonly Qualifier[];
   readonly source: RuleSource;
 }

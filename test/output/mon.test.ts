@@ -15,7 +15,7 @@ function mon(args: string[], processes: ProcessRecord[], detailLimit = 10) {
   const { rules, errors } = parseRuleArgs(args, accounts);
   assert.deepEqual(errors, []);
   const snapshot: Snapshot = { atNs: 0n, atMs: 0, processes, skipped: { vanished: 0, denied: 0, parse: 0, other: 0 }, visibility: { kind: "full" }, unreadable: 0 };
-  return formatMon(evaluateRules(rules, snapshot, ctx), { names: accounts, detailLimit });
+  return formatMon({ verdicts: evaluateRules(rules, snapshot, ctx) }, { names: accounts, detailLimit });
 }
 
 test("all rules hold: exit 0 and no output at all", () => {

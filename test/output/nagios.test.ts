@@ -26,7 +26,7 @@ function verdicts(args: string[], processes: ProcessRecord[], extra: Partial<Sna
 }
 
 function nagios(args: string[], processes: ProcessRecord[], extra: Partial<Snapshot> = {}) {
-  return formatNagios(verdicts(args, processes, extra), { names: accounts, detailLimit: 10 });
+  return formatNagios({ verdicts: verdicts(args, processes, extra) }, { names: accounts, detailLimit: 10 });
 }
 
 const sshd = (pid: number) => proc({ pid, comm: "sshd" });
@@ -143,7 +143,7 @@ describe("states and exit codes", () => {
   });
 
   test("no rules: UNKNOWN, a plugin with nothing to check is misconfigured", () => {
-    assert.deepEqual(formatNagios([], { names: accounts, detailLimit: 10 }), {
+    assert.deepEqual(formatNagios({ verdicts: [] }, { names: accounts, detailLimit: 10 }), {
       exitCode: 3, text: "PROCS UNKNOWN: no rules given (usage: procwatch check --format nagios RULE...)\n",
     });
   });

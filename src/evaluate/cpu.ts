@@ -1,0 +1,48 @@
+// Pure: CPU percentages of processes, on the ps/top scale (100 = one full CPU; a multi-threaded
+// process can exceed 100). Two bases: "window", the CPU time used between two scans divided by
+// the monotonic time between them; "lifetime", CPU time since start divided by age (ps %cpu).
+// Processes are joined on pid + start time, so a reused PID never yields a negative or inflated
+// figure; a process seen once has no window figure (undefined, never a made-up 0).
+import type { ProcessRecord, Snapshot } from "../procfs/types.js";
+
+export type CpuBasis = { readonly kind: "window"; readonly windowMs: number } | { readonly kind: "lifetime" };
+
+/** A CPU figure for a process, or undefined when there is none. */
+export type CpuFigures = (rec: ProcessRecord) => number | undefined;
+
+/** Window figures from a previous snapshot to a scan that started at `nowNs`. */
+export function windowFigures(prev: Snapshot, nowNs: bigint, clockTicks: number): CpuFigures {
+  const before = new Map<number, ProcessRecord>();
+  for (const p of prev.processes) before.set(p.pid, p);
+  const seconds = Number(nowNs - prev.atNs) / 1e9;
+  return (rec) => {
+    const old = before.get(rec.pid);
+    if (old === undefined || old.startTicks !== rec.startTicks || seconds <= 0) return undefined;
+    const used = rec.cpuTicks - old.cpuTicks;
+    // CPU time never runs backwards for one process; a negative delta would be a bug upstream.
+    if (used < 0) return undefined;
+    return (used / clockTicks / seconds) * 100;
+  };
+}
+
+/** Lifetime figures: CPU seconds / seconds since the process started. Needs the uptime. */
+export function lifetimeFigures(uptimeSec: number | undefined, clockTicks: number): CpuFigures {
+  return (rec) => {
+    const age = ageSeconds(rec, uptimeSec, clockTicks);
+    // Younger than one tick: ps prints Inf; we have no figure.
+    if (age === undefined || age < 1 / clockTicks) return undefined;
+    return (rec.cpuTicks / clockTicks / age) * 100;
+  };
+}
+
+/** Seconds since the process started, when the uptime is known. */
+export function ageSeconds(rec: ProcessRecord, uptimeSec: number | undefined, clockTicks: number): number | undefined {
+  if (uptimeSec === undefined) return undefined;
+  const age = uptimeSec - rec.startTicks / clockTicks;
+  return age >= 0 ? age : undefined;
+}
+
+/** "per-core scale, 5s window" / "per-core scale, lifetime average" */
+export function describeBasis(basis: CpuBasis, formatDuration: (ms: number) => string): string {
+  return basis.kind === "window" ? `% of one CPU over a ${formatDuration(basis.windowMs)} window` : "% of one CPU, lifetime average";
+}
