@@ -1,0 +1,235 @@
+// npm run bench: `procwatch check` against mon's ps.monitor and a C floor, with 1,000 and 5,000
+// extra processes. Prints medians, ratios, marginal cost per process and the exact commands.
+// Spawns and kills only its own processes, by PID; raises no limit. Node builtins only.
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { setImmediate as yieldToLoop } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { checkCapacity } from "./capacity.js";
+import { countNamed, type Herd, makeHerd } from "./herd.js";
+import { type Command, formatCommand, median, type Run, timeRun } from "./timing.js";
+
+const LOADS = [1000, 5000] as const;
+const RUNS = Math.max(11, Number(process.env.BENCH_RUNS ?? 21));
+const WARMUP = 2;
+const PS_MONITOR = "/usr/lib/mon/mon-local.d/ps.monitor";
+// The issue's eight rules, with watchdog:1-2 swapped for the herd (`<name>:N-N`) so both tools
+// count something non-zero and must count it exactly.
+const RULES = ["sshd:1-", "cron:1-5", "tor:1-1", "master:1-2", "auditd:1-1", "rsyslogd:1-1", "dbus-daemon:1-"];
+const SWAPPED = "watchdog:1-2";
+// The sandbox sets it; loading extra CA certificates adds ~50 ms to each Node start-up, and mon's
+// environment under systemd does not have it.
+const UNSET = ["NODE_EXTRA_CA_CERTS"];
+const TARGET_RATIO: Record<number, number> = { 1000: 1.0, 5000: 0.5 };
+const TARGET_FLOOR_MULTIPLE = 1.5;
+
+type Tool = "procwatch" | "ps.monitor" | "C floor" | "node -e 0";
+const TOOLS: readonly Tool[] = ["procwatch", "ps.monitor", "C floor", "node -e 0"];
+
+interface LoadResult {
+  readonly extra: number;
+  readonly total: number;
+  readonly times: Record<Tool, number[]>;
+  readonly commands: Record<Tool, Command>;
+  readonly agreeExit: number;
+  readonly agreeSummary: number;
+  readonly pairs: number;
+  readonly disagreements: string[];
+  /** procwatch's exit code and summary words in the last round, to show what failed. */
+  readonly lastVerdict: string;
+}
+
+const pkgRoot = fileURLToPath(new URL("../../", import.meta.url));
+
+function commandsFor(extra: number, herdName: string, floorBin: string): Record<Tool, Command> {
+  const rules = [...RULES, `${herdName}:${extra}-${extra}`];
+  return {
+    procwatch: { label: "procwatch", file: process.execPath, args: [join(pkgRoot, "dist/bin/cli.js"), "check", ...rules] },
+    "ps.monitor": { label: "ps.monitor", file: PS_MONITOR, args: rules },
+    "C floor": { label: "C floor", file: floorBin, args: [herdName] },
+    "node -e 0": { label: "node -e 0", file: process.execPath, args: ["-e", "0"] },
+  };
+}
+
+/** The set of `name:count` words on the summary (first) line, order-free (ps.monitor's is random). */
+function summaryWords(run: Run): string {
+  const first = run.stdout.split("\n")[0] ?? "";
+  return first.trim().split(/\s+/).filter((w) => w !== "").sort().join(" ");
+}
+
+function countPids(): number {
+  return readdirSync("/proc").filter((n) => /^\d+$/.test(n)).length;
+}
+
+async function measureLoad(herd: Herd, extra: number, floorBin: string, env: NodeJS.ProcessEnv): Promise<LoadResult> {
+  process.stderr.write(`bench: growing the herd to ${extra} ...`);
+  const t0 = Date.now();
+  await herd.growTo(extra);
+  process.stderr.write(` done in ${((Date.now() - t0) / 1000).toFixed(1)} s; measuring ${RUNS} rounds ...`);
+  const commands = commandsFor(extra, herd.name, floorBin);
+  for (let i = 0; i < WARMUP; i++) {
+    for (const t of TOOLS) timeRun(commands[t], env);
+    await yieldToLoop();
+  }
+  const times: Record<Tool, number[]> = { procwatch: [], "ps.monitor": [], "C floor": [], "node -e 0": [] };
+  const disagreements: string[] = [];
+  let agreeExit = 0;
+  let agreeSummary = 0;
+  let lastVerdict = "";
+  const t1 = Date.now();
+  for (let round = 0; round < RUNS; round++) {
+    // spawnSync blocks the event loop; yield once a round so SIGINT/SIGTERM handlers can run.
+    await yieldToLoop();
+    // Alternate the order so neither tool always runs right after the other (cache, frequency).
+    const order = round % 2 === 0 ? TOOLS : [...TOOLS].reverse();
+    const runs = {} as Record<Tool, Run>;
+    for (const t of order) {
+      runs[t] = timeRun(commands[t], env);
+      times[t].push(runs[t].ms);
+    }
+    const pw = runs.procwatch;
+    const ps = runs["ps.monitor"];
+    const floorOut = runs["C floor"].stdout.trim().split(" ");
+    if (runs["C floor"].exitCode !== 0 || floorOut[1] !== String(extra)) {
+      throw new Error(`C floor saw ${floorOut[1] ?? "?"} processes named ${herd.name}, expected ${extra} (exit ${runs["C floor"].exitCode})`);
+    }
+    lastVerdict = `exit ${pw.exitCode}, summary "${summaryWords(pw)}"`;
+    if (pw.exitCode === ps.exitCode) agreeExit++;
+    if (summaryWords(pw) === summaryWords(ps)) agreeSummary++;
+    if (pw.exitCode !== ps.exitCode || summaryWords(pw) !== summaryWords(ps) || pw.stderr !== "" || ps.stderr !== "") {
+      disagreements.push(
+        `round ${round + 1}: procwatch exit ${pw.exitCode} [${summaryWords(pw)}]${pw.stderr === "" ? "" : ` stderr: ${pw.stderr.trim()}`}` +
+          ` | ps.monitor exit ${ps.exitCode} [${summaryWords(ps)}]${ps.stderr === "" ? "" : ` stderr: ${ps.stderr.trim()}`}`,
+      );
+    }
+  }
+  const total = countPids();
+  const still = countNamed(herd.name);
+  if (still !== extra) throw new Error(`the herd shrank to ${still} of ${extra} while measuring`);
+  process.stderr.write(` done in ${((Date.now() - t1) / 1000).toFixed(1)} s\n`);
+  return { extra, total, times, commands, agreeExit, agreeSummary, pairs: RUNS, disagreements, lastVerdict };
+}
+
+const fmtMs = (ms: number): string => ms.toFixed(1);
+const quartiles = (v: readonly number[]): string => {
+  const s = [...v].sort((a, b) => a - b);
+  const q = (p: number): number => s[Math.min(s.length - 1, Math.floor(p * (s.length - 1)))] as number;
+  return `${fmtMs(q(0.25))}-${fmtMs(q(0.75))}`;
+};
+const pad = (s: string, n: number): string => s.padEnd(n);
+const lpad = (s: string, n: number): string => s.padStart(n);
+
+/** 1-minute load average: how busy the shared machine was (the bench cannot make it quiet). */
+function loadAverage(): string {
+  return readFileSync("/proc/loadavg", "latin1").split(" ")[0] ?? "?";
+}
+
+function report(results: readonly LoadResult[], before: number, loadBefore: string, capacityNote: string, gccLine: string): void {
+  const out: string[] = [];
+  const say = (s = ""): number => out.push(s);
+  say(`procwatch bench: ${cpus().length} cores, node ${process.version}, ${before} processes on the host before the bench (shared machine)`);
+  say(`limits: ${capacityNote}`);
+  say(`1-minute load average: ${loadBefore} before the bench, ${loadAverage()} after (2 cores; other work shares the machine)`);
+  say(`Every measured command ran with ${UNSET.join(", ")} removed from its environment (it is not in mon's`);
+  say(`environment under systemd, and costs ~50 ms per Node start-up), stdin /dev/null, cwd /.`);
+  say(`${RUNS} interleaved rounds per load (order alternating), after ${WARMUP} warm-up rounds; wall time per run`);
+  say(`via process.hrtime.bigint() around spawnSync. Figures: median ms (interquartile range).`);
+  say();
+  const w = [16, 22, 22, 8, 13, 20, 20];
+  say(["extra processes", "procwatch", "ps.monitor", "pw/ps", "target", "C floor", "node -e 0"].map((h, i) => pad(h, w[i] as number)).join(""));
+  for (const r of results) {
+    const pw = median(r.times.procwatch);
+    const ps = median(r.times["ps.monitor"]);
+    const ratio = pw / ps;
+    const target = TARGET_RATIO[r.extra] ?? NaN;
+    const cells = [
+      `${r.extra.toLocaleString("en")} (${r.total})`,
+      `${fmtMs(pw)} (${quartiles(r.times.procwatch)})`,
+      `${fmtMs(ps)} (${quartiles(r.times["ps.monitor"])})`,
+      ratio.toFixed(2),
+      `≤${target.toFixed(1)} ${ratio <= target ? "met" : "MISSED"}`,
+      `${fmtMs(median(r.times["C floor"]))} (${quartiles(r.times["C floor"])})`,
+      `${fmtMs(median(r.times["node -e 0"]))} (${quartiles(r.times["node -e 0"])})`,
+    ];
+    say(cells.map((c, i) => pad(c, w[i] as number)).join("").trimEnd());
+  }
+  say(`(the number in brackets after the load is the count of PIDs in /proc at the end of that load)`);
+  say();
+  const [lo, hi] = results as [LoadResult, LoadResult];
+  const span = hi.extra - lo.extra;
+  const marginal = (t: Tool): number => ((median(hi.times[t]) - median(lo.times[t])) / span) * 1000;
+  const floorUs = marginal("C floor");
+  say(`Marginal cost per added process = (median at ${hi.extra.toLocaleString("en")} - median at ${lo.extra.toLocaleString("en")}) / ${span.toLocaleString("en")}:`);
+  for (const t of ["procwatch", "ps.monitor", "C floor"] as const) {
+    const us = marginal(t);
+    const extra = t === "C floor" ? "" : `  = ${(us / floorUs).toFixed(2)} x C floor${t === "procwatch" ? `  (target ≤ ${TARGET_FLOOR_MULTIPLE}x: ${us / floorUs <= TARGET_FLOOR_MULTIPLE ? "met" : "MISSED"})` : ""}`;
+    say(`  ${pad(t, 11)}${lpad(us.toFixed(2), 7)} µs/process${extra}`);
+  }
+  say();
+  for (const r of results) {
+    say(`Verdicts at ${r.extra.toLocaleString("en")} extra: same exit code in ${r.agreeExit}/${r.pairs} runs, same summary words in ${r.agreeSummary}/${r.pairs}` +
+      `${r.disagreements.length === 0 ? "; no disagreement, nothing on stderr." : ":"}`);
+    for (const d of r.disagreements.slice(0, 5)) say(`  ${d}`);
+    if (r.disagreements.length > 5) say(`  ... ${r.disagreements.length - 5} more`);
+  }
+  say(`Last procwatch verdict at ${hi.extra.toLocaleString("en")}: ${hi.lastVerdict}. The herd rule ${hi.commands["C floor"].args[0]}:N-N`);
+  say(`passes (stays out of the summary) only if a tool counts exactly N; the C floor's count is checked too.`);
+  say();
+  say(`Commands (N = ${results.map((r) => r.extra).join(" / ")}; ${SWAPPED} swapped for the herd rule; the herd is N`);
+  say(`symlinks-to-sleep processes named ${hi.commands["C floor"].args[0]}, killed by PID afterwards):`);
+  say(`  ${gccLine}`);
+  for (const t of TOOLS) say(`  ${formatCommand(hi.commands[t], UNSET).replace(`:${hi.extra}-${hi.extra}`, ":N-N")}`);
+  process.stdout.write(`${out.join("\n")}\n`);
+}
+
+async function main(): Promise<void> {
+  const cli = join(pkgRoot, "dist/bin/cli.js");
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first (npm run bench does)`);
+  if (!existsSync(PS_MONITOR)) throw new Error(`${PS_MONITOR} is missing: apt-get install mon libproc-processtable-perl`);
+  const capacityNote = checkCapacity(Math.max(...LOADS), 100);
+  const before = countPids();
+  const loadBefore = loadAverage();
+
+  const tmp = mkdtempSync(join(tmpdir(), "pwbench-"));
+  let herd: Herd | undefined;
+  const cleanup = (): void => {
+    herd?.killAll();
+    rmSync(tmp, { recursive: true, force: true });
+  };
+  // 'exit' covers errors and normal ends; signals need their own handlers to get there.
+  process.on("exit", cleanup);
+  for (const [sig, code] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const) {
+    process.on(sig, () => {
+      process.stderr.write(`\nbench: ${sig}: killing ${herd?.pids.length ?? 0} herd processes by PID\n`);
+      process.exit(code);
+    });
+  }
+
+  const floorBin = join(tmp, "floor");
+  const gccArgs = ["-O2", "-o", floorBin, join(pkgRoot, "bench/floor.c")];
+  const gcc = spawnSync("gcc", gccArgs, { stdio: ["ignore", "inherit", "inherit"] });
+  if (gcc.error !== undefined || gcc.status !== 0) throw new Error(`gcc ${gccArgs.join(" ")} failed: ${gcc.error?.message ?? `exit ${gcc.status}`}`);
+
+  const name = `pwb${randomBytes(4).toString("hex")}`;
+  if (countNamed(name) !== 0) throw new Error(`processes named ${name} already exist; run again`);
+  herd = makeHerd(tmp, name);
+  const env = { ...process.env };
+  for (const v of UNSET) delete env[v];
+
+  const results: LoadResult[] = [];
+  try {
+    for (const extra of LOADS) results.push(await measureLoad(herd, extra, floorBin, env));
+  } finally {
+    // Also on errors: live children keep the event loop (and so 'exit') from ever coming.
+    herd.killAll();
+  }
+  report(results, before, loadBefore, capacityNote, `gcc ${gccArgs.join(" ")}`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`\nbench failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});
