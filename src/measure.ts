@@ -2,7 +2,7 @@
 // needed), then the verdicts of the count rules and the runaway report. Reads /proc; formats
 // nothing. The scan plan reads per process only the files the rules and CPU checks need.
 import { type CpuBasis, type CpuFigures, lifetimeFigures, windowFigures } from "./evaluate/cpu.js";
-import { type MatchContext, fieldsNeeded } from "./evaluate/match.js";
+import { candidateFilter, type MatchContext, fieldsNeeded } from "./evaluate/match.js";
 import type { InterpreterSet } from "./evaluate/names.js";
 import { type CpuScale, evaluateRunaway, type RunawayReport, type RunawaySettings, runawayFieldsNeeded } from "./evaluate/runaway.js";
 import { evaluateRules, type RuleVerdict } from "./evaluate/verdict.js";
@@ -41,9 +41,10 @@ export async function measure(rules: readonly Rule[], setup: MeasureSetup): Prom
   // Exclusion is known only after the scan (it needs the ppid tree); planning ignores it.
   const planCtx: MatchContext = { interpreters: setup.interpreters, excluded: new Set() };
   const runawaySettings = cpu?.runaway;
+  const mayMatch = candidateFilter(rules, setup.interpreters);
   const plan = (rec: ProcessRecord): number => {
     let mask = 0;
-    for (const rule of rules) mask |= fieldsNeeded(rule, rec, planCtx);
+    if (mayMatch(rec)) for (const rule of rules) mask |= fieldsNeeded(rule, rec, planCtx);
     if (runawaySettings !== undefined && figures !== undefined) mask |= runawayFieldsNeeded(rec, figures, runawaySettings, planCtx);
     return mask;
   };

@@ -34,7 +34,9 @@ export function startScanner(): Scanner {
   const env = { ...process.env };
   // Loading extra CA certificates costs ~50 ms of start-up and the scan opens no TLS connection.
   delete env.NODE_EXTRA_CA_CERTS;
-  const child = spawn(process.execPath, [CHILD], { stdio: ["pipe", "pipe", "pipe"], env });
+  // The flag value is spelled out, not imported from rules/pattern.ts: this file must stay free
+  // of everything but node builtins so the CLI starts the child as early as it can.
+  const child = spawn(process.execPath, ["--enable-experimental-regexp-engine", CHILD], { stdio: ["pipe", "pipe", "pipe"], env });
   // A broken pipe to a child that already died is reported through 'close', not here.
   child.stdin.on("error", () => undefined);
   let used = false;

@@ -4,7 +4,7 @@
 import { compileGlob } from "../rules/pattern.js";
 
 export const DEFAULT_INTERPRETERS: readonly string[] = [
-  "perl", "python", "python2", "python2.*", "python3", "python3.*", "ruby", "ruby*.*", "lua", "lua5.*", "luajit", "node", "nodejs",
+  "perl", "python", "python2", "python2.*", "python3", "python3.*", "ruby", "ruby2.*", "ruby3.*", "lua", "lua5.*", "luajit", "node", "nodejs",
 ];
 
 /** The kernel keeps at most 15 bytes of a name in comm (TASK_COMM_LEN 16 with the NUL). */
@@ -16,20 +16,31 @@ export interface InterpreterSet {
 
 export function makeInterpreterSet(entries: readonly string[]): InterpreterSet {
   const exact = new Set(entries.filter((e) => !/[*?[]/.test(e)));
-  const globs = entries.filter((e) => /[*?[]/.test(e)).map((e) => compileGlob(e, { pathSegments: true }));
-  // Asked for every process and rule; a machine has few distinct names, and the linear-time
-  // regexp engine is slow per call, so remember each answer.
+  const globs = entries.filter((e) => /[*?[]/.test(e)).map((e) => globMatcher(e));
+  // Asked for every process and rule; a machine has few distinct names, so remember each answer.
   const known = new Map<string, boolean>();
   return {
     has(comm) {
       let answer = known.get(comm);
       if (answer === undefined) {
-        answer = exact.has(comm) || globs.some((g) => g.test(comm));
+        answer = exact.has(comm) || globs.some((g) => g(comm));
         known.set(comm, answer);
       }
       return answer;
     },
   };
+}
+
+/** "python3.*" needs no regular expression (and the linear engine is slow to start): a
+ * prefix test. Anything more complex goes through compileGlob. */
+function globMatcher(glob: string): (comm: string) => boolean {
+  const star = glob.indexOf("*");
+  if (star === glob.length - 1 && !/[?[]/.test(glob)) {
+    const prefix = glob.slice(0, -1);
+    return (comm) => comm.startsWith(prefix) && !comm.includes("/", prefix.length);
+  }
+  const re = compileGlob(glob, { pathSegments: true });
+  return (comm) => re.test(comm);
 }
 
 export function basename(path: string): string {

@@ -4,7 +4,7 @@
 import type { ProcessRecord, Snapshot } from "../procfs/types.js";
 import type { CountRange, Rule } from "../rules/types.js";
 import type { CpuFigures } from "./cpu.js";
-import { type MatchContext, matchRule } from "./match.js";
+import { candidateFilter, type MatchContext, matchRule } from "./match.js";
 
 export type RuleState = "ok" | "fail" | "unknown";
 
@@ -42,11 +42,13 @@ export interface CpuVerdict {
 
 export function evaluateRules(rules: readonly Rule[], snapshot: Snapshot, ctx: MatchContext, figures?: CpuFigures): RuleVerdict[] {
   const hidden = hiddenProcesses(snapshot);
+  const mayMatch = candidateFilter(rules, ctx.interpreters);
+  const candidates = snapshot.processes.filter(mayMatch);
   return rules.map((rule) => {
     const matches: ProcessRecord[] = [];
     const nearMisses: { process: ProcessRecord; reason: string }[] = [];
     const unknowns: { process: ProcessRecord; why: string }[] = [];
-    for (const p of snapshot.processes) {
+    for (const p of candidates) {
       const o = matchRule(rule, p, ctx);
       if (o.kind === "yes") matches.push(p);
       else if (o.kind === "near") nearMisses.push({ process: p, reason: o.reason });

@@ -2,10 +2,16 @@
 // against byte strings (latin1), so the pattern text is converted to bytes the same way.
 // Linear time: V8's experimental non-backtracking engine ('l' flag) refuses backreferences and
 // lookaround at compile time, so "(a+)+$" over a long argv can never stall a scan (28 chars took
-// 2.3 s in the backtracking engine). The flag must be set before the first 'l' RegExp is built.
-import { setFlagsFromString } from "node:v8";
+// 2.3 s in the backtracking engine). The flag must be set before the first 'l' RegExp is built:
+// the scanner child gets it on its command line (supervise.ts); anywhere else it is set here,
+// through node:v8, which costs ~3 ms to load and so is loaded only when needed.
+import { createRequire } from "node:module";
 
-setFlagsFromString("--enable-experimental-regexp-engine");
+export const LINEAR_REGEXP_FLAG = "--enable-experimental-regexp-engine";
+
+if (!process.execArgv.includes(LINEAR_REGEXP_FLAG)) {
+  (createRequire(import.meta.url)("node:v8") as typeof import("node:v8")).setFlagsFromString(LINEAR_REGEXP_FLAG);
+}
 
 const MAX_PATTERN = 512;
 
