@@ -26,8 +26,10 @@ const UNSET = ["NODE_EXTRA_CA_CERTS"];
 const TARGET_RATIO: Record<number, number> = { 1000: 1.0, 5000: 0.5 };
 const TARGET_FLOOR_MULTIPLE = 1.5;
 
-type Tool = "procwatch" | "ps.monitor" | "C floor" | "node -e 0";
-const TOOLS: readonly Tool[] = ["procwatch", "ps.monitor", "C floor", "node -e 0"];
+type Tool = "procwatch" | "ps.monitor" | "C floor" | "node -e 0" | "procwatch+cpu";
+const TOOLS: readonly Tool[] = ["procwatch", "ps.monitor", "C floor", "node -e 0", "procwatch+cpu"];
+/** The CPU window of the runaway check measured beside the plain check (issue 3's cost target). */
+const CPU_WINDOW_MS = 1000;
 
 interface LoadResult {
   readonly extra: number;
@@ -51,6 +53,11 @@ function commandsFor(extra: number, herdName: string, floorBin: string): Record<
     "ps.monitor": { label: "ps.monitor", file: PS_MONITOR, args: rules },
     "C floor": { label: "C floor", file: floorBin, args: [herdName] },
     "node -e 0": { label: "node -e 0", file: process.execPath, args: ["-e", "0"] },
+    "procwatch+cpu": {
+      label: "procwatch+cpu",
+      file: process.execPath,
+      args: [join(pkgRoot, "dist/bin/cli.js"), "check", "--cpu-max", "90", "--cpu-window", `${CPU_WINDOW_MS}ms`, ...rules],
+    },
   };
 }
 
@@ -74,7 +81,7 @@ async function measureLoad(herd: Herd, extra: number, floorBin: string, env: Nod
     for (const t of TOOLS) timeRun(commands[t], env);
     await yieldToLoop();
   }
-  const times: Record<Tool, number[]> = { procwatch: [], "ps.monitor": [], "C floor": [], "node -e 0": [] };
+  const times: Record<Tool, number[]> = { procwatch: [], "ps.monitor": [], "C floor": [], "node -e 0": [], "procwatch+cpu": [] };
   const disagreements: string[] = [];
   let agreeExit = 0;
   let agreeSummary = 0;
@@ -168,6 +175,18 @@ function report(results: readonly LoadResult[], before: number, loadBefore: stri
     const extra = t === "C floor" ? "" : `  = ${(us / floorUs).toFixed(2)} x C floor${t === "procwatch" ? `  (target ≤ ${TARGET_FLOOR_MULTIPLE}x: ${us / floorUs <= TARGET_FLOOR_MULTIPLE ? "met" : "MISSED"})` : ""}`;
     say(`  ${pad(t, 11)}${lpad(us.toFixed(2), 7)} µs/process${extra}`);
   }
+  say();
+  say(`CPU runaway check (--cpu-max 90 --cpu-window ${CPU_WINDOW_MS}ms, same rules): cost beyond the window itself,`);
+  say(`compared with a whole plain check (target: no more than the window plus one scan):`);
+  const beyond = (r: LoadResult): number => median(r.times["procwatch+cpu"]) - CPU_WINDOW_MS - median(r.times.procwatch);
+  for (const r of results) {
+    const extraMs = median(r.times["procwatch+cpu"]) - CPU_WINDOW_MS;
+    say(`  ${lpad(r.extra.toLocaleString("en"), 5)} extra: ${fmtMs(median(r.times["procwatch+cpu"]))} ms in all = window + ${fmtMs(extraMs)} ms; a plain check takes ` +
+      `${fmtMs(median(r.times.procwatch))} ms, so the window check costs ${fmtMs(beyond(r))} ms beyond window + one plain check`);
+  }
+  const cpuPerProc = ((median(hi.times["procwatch+cpu"]) - median(lo.times["procwatch+cpu"])) / span) * 1000;
+  say(`  per added process: ${cpuPerProc.toFixed(2)} µs with the window check vs ${marginal("procwatch").toFixed(2)} µs without` +
+    ` (extra ${(cpuPerProc - marginal("procwatch")).toFixed(2)} µs: the second scan's stat read)`);
   say();
   for (const r of results) {
     say(`Verdicts at ${r.extra.toLocaleString("en")} extra: same exit code in ${r.agreeExit}/${r.pairs} runs, same summary words in ${r.agreeSummary}/${r.pairs}` +

@@ -31,7 +31,8 @@ interface CommonOptions {
 function withCommonOptions(cmd: Command): Command {
   return cmd
     .option("--proc-root <dir>", "read processes from DIR instead of /proc (a container's /host/proc, a test fixture)", "/proc")
-    .option("--timeout <duration>", "bound the whole run; on expiry exit 1 (mon) or 3, UNKNOWN (nagios), saying so", durationArg("--timeout", 100), 10_000)
+    .addOption(new Option("--timeout <duration>", "bound the whole run; on expiry exit 1 (mon) or 3, UNKNOWN (nagios), saying so")
+      .argParser(durationArg("--timeout", 100)).default(10_000, "10s"))
     .option("--interpreters <list>", "comma-separated interpreter names whose script is the process name (globs allowed)",
       (v: string) => v.split(",").filter((s) => s !== ""), [...DEFAULT_INTERPRETERS]);
 }

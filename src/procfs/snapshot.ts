@@ -30,6 +30,7 @@ export interface SnapshotOptions {
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 const PLAN_ROUNDS = 4;
+const NO_EXE: ReadFailure = { failure: "vanished", code: "ENOENT" };
 /** stat is a few hundred bytes; comm is at most 64 bytes even for kernel threads. */
 const STAT_CAP = 4096;
 
@@ -47,6 +48,9 @@ export function takeSnapshot(procRoot: string, options: SnapshotOptions = {}): S
     if (rec === "unreadable") unreadable++;
     else if (rec !== undefined) processes.push(rec);
   }
+  // readdir's order is alphabetical (libuv sorts): "10" before "9". Detail lines and their
+  // "... and N more" cut read best, and stay stable, in PID order.
+  processes.sort((a, b) => a.pid - b.pid);
   const visibility = options.checkVisibility === false ? { kind: "full" as const } : readVisibility(procRoot);
   return { atNs, atMs, processes, skipped, visibility, unreadable, ...(uptimeSec === undefined ? {} : { uptimeSec }) };
 }
@@ -128,7 +132,9 @@ function readFields(dir: string, rec: Mutable<ProcessRecord>, want: FieldMask, o
     }
   }
   if (want & Field.exe) {
-    const r = readLinkBytes(`${dir}/exe`);
+    // A kernel thread has no executable. Asking anyway gives ENOENT as root but EACCES to other
+    // users (the ptrace check comes first), which would make it look undecided.
+    const r = rec.isKernelThread ? NO_EXE : readLinkBytes(`${dir}/exe`);
     if (isFailure(r)) {
       // A live process without exe is a value, not an error: kernel threads, zombies, and
       // processes whose leader thread exited (proc(5)). ENOENT here is that case.

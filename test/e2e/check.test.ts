@@ -152,6 +152,25 @@ describe("names", () => {
   });
 });
 
+describe("not root", () => {
+  test("kernel threads have no executable: never undecided for a path rule", async (t) => {
+    if (!haveRoot(t)) return;
+    const r = await runCli(["check", "--format", "json", "/usr/bin/sleep:0-"], { uid: 65534, gid: 65534 });
+    const doc = JSON.parse(r.stdout) as { rules: { undecidedProcesses: { pid: number }[] }[] };
+    const undecided = doc.rules[0]?.undecidedProcesses.map((p) => p.pid) ?? [];
+    const kthreads = undecided.filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+        return (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[6]) & 0x00200000) !== 0;
+      } catch {
+        return false; // gone since: not a kernel thread we can name
+      }
+    });
+    assert.deepEqual(kthreads, []);
+    assert.ok(undecided.length > 0, "other users' processes stay undecided for nobody");
+  });
+});
+
 describe("bad input", () => {
   test("a malformed rule: exit 1 with Can't parse naming it, nothing else checked", async () => {
     const r = await check("sshd:1-", "foo:5-2");

@@ -286,7 +286,10 @@ export class MonServer {
    * reports but alerts no more; then waits for running monitors and alerts to finish.
    */
   async quiesce(services: readonly MonService[]): Promise<void> {
-    for (const s of services) await this.moncmd("set", s.group, s.service, "exclude_period", "'wd {Sun-Sat}'");
+    for (const s of services) {
+      const reply = await this.moncmd("set", s.group, s.service, "exclude_period", "'wd {Sun-Sat}'");
+      if (!/^220 /m.test(reply)) throw new Error(`moncmd set ${s.group} ${s.service} exclude_period: ${reply}`);
+    }
     await this.waitFor("monitors and alerts to finish", () => (this.busyChildren().length === 0 ? true : undefined), 10_000);
   }
 
