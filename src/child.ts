@@ -4,7 +4,7 @@
 // Plain fd reads and writes, not process.stdin/stdout: the stream classes pull in node:net and
 // cost ~10 ms of start-up and teardown in a process that lives for a few tens of milliseconds.
 // No top-level await: the shipped bundle is CommonJS (faster start-up than ESM).
-import { readFileSync, writeSync } from "node:fs";
+import { closeSync, readFileSync, writeSync } from "node:fs";
 import { type CheckRequest, runCheck } from "./check.js";
 
 const input = readFileSync(0, "utf8");
@@ -12,5 +12,7 @@ if (input !== "") {
   void runCheck(JSON.parse(input) as CheckRequest).then((result) => {
     const out = Buffer.from(JSON.stringify(result));
     for (let off = 0; off < out.length; ) off += writeSync(1, out, off);
+    // EOF tells the CLI the answer is complete; it need not wait for this process to exit.
+    closeSync(1);
   });
 }

@@ -57,6 +57,16 @@ export function startScanner(): Scanner {
   };
 }
 
+function parseAnswer(chunks: readonly Buffer[]): Formatted | undefined {
+  try {
+    const result = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Formatted;
+    if (typeof result.text === "string" && typeof result.exitCode === "number") return result;
+  } catch {
+    // an unreadable answer is no answer; the caller reports the scanner's failure
+  }
+  return undefined;
+}
+
 function awaitResult(child: ChildProcess, how: Supervision): Promise<Formatted> {
   const stdout = child.stdout as NonNullable<ChildProcess["stdout"]>;
   const stderr = child.stderr as NonNullable<ChildProcess["stderr"]>;
@@ -86,15 +96,18 @@ function awaitResult(child: ChildProcess, how: Supervision): Promise<Formatted> 
       if (err.length < STDERR_CAP) err += chunk.toString("utf8");
     });
     child.on("error", (e) => settle(how.onFailure(`cannot start the scanner: ${e.message}`), false));
+    // The scanner closes its stdout once the answer is written: take the answer then, without
+    // waiting for its exit (Node's teardown, a few ms on every check's critical path).
+    stdout.on("end", () => {
+      const result = parseAnswer(out);
+      if (result === undefined) return; // no answer: 'close' reports why
+      settle(result, false);
+      stderr.destroy();
+      child.unref();
+    });
     child.on("close", (code, signal) => {
-      if (code === 0) {
-        try {
-          const result = JSON.parse(Buffer.concat(out).toString("utf8")) as Formatted;
-          if (typeof result.text === "string" && typeof result.exitCode === "number") return settle(result, false);
-        } catch {
-          // fall through: an unreadable answer is a failure like any other
-        }
-      }
+      const result = code === 0 ? parseAnswer(out) : undefined;
+      if (result !== undefined) return settle(result, false);
       const first = err.split("\n").find((l) => /Error|error/.test(l)) ?? err.split("\n")[0] ?? "";
       const how_ = signal === null ? `exited with ${code}` : `killed by ${signal}`;
       settle(how.onFailure(`scanner ${how_}${first === "" ? "" : `: ${first.trim()}`}`), false);

@@ -1,6 +1,5 @@
 // Pure: verdicts → JSON for scripts. Same verdicts and exit code as mon mode; every string that
 // came from a process is escaped the same way, so the JSON is valid UTF-8 whatever the bytes.
-import type { RuleVerdict } from "../evaluate/verdict.js";
 import type { ProcessRecord, Snapshot } from "../procfs/types.js";
 import { type NameLookup, formatExe, formatUser } from "./describe.js";
 import { escapeBytes, escapeText } from "./escape.js";

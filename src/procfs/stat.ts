@@ -20,7 +20,6 @@ export interface ProcStat {
 export const PF_KTHREAD = 0x00200000;
 
 // Field numbers (proc(5), 1-based) that procwatch keeps. Fields 3.. follow "pid (comm) ".
-const STATE = 3;
 const PPID = 4;
 const FLAGS = 9;
 const UTIME = 14;

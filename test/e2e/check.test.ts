@@ -1,22 +1,18 @@
 // procwatch check on real processes: exact exit codes and output, as mon would see them.
 import assert from "node:assert/strict";
-import { chmodSync, copyFileSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, readdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { runCli } from "../helpers/cli.js";
 import { haveRoot } from "../helpers/e2e.js";
-import { ProcessPool, uniqueName, waitForComm } from "../helpers/procs.js";
+import { childrenOf, ProcessPool, uniqueName, waitFor, waitForComm } from "../helpers/procs.js";
 
 const pool = new ProcessPool();
 after(() => pool.cleanup());
 
-const SLEEP = readFileSync("/proc/self/exe") && realSleep();
-
-function realSleep(): string {
-  // the exe link of a sleep shows the real binary path (/usr/bin/sleep on merged-/usr Debian)
-  return readFileSync("/proc/self/mountinfo") ? "/usr/bin/sleep" : "/bin/sleep";
-}
+// the exe link of a sleep shows the real binary path (/usr/bin/sleep on merged-/usr Debian)
+const SLEEP = realpathSync("/bin/sleep");
 
 async function check(...args: string[]) {
   const r = await runCli(["check", ...args]);
@@ -270,34 +266,5 @@ describe("explain", () => {
   });
 });
 
-interface Kid {
-  pid: number;
-  comm: string;
-  state: string;
-}
 
-function childrenOf(ppid: number): Kid[] {
-  const kids: Kid[] = [];
-  for (const d of readdirSync("/proc")) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, "latin1");
-      const close = stat.lastIndexOf(")");
-      const [state, parent] = stat.slice(close + 2).split(" ");
-      if (Number(parent) === ppid) kids.push({ pid: Number(d), comm: stat.slice(stat.indexOf("(") + 1, close), state: state ?? "" });
-    } catch {
-      // the process left while we looked: not a child any more
-    }
-  }
-  return kids;
-}
 
-async function waitFor<T>(probe: () => T | undefined, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await sleep(2);
-  }
-}

@@ -3,15 +3,14 @@
 // Nagios 4 core running procwatch (and check_procs, as an oracle) as service checks.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { chmodSync, copyFileSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { chmodSync, copyFileSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import { CLI, runCli } from "../helpers/cli.js";
 import { haveRoot, haveTools } from "../helpers/e2e.js";
 import { CHECK_PROCS, NAGIOS, NAGIOS_INSTALL, NagiosScratch, nagiosIds, runNagios, runPlugin } from "../helpers/nagios.js";
-import { ProcessPool, type SpawnedProcess, uniqueName, waitForComm } from "../helpers/procs.js";
+import { childrenOf, ProcessPool, type SpawnedProcess, uniqueName, waitFor, waitForComm } from "../helpers/procs.js";
 
 const pool = new ProcessPool();
 after(() => pool.cleanup());
@@ -154,7 +153,7 @@ describe("errors are UNKNOWN (exit 3) with a one-line reason", () => {
     const { NODE_EXTRA_CA_CERTS: _x, ...env } = process.env;
     // --recheck keeps the scanner alive (sleeping) long enough to be stopped, as if blocked in D state.
     const cli = spawn(process.execPath, [CLI, "check", "--format", "nagios", "--timeout", "1500ms", "--recheck", "1400ms", `${missing}:1-`], { env, stdio: ["ignore", "pipe", "pipe"] });
-    const scanner = await waitFor(() => childOf(cli.pid as number));
+    const scanner = (await waitFor(() => childrenOf(cli.pid as number)[0])).pid;
     process.kill(scanner, "SIGSTOP");
     let out = "";
     cli.stdout.on("data", (c: Buffer) => (out += c.toString()));
@@ -229,25 +228,4 @@ function exampleCommand(procwatch: string): string {
   return block.replace("/usr/local/bin/procwatch", procwatch);
 }
 
-function childOf(ppid: number): number | undefined {
-  for (const d of readdirSync("/proc")) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, "latin1");
-      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === ppid) return Number(d);
-    } catch {
-      // the process left while we looked
-    }
-  }
-  return undefined;
-}
 
-async function waitFor<T>(probe: () => T | undefined, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await sleep(2);
-  }
-}

@@ -3,14 +3,14 @@
 // be wrong (0 bounds, zombies, loose parsing, -w as a script name), procwatch's documented
 // behaviour. Also runs examples/ps.monitor, the drop-in shim, with ps.monitor-style arguments.
 import assert from "node:assert/strict";
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CLI, runCli } from "../helpers/cli.js";
 import { havePsMonitor, PS_MONITOR, PS_MONITOR_SHIM, runMonitor } from "../helpers/mon.js";
-import { ProcessPool, uniqueName, waitForComm } from "../helpers/procs.js";
+import { childrenOf, ProcessPool, uniqueName, waitForComm } from "../helpers/procs.js";
 
 const pool = new ProcessPool();
 after(() => pool.cleanup());
@@ -229,24 +229,4 @@ describe("examples/ps.monitor, the drop-in shim", () => {
   });
 });
 
-interface Kid {
-  pid: number;
-  comm: string;
-  state: string;
-}
 
-function childrenOf(ppid: number): Kid[] {
-  const kids: Kid[] = [];
-  for (const d of readdirSync("/proc")) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, "latin1");
-      const close = stat.lastIndexOf(")");
-      const [state, parent] = stat.slice(close + 2).split(" ");
-      if (Number(parent) === ppid) kids.push({ pid: Number(d), comm: stat.slice(stat.indexOf("(") + 1, close), state: state ?? "" });
-    } catch {
-      // the process left while we looked: not a child any more
-    }
-  }
-  return kids;
-}

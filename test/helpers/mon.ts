@@ -11,6 +11,7 @@ import type { TestContext } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { E2E_REQUIRED, haveTools } from "./e2e.js";
+import { sessionMembers } from "./procs.js";
 
 export const MON = "/usr/sbin/mon";
 export const MONCMD = "/usr/bin/moncmd";
@@ -406,21 +407,6 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
-/** Non-zombie PIDs whose session id (stat field 6) is `sid`. */
-function sessionMembers(sid: number): number[] {
-  const pids: number[] = [];
-  for (const d of readdirSync("/proc")) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, "latin1");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[3]) === sid && fields[0] !== "Z") pids.push(Number(d));
-    } catch {
-      // gone while we looked
-    }
-  }
-  return pids;
-}
 
 function walk(dir: string): string[] {
   const out = [dir];

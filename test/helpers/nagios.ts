@@ -7,6 +7,7 @@ import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync,
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { sessionMembers } from "./procs.js";
 import { fileURLToPath } from "node:url";
 
 export const NAGIOS = "/usr/sbin/nagios4";
@@ -241,21 +242,6 @@ async function stop(nagios: ChildProcess, pid: number): Promise<void> {
   }
 }
 
-/** PIDs whose session id (stat field 6) is `sid`. */
-function sessionMembers(sid: number): number[] {
-  const pids: number[] = [];
-  for (const d of readdirSync("/proc")) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, "latin1");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[3]) === sid && fields[0] !== "Z") pids.push(Number(d));
-    } catch {
-      // gone while we looked
-    }
-  }
-  return pids;
-}
 
 export interface PluginResult {
   readonly stdout: string;

@@ -3,7 +3,7 @@
 // PID is recorded and killed by PID; never by name (the machine is shared).
 import { type ChildProcess, spawn, type SpawnOptions } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -93,5 +93,52 @@ export async function waitForComm(pid: number, comm: string, timeoutMs = 5000): 
     if (now === comm) return;
     if (Date.now() > deadline) throw new Error(`pid ${pid} never showed comm ${comm} (last: ${JSON.stringify(now)})`);
     await sleep(5);
+  }
+}
+
+/** What a test needs to know of a process on the real /proc: from its stat line. */
+export interface ProcInfo {
+  readonly pid: number;
+  readonly comm: string;
+  readonly state: string;
+  readonly ppid: number;
+  /** Session id (stat field 6). */
+  readonly sid: number;
+}
+
+/** Every process on the machine right now; ones that leave while we look are skipped. */
+export function listProcesses(): ProcInfo[] {
+  const out: ProcInfo[] = [];
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "latin1");
+      const close = stat.lastIndexOf(")");
+      const [state, ppid, , sid] = stat.slice(close + 2).split(" ");
+      out.push({ pid: Number(d), comm: stat.slice(stat.indexOf("(") + 1, close), state: state ?? "", ppid: Number(ppid), sid: Number(sid) });
+    } catch {
+      // the process left while we looked
+    }
+  }
+  return out;
+}
+
+export function childrenOf(ppid: number): ProcInfo[] {
+  return listProcesses().filter((p) => p.ppid === ppid);
+}
+
+/** Live (non-zombie) PIDs in session `sid`. */
+export function sessionMembers(sid: number): number[] {
+  return listProcesses().filter((p) => p.sid === sid && p.state !== "Z").map((p) => p.pid);
+}
+
+/** Polls `probe` until it gives a value; fails after `timeoutMs`. */
+export async function waitFor<T>(probe: () => T | undefined, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await sleep(2);
   }
 }
