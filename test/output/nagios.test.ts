@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { DEFAULT_INTERPRETERS, makeInterpreterSet } from "../../src/evaluate/names.js";
+import { evaluateRunaway } from "../../src/evaluate/runaway.js";
 import { type RuleVerdict, confirmFailures, evaluateRules } from "../../src/evaluate/verdict.js";
 import { FIRST_LINE_CAP, LONG_OUTPUT_CAP, formatNagios, formatNagiosUnknown, perfLabels, toPluginRange, worstState } from "../../src/output/nagios.js";
 import type { ProcessRecord, Snapshot } from "../../src/procfs/types.js";
@@ -275,4 +276,39 @@ describe("requestedFormat: Nagios mode is known before commander parses (so its 
   for (const [args, expected] of cases) {
     test(args.join(" "), () => assert.equal(requestedFormat(["node", "cli.js", ...args]), expected));
   }
+});
+
+describe("CPU checks: their own states and perfdata", () => {
+  const basis = { kind: "window" as const, windowMs: 5000 };
+  const figures = (p: ProcessRecord) => p.cpuTicks;
+  const runaway = (processes: ProcessRecord[]) => evaluateRunaway(snap(processes), { basis, figures, clockTicks: 100 }, {
+    maxPercent: 90, exemptNames: new Set(), exemptUids: new Set(), top: 5,
+  }, ctx);
+
+  test("a runaway is CRITICAL, named without figures on line 1, with a cpu_runaway series", () => {
+    const hog = proc({ pid: 42, comm: "hog", cpuTicks: 150 });
+    const r = formatNagios({ verdicts: verdicts(["hog:1-"], [hog]), runaway: runaway([hog]), cpuBasis: basis }, { names: accounts, detailLimit: 10 });
+    assert.equal(r.exitCode, 2);
+    assert.deepEqual(r.text.split("\n"), [
+      "PROCS CRITICAL: cpu: 1 runaway above 90% of one CPU over a 5s window: cpu:hog@root | 'hog'=1;;1:;0; 'cpu_runaway'=1;;0:0;0;",
+      "cpu: 1 process above 90% of one CPU over a 5s window",
+      "  pid 42 user root 150.0% of one CPU over a 5s window exe /usr/sbin/hog args hog",
+      "",
+    ]);
+  });
+
+  test("no runaway: OK, and the series reads 0", () => {
+    const calm = proc({ pid: 43, comm: "calm", cpuTicks: 3 });
+    const r = formatNagios({ verdicts: [], runaway: runaway([calm]), cpuBasis: basis }, { names: accounts, detailLimit: 10 });
+    assert.deepEqual([r.exitCode, r.text], [0, "PROCS OK: cpu: 0 runaway above 90% of one CPU over a 5s window | 'cpu_runaway'=0;;0:0;0;\n"]);
+  });
+
+  test("cpu= on a rule: CRITICAL when out of range, a <label>_cpu series in percent", () => {
+    const { rules } = parseRuleArgs(["boinc:1-,cpu=50-"], accounts);
+    const v = evaluateRules(rules, snap([proc({ pid: 7, comm: "boinc", cpuTicks: 12 })]), ctx, figures);
+    const r = formatNagios({ verdicts: v, cpuBasis: basis }, { names: accounts, detailLimit: 10 });
+    assert.equal(r.exitCode, 2);
+    assert.equal(r.text.split("\n")[0],
+      "PROCS CRITICAL: boinc,cpu=50-:1 (1-) cpu 12.0% < 50 (cpu=50-, % of one CPU over a 5s window) | 'boinc_cpu_50-'=1;;1:;0; 'boinc_cpu_50-_cpu'=12.0%;;50:;0;");
+  });
 });
