@@ -1,8 +1,15 @@
 // Runs the shipped procwatch (the bundled dist/bin/cli.js) as a child, like mon or Nagios would.
 import { spawn } from "node:child_process";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { publicCopy } from "./public-copy.js";
 
 export const CLI = fileURLToPath(new URL("../../bin/cli.js", import.meta.url));
+
+/** The shipped bundle, loadable by any user (see public-copy.ts). */
+export function cliForAnyUser(): string {
+  return join(publicCopy(dirname(CLI)), "cli.js");
+}
 
 export interface CliResult {
   readonly stdout: string;
@@ -13,7 +20,8 @@ export interface CliResult {
 
 export function runCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; uid?: number; gid?: number; timeoutMs?: number } = {}): Promise<CliResult> {
   const { NODE_EXTRA_CA_CERTS: _ignored, ...baseEnv } = process.env;
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const cli = options.uid === undefined ? CLI : cliForAnyUser();
+  const child = spawn(process.execPath, [cli, ...args], {
     env: options.env ?? baseEnv,
     stdio: ["ignore", "pipe", "pipe"],
     ...(options.uid === undefined ? {} : { uid: options.uid }),

@@ -5,7 +5,8 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { publicCopy } from "./public-copy.js";
 import type { FieldMask, ProcessRecord, SkipCounts, Visibility } from "../../src/procfs/types.js";
 
 /** File content: a string is written as UTF-8 (what a hand-typed name means), a Buffer byte for byte
@@ -214,7 +215,7 @@ export type ChildScanResult =
   | { readonly ok: true; readonly snapshot: ChildSnapshot }
   | { readonly ok: false; readonly signal: NodeJS.Signals | null; readonly status: number | null; readonly stderr: string };
 
-const SNAPSHOT_URL = new URL("../../src/procfs/snapshot.js", import.meta.url).href;
+const PROCFS_DIR = fileURLToPath(new URL("../../src/procfs/", import.meta.url));
 
 // Runs takeSnapshot from dist/ in a fresh node. A blocked read cannot be interrupted in-process
 // (proc-facts §6), so the deadline is a SIGKILL from spawnSync.
@@ -228,7 +229,10 @@ process.stdout.write(JSON.stringify({ processes: s.processes, skipped: s.skipped
 
 /** takeSnapshot(root) in a child node process, optionally as another user. */
 export function takeSnapshotInChild(root: string, options: ChildScanOptions = {}): ChildScanResult {
-  const args = ["--input-type=module", "-e", CHILD_SCRIPT, root, SNAPSHOT_URL, String(options.fields ?? 0), options.checkVisibility === true ? "1" : "0"];
+  // Another uid may not enter the checkout: load the reader from a copy anyone can read.
+  const procfs = options.uid === undefined ? PROCFS_DIR : publicCopy(PROCFS_DIR, "module");
+  const url = pathToFileURL(join(procfs, "snapshot.js")).href;
+  const args = ["--input-type=module", "-e", CHILD_SCRIPT, root, url, String(options.fields ?? 0), options.checkVisibility === true ? "1" : "0"];
   const r = spawnSync(process.execPath, args, {
     cwd: "/",
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
