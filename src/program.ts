@@ -53,6 +53,8 @@ Qualifiers (all must hold):
   args=REGEX                      the command line (arguments joined by spaces); linear-time
                                   regular expressions only (no backreferences, no lookaround)
   label=GLOB                      the security label, e.g. label=*:sshd_t:*
+  cpu=MIN-MAX                     total CPU of the matched processes, in % of one CPU, over the
+                                  --cpu-window (or --cpu-lifetime): boinc:1-,cpu=50- must work
   warn=MIN-MAX                    --format nagios only: WARNING outside this range while the
                                   rule's own range holds (outside that: CRITICAL)
 Under mon, end the monitor line with ';;' or mon appends host names as extra arguments.`;
