@@ -7,7 +7,7 @@ import type { RuleVerdict } from "../evaluate/verdict.js";
 import { formatDuration } from "../rules/duration.js";
 import type { CountRange } from "../rules/types.js";
 import { formatExe, formatUser, type NameLookup } from "./describe.js";
-import { escapeBytes } from "./escape.js";
+import { escapeBytes, escapeText } from "./escape.js";
 
 /** "% of one CPU over a 5s window" / "% of one CPU, lifetime average" */
 export function basisText(basis: CpuBasis): string {
@@ -24,7 +24,7 @@ export function runawayTokens(report: RunawayReport, names: NameLookup): string[
   for (const o of report.offenders) {
     const uid = o.process.uids?.real;
     const user = uid === undefined ? "?" : (names.userName(uid) ?? String(uid));
-    tokens.add(`cpu:${escapeBytes(o.name, { space: true })}@${escapeBytes(Buffer.from(user, "utf8").toString("latin1"), { space: true })}`);
+    tokens.add(`cpu:${escapeBytes(o.name, { space: true })}@${escapeText(user, { space: true })}`);
   }
   return [...tokens].sort();
 }
