@@ -6,6 +6,7 @@ import type { CpuBasis } from "./evaluate/cpu.js";
 import { countedName } from "./evaluate/match.js";
 import { DEFAULT_INTERPRETERS, type InterpreterSet, makeInterpreterSet } from "./evaluate/names.js";
 import { confirmRunaways, DEFAULT_CPU_EXEMPT, type RunawayReport, type RunawaySettings } from "./evaluate/runaway.js";
+import { confirmSecurity, DEFAULT_DELETED_EXE_IGNORE, type SecurityCheckName, type SecurityReport, type SecuritySettings } from "./evaluate/security.js";
 import { confirmFailures, type RuleVerdict } from "./evaluate/verdict.js";
 import { measure, type Measurement, type MeasureSetup } from "./measure.js";
 import { formatExplainProcess, formatExplainRules } from "./output/explain.js";
@@ -14,6 +15,7 @@ import type { CheckOutcome, Formatted } from "./output/format.js";
 import { formatJson } from "./output/json.js";
 import { capOutput, formatMon } from "./output/mon.js";
 import { formatNagios, formatNagiosUnknown, nagiosState } from "./output/nagios.js";
+import { securityStatus } from "./output/security.js";
 import { readClockTicks } from "./procfs/clock.js";
 import { readMore, readProcess1 } from "./procfs/snapshot.js";
 import { Field, type ProcessRecord } from "./procfs/types.js";
@@ -36,6 +38,18 @@ export interface CpuRequest {
   readonly clockTicks?: number;
 }
 
+/** Security checks of a check (--security); exemptions apply to every check. */
+export interface SecurityRequest {
+  readonly checks: readonly SecurityCheckName[];
+  readonly exemptNames: readonly string[];
+  readonly exemptUsers: readonly string[];
+  readonly deletedExeMaxUid?: number;
+  /** Extra exe path prefixes deleted-exe ignores (the defaults always apply). */
+  readonly deletedExeIgnore: readonly string[];
+  /** Where selinuxfs is mounted (selinux-enforcing reads <dir>/enforce). */
+  readonly selinuxfs: string;
+}
+
 export interface CheckRequest {
   readonly mode: "check" | "explain-rules" | "explain-pid";
   readonly rules: readonly string[];
@@ -46,6 +60,7 @@ export interface CheckRequest {
   readonly detailLimit?: number;
   readonly pid?: number;
   readonly cpu?: CpuRequest;
+  readonly security?: SecurityRequest;
   /** PIDs whose whole subtree is procwatch itself (the CLI and this scanner): never counted. */
   readonly excludeRoots: readonly number[];
 }
@@ -79,8 +94,10 @@ export async function runCheck(req: CheckRequest, deps: CheckDeps = {}): Promise
   const rules = parsed.rules;
   const runaway = req.cpu?.maxPercent === undefined ? undefined : runawaySettings(req.cpu, req.cpu.maxPercent, accounts, deps.etcDir);
   if (typeof runaway === "string") return usageError(runaway, req.format);
+  const security = req.security === undefined ? undefined : securitySettings(req.security, accounts);
+  if (typeof security === "string") return usageError(security, req.format);
   // mon passes when nothing is asked; a Nagios service with nothing to check is misconfigured.
-  if (req.format === "nagios" && rules.length === 0 && runaway === undefined) {
+  if (req.format === "nagios" && rules.length === 0 && runaway === undefined && security === undefined) {
     return formatNagiosUnknown("no rules given (usage: procwatch check --format nagios RULE...)");
   }
   const needsCpu = runaway !== undefined || rules.some((r) => r.cpu !== undefined);
@@ -90,6 +107,7 @@ export async function runCheck(req: CheckRequest, deps: CheckDeps = {}): Promise
       procRoot: req.procRoot,
       interpreters,
       excludeRoots: req.excludeRoots,
+      ...(security === undefined || req.security === undefined ? {} : { security: { settings: security, selinuxfs: req.security.selinuxfs } }),
       ...(needsCpu ? { cpu: { basis: req.cpu?.basis ?? { kind: "window", windowMs: 5000 }, clockTicks: req.cpu?.clockTicks ?? readClockTicks(), ...(runaway === undefined ? {} : { runaway }) } } : {}),
     };
   } catch (err) {
@@ -112,6 +130,7 @@ export async function runCheck(req: CheckRequest, deps: CheckDeps = {}): Promise
       ...second,
       verdicts: confirmFailures(m.verdicts, second.verdicts),
       ...(m.runaway === undefined || second.runaway === undefined ? {} : { runaway: confirmRunaways(m.runaway, second.runaway) }),
+      ...(m.security === undefined || second.security === undefined ? {} : { security: confirmSecurity(m.security, second.security) }),
     };
     notes.push(`(failed in two scans ${formatDuration(req.recheckMs)} apart; counts from the second)`);
   }
@@ -120,6 +139,7 @@ export async function runCheck(req: CheckRequest, deps: CheckDeps = {}): Promise
     verdicts: withDetailFields(m.verdicts, req, req.detailLimit ?? 10),
     ...(m.runaway === undefined ? {} : { runaway: withOffenderFields(m.runaway, req) }),
     ...(m.scale === undefined ? {} : { cpuBasis: m.scale.basis }),
+    ...(m.security === undefined ? {} : { security: withSecurityFields(m.security, req, req.format === "json" ? Infinity : req.detailLimit ?? 10) }),
   };
   if (req.format === "json") return formatJson(outcome, m.snapshot, accounts);
   if (req.format === "nagios") return formatNagios(outcome, { names: accounts, detailLimit: req.detailLimit ?? 10, notes });
@@ -140,6 +160,33 @@ function runawaySettings(cpu: CpuRequest, maxPercent: number, accounts: Accounts
     exemptUids,
     ...(cpu.includeNormalUsers ? {} : { normalUsers: readNormalUidRange(etcDir) }),
     top: cpu.top,
+  };
+}
+
+function securitySettings(sec: SecurityRequest, accounts: Accounts): SecuritySettings | string {
+  const exemptUids = new Set<number>();
+  for (const user of sec.exemptUsers) {
+    const id = /^\d+$/.test(user) ? Number(user) : accounts.userId(user);
+    if (id === undefined) return `--security-exempt-user: unknown user "${user}"`;
+    exemptUids.add(id);
+  }
+  return {
+    checks: sec.checks,
+    exemptNames: new Set(sec.exemptNames.map(toBytes)),
+    exemptUids,
+    ...(sec.deletedExeMaxUid === undefined ? {} : { deletedExeMaxUid: sec.deletedExeMaxUid }),
+    deletedExeIgnore: [...DEFAULT_DELETED_EXE_IGNORE, ...sec.deletedExeIgnore.map(toBytes)],
+  };
+}
+
+/** User and exe of the security offenders the detail will list. */
+function withSecurityFields(report: SecurityReport, req: CheckRequest, limit: number): SecurityReport {
+  return {
+    ...report,
+    results: report.results.map((r) => ({
+      ...r,
+      offenders: r.offenders.map((o, i) => (i < limit ? { ...o, process: readMore(req.procRoot, o.process, DETAIL_FIELDS) } : o)),
+    })),
   };
 }
 
@@ -174,7 +221,8 @@ function isClean(v: RuleVerdict, format: OutputFormat): boolean {
 }
 
 function isAllClean(m: Measurement, format: OutputFormat): boolean {
-  return m.verdicts.every((v) => isClean(v, format)) && (m.runaway === undefined || m.runaway.offenders.length === 0);
+  return m.verdicts.every((v) => isClean(v, format)) && (m.runaway === undefined || m.runaway.offenders.length === 0)
+    && (m.security === undefined || securityStatus(m.security) === "ok");
 }
 
 function usageError(reason: string, format: OutputFormat): Formatted {

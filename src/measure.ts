@@ -1,12 +1,15 @@
 // One measurement for a check: a scan (two, a window apart, when CPU figures over a window are
-// needed), then the verdicts of the count rules and the runaway report. Reads /proc; formats
-// nothing. The scan plan reads per process only the files the rules and CPU checks need.
+// needed), then the verdicts of the count rules, the runaway and the security reports. Reads /proc
+// (and selinuxfs); formats nothing. The scan plan reads per process only the files the rules,
+// CPU and security checks need.
 import { type CpuBasis, type CpuFigures, lifetimeFigures, windowFigures } from "./evaluate/cpu.js";
 import { candidateFilter, type MatchContext, fieldsNeeded } from "./evaluate/match.js";
 import type { InterpreterSet } from "./evaluate/names.js";
 import { type CpuScale, evaluateRunaway, type RunawayReport, type RunawaySettings, runawayFieldsNeeded } from "./evaluate/runaway.js";
+import { evaluateSecurity, securityFieldsNeeded, type SecurityReport, type SecuritySettings } from "./evaluate/security.js";
 import { evaluateRules, type RuleVerdict } from "./evaluate/verdict.js";
 import { readUptime } from "./procfs/clock.js";
+import { readSelinuxEnforce } from "./procfs/selinuxfs.js";
 import { takeSnapshot } from "./procfs/snapshot.js";
 import type { ProcessRecord, Snapshot } from "./procfs/types.js";
 import type { Rule } from "./rules/types.js";
@@ -18,6 +21,8 @@ export interface MeasureSetup {
   readonly excludeRoots: readonly number[];
   /** Present when any CPU figure is needed (a runaway limit or a cpu= rule). */
   readonly cpu?: { readonly basis: CpuBasis; readonly clockTicks: number; readonly runaway?: RunawaySettings };
+  /** Present when --security asked for checks; selinuxfs is where the enforce file lives. */
+  readonly security?: { readonly settings: SecuritySettings; readonly selinuxfs: string };
 }
 
 export interface Measurement {
@@ -25,6 +30,7 @@ export interface Measurement {
   readonly verdicts: RuleVerdict[];
   readonly runaway?: RunawayReport;
   readonly scale?: CpuScale;
+  readonly security?: SecurityReport;
 }
 
 export async function measure(rules: readonly Rule[], setup: MeasureSetup): Promise<Measurement> {
@@ -41,20 +47,27 @@ export async function measure(rules: readonly Rule[], setup: MeasureSetup): Prom
   // Exclusion is known only after the scan (it needs the ppid tree); planning ignores it.
   const planCtx: MatchContext = { interpreters: setup.interpreters, excluded: new Set() };
   const runawaySettings = cpu?.runaway;
+  const security = setup.security;
   const mayMatch = candidateFilter(rules, setup.interpreters);
   const plan = (rec: ProcessRecord): number => {
     let mask = 0;
     if (mayMatch(rec)) for (const rule of rules) mask |= fieldsNeeded(rule, rec, planCtx);
     if (runawaySettings !== undefined && figures !== undefined) mask |= runawayFieldsNeeded(rec, figures, runawaySettings, planCtx);
+    if (security !== undefined) mask |= securityFieldsNeeded(rec, security.settings, planCtx);
     return mask;
   };
   const snapshot = takeSnapshot(setup.procRoot, { plan, readUptime: cpu !== undefined });
   const ctx: MatchContext = { interpreters: setup.interpreters, excluded: subtreeOf(snapshot.processes, setup.excludeRoots) };
   const verdicts = evaluateRules(rules, snapshot, ctx, figures);
-  if (cpu === undefined || figures === undefined) return { snapshot, verdicts };
+  const sec = security === undefined ? {} : { security: evaluateSecurity(snapshot, security.settings, ctx, enforceReading(security)) };
+  if (cpu === undefined || figures === undefined) return { snapshot, verdicts, ...sec };
   const scale: CpuScale = { basis: cpu.basis, figures, clockTicks: cpu.clockTicks };
-  if (runawaySettings === undefined) return { snapshot, verdicts, scale };
-  return { snapshot, verdicts, scale, runaway: evaluateRunaway(snapshot, scale, runawaySettings, ctx) };
+  if (runawaySettings === undefined) return { snapshot, verdicts, scale, ...sec };
+  return { snapshot, verdicts, scale, runaway: evaluateRunaway(snapshot, scale, runawaySettings, ctx), ...sec };
+}
+
+function enforceReading(security: NonNullable<MeasureSetup["security"]>) {
+  return security.settings.checks.includes("selinux-enforcing") ? readSelinuxEnforce(security.selinuxfs) : undefined;
 }
 
 /** PIDs of the given roots and all their descendants. */

@@ -10,6 +10,7 @@ import type { Formatted } from "./output/format.js";
 import { NAGIOS_EXIT, formatNagiosUnknown } from "./output/nagios.js";
 import { formatDuration } from "./rules/duration.js";
 import { type CpuFlags, cpuRequest, withCpuOptions } from "./cpu-options.js";
+import { type SecurityFlags, securityRequest, withSecurityOptions } from "./security-options.js";
 import { durationArg } from "./duration-arg.js";
 import type { Scanner } from "./supervise.js";
 
@@ -72,7 +73,7 @@ export function buildProgram(emit: (result: Formatted) => void, scanner: Scanner
     .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: options.writeErr ?? ((s) => process.stdout.write(s)) })
     .showHelpAfterError(false);
 
-  withCpuOptions(withCommonOptions(
+  withSecurityOptions(withCpuOptions(withCommonOptions(
     program
       .command("check")
       .description("one-shot check for mon (a better ps.monitor; exit 0 when every rule holds, else 1 with a summary) or Nagios (--format nagios; exit 0-3)")
@@ -80,12 +81,17 @@ export function buildProgram(emit: (result: Formatted) => void, scanner: Scanner
       .addOption(new Option("--format <format>", "output format").choices(["mon", "json", "nagios"]).default("mon"))
       .option("--recheck <duration>", "when a rule fails, scan again after DURATION and report only rules that fail twice", durationArg("--recheck"))
       .option("--detail-limit <n>", "process lines shown per failing rule", wholeArg("--detail-limit", 0, 1000), 10),
-  ))
+  )))
     .addHelpText("after", RULE_HELP)
-    .action(async (rules: string[], opts: CommonOptions & CpuFlags & { format: OutputFormat; recheck?: number; detailLimit: number }) => {
+    .action(async (rules: string[], opts: CommonOptions & CpuFlags & SecurityFlags & { format: OutputFormat; recheck?: number; detailLimit: number }) => {
       const cpu = cpuRequest(opts);
       if (typeof cpu === "string") {
         emit(usageError(cpu, opts.format));
+        return;
+      }
+      const security = securityRequest(opts);
+      if (typeof security === "string") {
+        emit(usageError(security, opts.format));
         return;
       }
       const problem = timeBudgetProblem(rules, opts, cpu);
@@ -101,6 +107,7 @@ export function buildProgram(emit: (result: Formatted) => void, scanner: Scanner
         interpreters: opts.interpreters,
         detailLimit: opts.detailLimit,
         cpu,
+        ...(security === undefined ? {} : { security }),
         ...(opts.recheck === undefined ? {} : { recheckMs: opts.recheck }),
       }, opts.timeout));
     });

@@ -102,7 +102,8 @@ export function combineStates(a: RuleState, b: RuleState): RuleState {
   return "ok";
 }
 
-function hiddenProcesses(snapshot: Snapshot): { count: number; why?: string } {
+/** Processes the scan could not see (hidepid) or read: undecided for every check. */
+export function hiddenProcesses(snapshot: Snapshot): { count: number; why?: string } {
   if (snapshot.visibility.kind === "hidden") return { count: Infinity, why: snapshot.visibility.reason };
   if (snapshot.unreadable > 0) {
     return { count: snapshot.unreadable, why: `${snapshot.unreadable} processes could not be read (permission denied; hidepid?)` };

@@ -1,6 +1,7 @@
 // Shared shape of every formatter's result, and the pieces of text mon, nagios and json share.
 import type { CpuBasis } from "../evaluate/cpu.js";
 import type { RunawayReport } from "../evaluate/runaway.js";
+import type { SecurityReport } from "../evaluate/security.js";
 import type { RuleVerdict } from "../evaluate/verdict.js";
 import type { ProcessRecord } from "../procfs/types.js";
 import type { CountRange } from "../rules/types.js";
@@ -20,6 +21,8 @@ export interface CheckOutcome {
   readonly runaway?: RunawayReport;
   /** How CPU figures were measured, when any were. */
   readonly cpuBasis?: CpuBasis;
+  /** Present when --security was given. */
+  readonly security?: SecurityReport;
 }
 
 /** "1-5", "1-", "-3", "0-0": the range as the operator wrote it. */

@@ -5,10 +5,13 @@ import { type NameLookup, formatExe, formatUser } from "./describe.js";
 import { escapeBytes, escapeText } from "./escape.js";
 import { basisText } from "./cpu.js";
 import type { CheckOutcome, Formatted } from "./format.js";
+import { securityJson, securityStatus } from "./security.js";
 
 export function formatJson(outcome: CheckOutcome, snapshot: Snapshot | undefined, names: NameLookup, extra: Record<string, unknown> = {}): Formatted {
   const { verdicts, runaway } = outcome;
-  const ok = verdicts.every((v) => v.state === "ok") && (runaway === undefined || runaway.offenders.length === 0);
+  const { security } = outcome;
+  const ok = verdicts.every((v) => v.state === "ok") && (runaway === undefined || runaway.offenders.length === 0)
+    && (security === undefined || securityStatus(security) === "ok");
   const doc = {
     ok,
     ...extra,
@@ -42,6 +45,7 @@ export function formatJson(outcome: CheckOutcome, snapshot: Snapshot | undefined
         offenders: runaway.offenders.map((o) => ({ ...processJson(o.process, names), name: escapeBytes(o.name), percent: o.percent, ageSeconds: o.ageSec ?? null })),
       },
     }),
+    ...(security === undefined ? {} : { security: securityJson(security, (p) => processJson(p, names)) }),
   };
   return { text: `${JSON.stringify(doc)}\n`, exitCode: ok ? 0 : 1 };
 }

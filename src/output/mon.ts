@@ -4,6 +4,7 @@
 import { runawayHeadline, runawayLines, runawayTokens } from "./cpu.js";
 import type { NameLookup } from "./describe.js";
 import { type CheckOutcome, type Formatted, detailLines, ruleLines, summaryToken } from "./format.js";
+import { securityLines, securityStatus, securityTokens } from "./security.js";
 
 export interface MonOptions {
   readonly names: NameLookup;
@@ -19,15 +20,20 @@ export const MON_OUTPUT_CAP = 32 * 1024;
 export function formatMon(outcome: CheckOutcome, options: MonOptions): Formatted {
   const failing = outcome.verdicts.filter((v) => v.state !== "ok");
   const runaway = outcome.runaway !== undefined && outcome.runaway.offenders.length > 0 ? outcome.runaway : undefined;
-  if (failing.length === 0 && runaway === undefined) return { text: "", exitCode: 0 };
+  // A security check that is not applicable (no LSM) never fails the run; it is named in the
+  // detail when the run fails for another reason.
+  const security = outcome.security !== undefined && securityStatus(outcome.security) !== "ok" ? outcome.security : undefined;
+  if (failing.length === 0 && runaway === undefined && security === undefined) return { text: "", exitCode: 0 };
   const tokens = failing.map(summaryToken);
   if (runaway !== undefined) tokens.push(...runawayTokens(runaway, options.names));
+  if (security !== undefined) tokens.push(...securityTokens(security, options.names));
   const lines = [tokens.join(" ")];
   for (const v of failing) {
     lines.push(...ruleLines(v, outcome.cpuBasis));
     lines.push(...detailLines(v, options.names, options.detailLimit));
   }
   if (runaway !== undefined) lines.push(runawayHeadline(runaway), ...runawayLines(runaway, options.names));
+  if (outcome.security !== undefined) lines.push(...securityLines(outcome.security, options.names, options.detailLimit, true));
   lines.push(...(options.notes ?? []));
   return { text: capOutput(lines, MON_OUTPUT_CAP), exitCode: 1 };
 }

@@ -11,6 +11,7 @@ import { escapeText } from "./escape.js";
 import { basisText, cpuPhrase, formatPercent, runawayHeadline, runawayLines, runawayTokens } from "./cpu.js";
 import { type CheckOutcome, type Formatted, detailLines, formatRange } from "./format.js";
 import { capOutput } from "./mon.js";
+import { securityLines, securityPerfItems, securityPhrase, securityStatus } from "./security.js";
 
 export type NagiosState = "OK" | "WARNING" | "CRITICAL" | "UNKNOWN";
 
@@ -52,20 +53,25 @@ export function nagiosState(v: RuleVerdict): NagiosState {
 // outranks UNKNOWN, so one undecidable rule cannot mask another rule's CRITICAL.
 const SEVERITY: Readonly<Record<NagiosState, number>> = { OK: 0, UNKNOWN: 1, WARNING: 2, CRITICAL: 3 };
 
+const SECURITY_STATE: Readonly<Record<"ok" | "fail" | "unknown", NagiosState>> = { ok: "OK", fail: "CRITICAL", unknown: "UNKNOWN" };
+
 export function worstState(states: readonly NagiosState[]): NagiosState {
   return states.reduce<NagiosState>((a, b) => (SEVERITY[b] > SEVERITY[a] ? b : a), "OK");
 }
 
 export function formatNagios(outcome: CheckOutcome, options: NagiosOptions): Formatted {
-  const { verdicts, runaway } = outcome;
-  if (verdicts.length === 0 && runaway === undefined) return formatNagiosUnknown("no rules given (usage: procwatch check --format nagios RULE...)");
+  const { verdicts, runaway, security } = outcome;
+  if (verdicts.length === 0 && runaway === undefined && security === undefined) return formatNagiosUnknown("no rules given (usage: procwatch check --format nagios RULE...)");
   const runawayState: NagiosState = runaway !== undefined && runaway.offenders.length > 0 ? "CRITICAL" : "OK";
+  // Any security offender is CRITICAL; a check that could not decide is UNKNOWN; not applicable is OK.
+  const securityState: NagiosState = security === undefined ? "OK" : SECURITY_STATE[securityStatus(security)];
   const states = verdicts.map(nagiosState);
-  const overall = worstState([...states, runawayState]);
+  const overall = worstState([...states, runawayState, securityState]);
   // OK names every rule with its count; otherwise only the rules that are not OK, in argument order.
   const shown = verdicts.filter((_, i) => overall === "OK" || states[i] !== "OK");
   const phrases = shown.map((v) => rulePhrase(v, nagiosState(v), outcome));
   if (runaway !== undefined && (overall === "OK" || runawayState !== "OK")) phrases.push(runawayPhrase(runaway, options));
+  if (security !== undefined && (overall === "OK" || securityState !== "OK")) phrases.push(securityPhrase(security, options.names));
   const text = joinCapped(phrases, STATUS_TEXT_CAP);
   const head = `${SERVICE} ${overall}: ${text}`;
   const { perfdata, dropped } = perfdataWithin(outcome, FIRST_LINE_CAP - Buffer.byteLength(head) - 3);
@@ -76,9 +82,12 @@ export function formatNagios(outcome: CheckOutcome, options: NagiosOptions): For
     long.push(...detailLines(v, options.names, options.detailLimit));
   }
   if (runaway !== undefined && runawayState !== "OK") long.push(runawayHeadline(runaway), ...runawayLines(runaway, options.names));
+  if (security !== undefined && overall !== "OK") long.push(...securityLines(security, options.names, options.detailLimit, true));
   long.push(...(options.notes ?? []));
   if (dropped > 0) long.push(`(perfdata of ${dropped} more rules left out: line 1 is capped at ${FIRST_LINE_CAP} bytes)`);
-  return { text: withLongOutput(`${head} | ${perfdata}`, long), exitCode: NAGIOS_EXIT[overall] };
+  // Only not applicable security checks: nothing to graph, so no '|' at all.
+  const first = perfdata === "" ? head : `${head} | ${perfdata}`;
+  return { text: withLongOutput(first, long), exitCode: NAGIOS_EXIT[overall] };
 }
 
 /**
@@ -149,8 +158,10 @@ export function perfLabels(labels: readonly string[]): string[] {
 export function formatPerfdata(outcome: CheckOutcome): string[] {
   const { verdicts, runaway } = outcome;
   const cpuRules = verdicts.filter((v) => v.cpu !== undefined);
+  // One offender count per applicable security check, "sec_<check>", never for a not applicable one.
+  const sec = outcome.security === undefined ? [] : securityPerfItems(outcome.security);
   // cpu= rules get a second series "<label>_cpu"; the runaway count is "cpu_runaway".
-  const labels = perfLabels([...verdicts.map((v) => v.rule.label), ...cpuRules.map((v) => `${v.rule.label}_cpu`), ...(runaway === undefined ? [] : ["cpu_runaway"])]);
+  const labels = perfLabels([...verdicts.map((v) => v.rule.label), ...cpuRules.map((v) => `${v.rule.label}_cpu`), ...(runaway === undefined ? [] : ["cpu_runaway"]), ...sec.map((x) => x.label)]);
   const items = verdicts.map((v, i) => {
     const value = v.undecided > 0 ? "U" : String(v.count);
     const warn = v.rule.warn === undefined ? "" : toPluginRange(v.rule.warn);
@@ -161,7 +172,8 @@ export function formatPerfdata(outcome: CheckOutcome): string[] {
     const value = cpu.unmeasured > 0 ? "U" : `${formatPercent(cpu.percent)}%`;
     items.push(`'${labels[verdicts.length + k] as string}'=${value};;${toPluginRange(v.rule.cpu ?? {})};0;`);
   });
-  if (runaway !== undefined) items.push(`'${labels[labels.length - 1] as string}'=${runaway.offenders.length};;0:0;0;`);
+  if (runaway !== undefined) items.push(`'${labels[labels.length - 1 - sec.length] as string}'=${runaway.offenders.length};;0:0;0;`);
+  sec.forEach((x, k) => items.push(`'${labels[labels.length - sec.length + k] as string}'=${x.value};;0:0;0;`));
   return items;
 }
 

@@ -8,20 +8,15 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { runCli } from "../helpers/cli.js";
 import { haveRoot } from "../helpers/e2e.js";
 import { ProcessPool, uniqueName, waitForComm } from "../helpers/procs.js";
-import { makeProcTree, removeProcTree, statLine, statusText, tempProcRoot } from "../helpers/proctree.js";
+import { statLine, statusText, TreePool } from "../helpers/proctree.js";
 
 const pool = new ProcessPool();
-const trees: string[] = [];
+const trees = new TreePool();
 after(async () => {
   await pool.cleanup();
-  for (const t of trees) removeProcTree(t);
+  trees.cleanup();
 });
-
-function tree(spec: Parameters<typeof makeProcTree>[1]): string {
-  const dir = tempProcRoot();
-  trees.push(dir);
-  return makeProcTree(dir, spec);
-}
+const tree = (spec: Parameters<TreePool["make"]>[0]): string => trees.make(spec);
 
 function proc(pid: number, comm: string, f: { utime: number; stime?: number; starttime: number; uid?: number; threads?: number }) {
   return {

@@ -245,3 +245,18 @@ export function takeSnapshotInChild(root: string, options: ChildScanOptions = {}
   if (r.status === 0 && r.signal === null) return { ok: true, snapshot: JSON.parse(r.stdout) as ChildSnapshot };
   return { ok: false, signal: r.signal, status: r.status, stderr: `${r.stderr}${r.error !== undefined ? ` (${r.error.message})` : ""}` };
 }
+
+/** Fixture trees made by one test file, removed together in its after(). */
+export class TreePool {
+  private readonly dirs: string[] = [];
+
+  make(spec: ProcTreeSpec): string {
+    const dir = tempProcRoot();
+    this.dirs.push(dir);
+    return makeProcTree(dir, spec);
+  }
+
+  cleanup(): void {
+    for (const d of this.dirs) removeProcTree(d);
+  }
+}

@@ -1,0 +1,239 @@
+// Security checks end to end: fixture /proc trees (SELinux labels, a selinuxfs enforce file, a
+// deleted exe link, gid 0 without uid 0, a hostile name) and real processes (a process run as
+// uid 65534 with gid 0, a deleted copy of sleep), plus this machine without a security module.
+import assert from "node:assert/strict";
+import { copyFileSync, mkdirSync, readFileSync, unlinkSync } from "node:fs";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { runCli } from "../helpers/cli.js";
+import { haveRoot } from "../helpers/e2e.js";
+import { ProcessPool, uniqueName, waitForComm } from "../helpers/procs.js";
+import { type DirSpec, fixtureRoot, link, statLine, statusText, TreePool } from "../helpers/proctree.js";
+
+const pool = new ProcessPool();
+const trees = new TreePool();
+after(async () => {
+  await pool.cleanup();
+  trees.cleanup();
+});
+const tree = (spec: Parameters<TreePool["make"]>[0]): string => trees.make(spec);
+
+type Ids = number | readonly [number, number, number, number];
+
+/** One process directory; `type` gives an SELinux label system_u:system_r:TYPE:s0 (with the kernel's NUL). */
+function p(pid: number, comm: string, f: { uid?: Ids; gid?: Ids; exe?: string; type?: string } = {}): DirSpec {
+  return {
+    stat: statLine({ pid, comm, starttime: 1000 + pid }),
+    status: statusText({ pid, name: comm, uid: f.uid ?? 0, gid: f.gid ?? f.uid ?? 0 }),
+    cmdline: [comm],
+    exe: link(f.exe ?? `/usr/sbin/${comm}`),
+    "attr/current": f.type === undefined ? null : `system_u:system_r:${f.type}:s0\0`,
+  };
+}
+
+/** A directory standing in for selinuxfs, with enforce reading `value`. */
+function selinuxfs(value: string): string {
+  return trees.make({ enforce: value });
+}
+
+describe("SELinux checks on fixture trees", () => {
+  const sel = ["selinux-init-t", "selinux-initrc-t"].join(",");
+
+  test("init_t twice fails and names the second process, not init", async () => {
+    const root = tree({ 1: p(1, "systemd", { type: "init_t", exe: "/usr/lib/systemd/systemd" }), 40: p(40, "mydaemon", { type: "init_t" }), 41: p(41, "sshd", { type: "sshd_t" }) });
+    const r = await runCli(["check", "--proc-root", root, "--security", sel]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, [
+      "sec:selinux-init-t:mydaemon@root",
+      "security selinux-init-t: 1 process in init_t other than pid 1 (only init belongs there)",
+      "  pid 40 user root exe /usr/sbin/mydaemon label system_u:system_r:init_t:s0",
+      "",
+    ].join("\n"));
+  });
+
+  test("init_t once (init itself) is fine", async () => {
+    const root = tree({ 1: p(1, "systemd", { type: "init_t" }), 41: p(41, "sshd", { type: "sshd_t" }) });
+    const r = await runCli(["check", "--proc-root", root, "--security", sel]);
+    assert.deepEqual([r.code, r.stdout], [0, ""]);
+    const n = await runCli(["check", "--proc-root", root, "--security", sel, "--format", "nagios"]);
+    assert.equal(n.stdout, "PROCS OK: security ok: selinux-init-t, selinux-initrc-t | 'sec_selinux_init_t'=0;;0:0;0; 'sec_selinux_initrc_t'=0;;0:0;0;\n");
+  });
+
+  test("any process in initrc_t fails; Nagios CRITICAL with perfdata", async () => {
+    const root = tree({ 1: p(1, "systemd", { type: "init_t" }), 50: p(50, "legacyd", { type: "initrc_t", uid: 107 }) });
+    const r = await runCli(["check", "--proc-root", root, "--security", sel, "--format", "nagios"]);
+    assert.equal(r.code, 2);
+    const lines = r.stdout.split("\n");
+    assert.match(lines[0] ?? "", /^PROCS CRITICAL: security: sec:selinux-initrc-t:legacyd@\S+ \| 'sec_selinux_init_t'=0;;0:0;0; 'sec_selinux_initrc_t'=1;;0:0;0;$/);
+    assert.equal(lines[1], "security selinux-initrc-t: 1 process in initrc_t (started without a domain transition)");
+    assert.match(lines[2] ?? "", /^ {2}pid 50 user \S+ exe \/usr\/sbin\/legacyd label system_u:system_r:initrc_t:s0$/);
+  });
+
+  test("the checked-in selinux fixture: its rc-script daemon is in initrc_t", async () => {
+    const root = fixtureRoot("selinux");
+    const r = await runCli(["check", "--proc-root", root, "--security", sel, "--format", "json"]);
+    const doc = JSON.parse(r.stdout) as { ok: boolean; security: { checks: { check: string; state: string; offenders: { pid: number; type: string }[] }[] } };
+    assert.equal(doc.ok, false);
+    assert.deepEqual(doc.security.checks.map((c) => [c.check, c.state, c.offenders.map((o) => [o.pid, o.type])]), [
+      ["selinux-init-t", "ok", []],
+      ["selinux-initrc-t", "fail", [[1203, "initrc_t"]]],
+    ]);
+  });
+
+  test("selinux-enforcing reads <selinuxfs>/enforce: 0 fails, 1 passes", async () => {
+    const root = tree({ 1: p(1, "systemd", { type: "init_t" }) });
+    const permissive = await runCli(["check", "--proc-root", root, "--security", "selinux-enforcing", "--selinuxfs", selinuxfs("0")]);
+    assert.equal(permissive.code, 1);
+    assert.equal(permissive.stdout, "sec:selinux-enforcing:permissive\nsecurity selinux-enforcing: SELinux is permissive (enforce reads 0)\n");
+    const enforcing = await runCli(["check", "--proc-root", root, "--security", "selinux-enforcing", "--selinuxfs", selinuxfs("1")]);
+    assert.deepEqual([enforcing.code, enforcing.stdout], [0, ""]);
+    const nagios = await runCli(["check", "--proc-root", root, "--security", "selinux-enforcing", "--selinuxfs", selinuxfs("0"), "--format", "nagios"]);
+    assert.equal(nagios.stdout.split("\n")[0], "PROCS CRITICAL: security: sec:selinux-enforcing:permissive | 'sec_selinux_enforcing'=1;;0:0;0;");
+  });
+
+  test("a tree without labels: the SELinux checks are not applicable, never a failure", async () => {
+    const root = tree({ 1: p(1, "systemd"), 41: p(41, "sshd") });
+    const r = await runCli(["check", "--proc-root", root, "--security", "all", "--selinuxfs", join(root, "nonexistent"), "--format", "json"]);
+    const doc = JSON.parse(r.stdout) as { ok: boolean; security: { checks: { check: string; state: string; note?: string }[] } };
+    assert.equal(doc.ok, true);
+    assert.deepEqual(doc.security.checks.map((c) => [c.check, c.state]), [
+      ["gid0-not-uid0", "ok"], ["deleted-exe", "ok"], ["selinux-init-t", "not-applicable"], ["selinux-initrc-t", "not-applicable"], ["selinux-enforcing", "not-applicable"],
+    ]);
+    assert.equal(doc.security.checks[2]?.note, "not applicable (no security module active)");
+  });
+});
+
+describe("process checks on fixture trees", () => {
+  test("gid 0 with uid 65534: every id is named", async () => {
+    const root = tree({ 1: p(1, "systemd"), 30: p(30, "sneaky", { uid: 65534, gid: [0, 0, 0, 0], exe: "/usr/bin/sneaky" }), 31: p(31, "nobodyd", { uid: 65534 }) });
+    const r = await runCli(["check", "--proc-root", root, "--security", "gid0-not-uid0"]);
+    assert.equal(r.code, 1);
+    const [summary, head, line] = r.stdout.split("\n");
+    assert.match(summary ?? "", /^sec:gid0-not-uid0:sneaky@(nobody|65534)$/);
+    assert.equal(head, "security gid0-not-uid0: 1 process with group id 0 but user id not 0");
+    assert.match(line ?? "", /^ {2}pid 30 user (nobody|65534) exe \/usr\/bin\/sneaky ruid 65534 euid 65534 suid 65534 rgid 0 egid 0 sgid 0$/);
+  });
+
+  test("a deleted exe is reported, memfd is not; exemptions by name and user", async () => {
+    const root = tree({
+      1: p(1, "systemd"),
+      20: p(20, "ntpd", { exe: "/usr/sbin/ntpd (deleted)", uid: 104 }),
+      21: p(21, "runc", { exe: "/memfd:runc_cloned:/proc/self/exe (deleted)" }),
+      22: p(22, "cron", { exe: "/usr/sbin/cron (deleted)" }),
+      23: p(23, "vim", { exe: "/usr/bin/vim.basic (deleted)", uid: 1000 }),
+    });
+    const run = (...flags: string[]) => runCli(["check", "--proc-root", root, "--security", "deleted-exe", ...flags]);
+    const r = await run();
+    assert.equal(r.code, 1);
+    const lines = r.stdout.split("\n");
+    assert.match(lines[0] ?? "", /^sec:deleted-exe:cron@root sec:deleted-exe:ntpd@\S+ sec:deleted-exe:vim@\S+$/);
+    assert.equal(lines[1], "security deleted-exe: 3 processes running a deleted or replaced executable");
+    assert.match(lines[2] ?? "", /^ {2}pid 20 user \S+ exe \/usr\/sbin\/ntpd \(deleted\)$/);
+    assert.ok(!r.stdout.includes("runc"), "memfd executables are ignored");
+    const maxUid = await run("--deleted-exe-max-uid", "999", "--security-exempt", "cron");
+    assert.match(maxUid.stdout.split("\n")[0] ?? "", /^sec:deleted-exe:ntpd@\S+$/);
+    assert.equal(maxUid.stdout.split("\n")[1], "security deleted-exe: 1 process running a deleted or replaced executable; 1 exempt");
+    assert.equal((await run("--security-exempt-user", "root", "--security-exempt-user", "104", "--deleted-exe-max-uid", "999")).code, 0);
+    assert.equal((await run("--security-exempt-user", "nosuchuser")).stdout, "procwatch: --security-exempt-user: unknown user \"nosuchuser\"\n");
+  });
+
+  test("with count rules and the CPU check in the same run, one summary line", async () => {
+    const root = tree({ uptime: "1000.00 0\n", 1: p(1, "systemd"), 20: p(20, "ntpd", { exe: "/usr/sbin/ntpd (deleted)" }) });
+    const r = await runCli(["check", "--proc-root", root, "--clock-ticks", "100", "--cpu-lifetime", "--cpu-max", "80", "--security", "gid0-not-uid0,deleted-exe", "sshd:1-", "ntpd:1-1"]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout.split("\n")[0], "sshd:0 sec:deleted-exe:ntpd@root");
+    const n = await runCli(["check", "--proc-root", root, "--clock-ticks", "100", "--cpu-lifetime", "--cpu-max", "80", "--security", "gid0-not-uid0,deleted-exe", "ntpd:1-1", "--format", "nagios"]);
+    assert.equal(n.stdout.split("\n")[0], "PROCS CRITICAL: security: sec:deleted-exe:ntpd@root | 'ntpd'=1;;1:1;0; 'cpu_runaway'=0;;0:0;0; 'sec_gid0_not_uid0'=0;;0:0;0; 'sec_deleted_exe'=1;;0:0;0;");
+  });
+
+  test("a hostile name stays escaped in every format", async () => {
+    const root = tree({ 1: p(1, "systemd"), 7: p(7, "x\nOK|y", { exe: "/tmp/a|b\n (deleted)" }) });
+    const nagios = await runCli(["check", "--proc-root", root, "--security", "deleted-exe", "--format", "nagios"]);
+    assert.equal(nagios.code, 2);
+    const lines = nagios.stdout.split("\n");
+    assert.equal(lines[0]?.split("|").length, 2, "exactly one raw '|' on line 1");
+    assert.match(lines[0] ?? "", /sec:deleted-exe:x%0AOK%7Cy@root/);
+    assert.ok(lines.slice(1).every((l) => !l.includes("|")));
+    assert.ok(lines.includes("  pid 7 user root exe /tmp/a%7Cb%0A (deleted)"), nagios.stdout);
+    const mon = await runCli(["check", "--proc-root", root, "--security", "deleted-exe"]);
+    assert.equal(mon.stdout.split("\n")[0], "sec:deleted-exe:x%0AOK%7Cy@root");
+    const json = await runCli(["check", "--proc-root", root, "--security", "deleted-exe", "--format", "json"]);
+    assert.ok(!/[\x00-\x1f]/.test(json.stdout.trimEnd()));
+  });
+
+  test("usage errors name the flag", async () => {
+    const bad = await runCli(["check", "--security", "gid0,deleted-exe"]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stdout, /--security: unknown check "gid0"/);
+    const nagios = await runCli(["check", "--security", "nope", "--format", "nagios"]);
+    assert.equal(nagios.code, 3);
+    assert.equal((await runCli(["check", "--selinuxfs", "/x"])).stdout, "procwatch: --selinuxfs needs --security\n");
+  });
+});
+
+describe("real processes", () => {
+  test("a process run as uid 65534 with gid 0 is reported by gid0-not-uid0", async (t) => {
+    if (!haveRoot(t)) return;
+    const name = uniqueName("g");
+    const proc = await pool.start(name, { uid: 65534, gid: 0 });
+    const r = await runCli(["check", "--security", "gid0-not-uid0"]);
+    assert.equal(r.code, 1, r.stdout);
+    const tokens = (r.stdout.split("\n")[0] ?? "").split(" ");
+    assert.ok(tokens.some((x) => x === `sec:gid0-not-uid0:${name}@nobody` || x === `sec:gid0-not-uid0:${name}@65534`), r.stdout);
+    const line = r.stdout.split("\n").find((l) => l.startsWith(`  pid ${proc.pid} `)) ?? "";
+    assert.match(line, /ruid 65534 euid 65534 suid 65534 rgid 0 egid 0 sgid 0$/);
+    await pool.kill(proc);
+  });
+
+  test("a process running a deleted copy of sleep is reported by deleted-exe", async (t) => {
+    if (!haveRoot(t)) return;
+    const name = uniqueName("d");
+    const dir = join(pool.directory, "deleted");
+    mkdirSync(dir, { recursive: true });
+    const copy = join(dir, name);
+    copyFileSync("/bin/sleep", copy);
+    const child = pool.spawnCommand(copy, ["600"]);
+    await waitForComm(child.pid as number, name);
+    unlinkSync(copy);
+    const r = await runCli(["check", "--security", "deleted-exe"]);
+    assert.equal(r.code, 1, r.stdout);
+    assert.ok((r.stdout.split("\n")[0] ?? "").split(" ").includes(`sec:deleted-exe:${name}@root`), r.stdout);
+    assert.ok(r.stdout.split("\n").includes(`  pid ${child.pid} user root exe ${copy} (deleted)`), r.stdout);
+    const n = await runCli(["check", "--security", "deleted-exe", "--format", "nagios"]);
+    assert.equal(n.code, 2, n.stdout);
+    assert.match(n.stdout.split("\n")[0] ?? "", /'sec_deleted_exe'=(U|[1-9]\d*);;0:0;0;$/);
+    await pool.kill(child);
+  });
+
+  test("this machine has no security module: the SELinux checks are not applicable", async (t) => {
+    let label: string | undefined;
+    try {
+      label = readFileSync("/proc/self/attr/current", "latin1");
+    } catch {
+      // EINVAL: no LSM, the case under test
+    }
+    if (label !== undefined) {
+      t.skip(`a security module is active here (label ${JSON.stringify(label)})`);
+      return;
+    }
+    const sel = ["--security", "selinux-init-t,selinux-initrc-t,selinux-enforcing"];
+    const mon = await runCli(["check", ...sel]);
+    assert.deepEqual([mon.code, mon.stdout], [0, ""]);
+    const nagios = await runCli(["check", ...sel, "--format", "nagios"]);
+    assert.deepEqual([nagios.code, nagios.stdout], [0, "PROCS OK: security not applicable: selinux-init-t, selinux-initrc-t, selinux-enforcing\n"]);
+    const json = JSON.parse((await runCli(["check", ...sel, "--format", "json"])).stdout) as { ok: boolean; security: { checks: { state: string; note: string }[] } };
+    assert.equal(json.ok, true);
+    assert.deepEqual(json.security.checks.map((c) => c.state), ["not-applicable", "not-applicable", "not-applicable"]);
+    assert.equal(json.security.checks[0]?.note, "not applicable (no security module active)");
+    // In mon, when the run fails for another reason, the detail says the checks did not apply.
+    const failing = await runCli(["check", ...sel, "pwnosuchproc:1-"]);
+    assert.equal(failing.stdout, [
+      "pwnosuchproc:0",
+      "pwnosuchproc:0 < 1 (1-)",
+      "security selinux-init-t: not applicable (no security module active)",
+      "security selinux-initrc-t: not applicable (no security module active)",
+      "security selinux-enforcing: not applicable (SELinux not active: no /sys/fs/selinux/enforce)",
+      "",
+    ].join("\n"));
+  });
+});
