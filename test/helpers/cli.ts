@@ -18,10 +18,21 @@ export interface CliResult {
   readonly signal: NodeJS.Signals | null;
 }
 
-export function runCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; uid?: number; gid?: number; timeoutMs?: number } = {}): Promise<CliResult> {
+export interface RunOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  readonly uid?: number;
+  readonly gid?: number;
+  /** SIGKILL and reject after this long; every wait in a test is bounded. */
+  readonly timeoutMs?: number;
+  readonly encoding?: "utf8" | "latin1";
+  /** Put stderr into stdout in arrival order, as mon and a terminal see it. */
+  readonly mergeStderr?: boolean;
+}
+
+/** Runs any command with stdin /dev/null and collects its output, within a deadline. */
+export function runCommand(file: string, args: readonly string[], options: RunOptions = {}): Promise<CliResult> {
   const { NODE_EXTRA_CA_CERTS: _ignored, ...baseEnv } = process.env;
-  const cli = options.uid === undefined ? CLI : cliForAnyUser();
-  const child = spawn(process.execPath, [cli, ...args], {
+  const child = spawn(file, args, {
     env: options.env ?? baseEnv,
     stdio: ["ignore", "pipe", "pipe"],
     ...(options.uid === undefined ? {} : { uid: options.uid }),
@@ -30,15 +41,26 @@ export function runCli(args: readonly string[], options: { env?: NodeJS.ProcessE
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   child.stdout.on("data", (c: Buffer) => out.push(c));
-  child.stderr.on("data", (c: Buffer) => err.push(c));
+  child.stderr.on("data", (c: Buffer) => (options.mergeStderr === true ? out : err).push(c));
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const encoding = options.encoding ?? "utf8";
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`procwatch ${args.join(" ")} did not finish in ${options.timeoutMs ?? 30000} ms`));
-    }, options.timeoutMs ?? 30_000);
+      reject(new Error(`${file} ${args.join(" ")} did not finish in ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
     child.on("close", (code, signal) => {
       clearTimeout(timer);
-      resolve({ stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8"), code, signal });
+      resolve({ stdout: Buffer.concat(out).toString(encoding), stderr: Buffer.concat(err).toString(encoding), code, signal });
     });
   });
+}
+
+export function runCli(args: readonly string[], options: RunOptions = {}): Promise<CliResult> {
+  const cli = options.uid === undefined ? CLI : cliForAnyUser();
+  return runCommand(process.execPath, [cli, ...args], options);
 }

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
+import { runCommand } from "./cli.js";
 import { E2E_REQUIRED, haveTools } from "./e2e.js";
 import { sessionMembers } from "./procs.js";
 
@@ -53,27 +54,7 @@ export interface MonitorResult {
 
 /** Runs a monitor script as mon does (stdin /dev/null), keeping stdout and stderr apart. Bytes as latin1. */
 export function runMonitor(path: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<MonitorResult> {
-  const { NODE_EXTRA_CA_CERTS: _ignored, ...baseEnv } = process.env;
-  const child = spawn(path, args, { env: options.env ?? baseEnv, stdio: ["ignore", "pipe", "pipe"] });
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  child.stdout.on("data", (c: Buffer) => out.push(c));
-  child.stderr.on("data", (c: Buffer) => err.push(c));
-  const timeoutMs = options.timeoutMs ?? 30_000;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`${path} ${args.join(" ")} did not finish in ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.on("error", (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ stdout: Buffer.concat(out).toString("latin1"), stderr: Buffer.concat(err).toString("latin1"), code, signal });
-    });
-  });
+  return runCommand(path, args, { ...options, encoding: "latin1" });
 }
 
 /**
@@ -377,25 +358,9 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-function runTool(path: string, args: readonly string[], timeoutMs = 10_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(path, args, { env: { PATH: "/usr/bin:/bin" }, stdio: ["ignore", "pipe", "pipe"] });
-    const out: Buffer[] = [];
-    child.stdout.on("data", (c: Buffer) => out.push(c));
-    child.stderr.on("data", (c: Buffer) => out.push(c));
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`${path} ${args.join(" ")} did not finish in ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.on("error", (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on("close", () => {
-      clearTimeout(timer);
-      resolve(Buffer.concat(out).toString("latin1"));
-    });
-  });
+async function runTool(path: string, args: readonly string[], timeoutMs = 10_000): Promise<string> {
+  const r = await runCommand(path, args, { env: { PATH: "/usr/bin:/bin" }, timeoutMs, encoding: "latin1", mergeStderr: true });
+  return r.stdout;
 }
 
 function signal(pid: number, sig: NodeJS.Signals): void {

@@ -7,8 +7,9 @@ import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync,
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { sessionMembers } from "./procs.js";
 import { fileURLToPath } from "node:url";
+import { runCommand } from "./cli.js";
+import { sessionMembers } from "./procs.js";
 
 export const NAGIOS = "/usr/sbin/nagios4";
 export const CHECK_PROCS = "/usr/lib/nagios/plugins/check_procs";
@@ -242,25 +243,13 @@ async function stop(nagios: ChildProcess, pid: number): Promise<void> {
   }
 }
 
-
 export interface PluginResult {
   readonly stdout: string;
   readonly code: number | null;
 }
 
 /** Runs the wrapper plugin as Nagios would: as another user, with only PATH in the environment. */
-export function runPlugin(scratch: NagiosScratch, args: readonly string[], user: { uid: number; gid: number }, timeoutMs = 30_000): Promise<PluginResult> {
-  const child = spawn(scratch.plugin, args, { env: { PATH: "/usr/bin:/bin" }, uid: user.uid, gid: user.gid, stdio: ["ignore", "pipe", "ignore"] });
-  let stdout = "";
-  child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`plugin ${args.join(" ")} did not finish in ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ stdout, code });
-    });
-  });
+export async function runPlugin(scratch: NagiosScratch, args: readonly string[], user: { uid: number; gid: number }, timeoutMs = 30_000): Promise<PluginResult> {
+  const r = await runCommand(scratch.plugin, args, { env: { PATH: "/usr/bin:/bin" }, uid: user.uid, gid: user.gid, timeoutMs });
+  return { stdout: r.stdout, code: r.code };
 }
