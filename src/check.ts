@@ -48,6 +48,13 @@ export interface SecurityRequest {
   readonly deletedExeIgnore: readonly string[];
   /** Where selinuxfs is mounted (selinux-enforcing reads <dir>/enforce). */
   readonly selinuxfs: string;
+  /** Exemptions for one check only (the daemon's config), on top of the ones above. */
+  readonly perCheck?: Readonly<Partial<Record<SecurityCheckName, CheckExemptions>>>;
+}
+
+export interface CheckExemptions {
+  readonly exemptNames: readonly string[];
+  readonly exemptUsers: readonly string[];
 }
 
 export interface CheckRequest {

@@ -1,0 +1,61 @@
+// What a daemon configuration says, after validation: plain data, independent of whether it came
+// from a YAML file, the command line, or the built-in defaults. Loading lives in load.ts.
+import type { CpuRequest, SecurityRequest } from "../check.js";
+import type { Rule } from "../rules/types.js";
+
+export type OtlpProtocol = "http/json" | "http/protobuf";
+
+export interface PrometheusExport {
+  readonly enabled: boolean;
+  /** Loopback by default: a scrape endpoint must not be public (Prometheus security guidance). */
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface OtlpExport {
+  readonly enabled: boolean;
+  readonly protocol: OtlpProtocol;
+  /** Full metrics URL when the config gives one; absent: the OTEL_EXPORTER_OTLP_* variables decide. */
+  readonly endpoint?: string;
+  /** Push interval; absent: OTEL_METRIC_EXPORT_INTERVAL, else the scan interval. */
+  readonly intervalMs?: number;
+  /** Per-export timeout; absent: OTEL_METRIC_EXPORT_TIMEOUT, else 5s (below the interval). */
+  readonly timeoutMs?: number;
+}
+
+export interface ExportSettings {
+  readonly prometheus: PrometheusExport;
+  readonly otlp: OtlpExport;
+  /** Per-process CPU series: only the top N runaway offenders (bounded cardinality). */
+  readonly topProcesses: number;
+}
+
+export interface DaemonConfig {
+  /** Where it came from: a file path, or "built-in defaults". */
+  readonly origin: string;
+  readonly rules: readonly Rule[];
+  readonly intervalMs: number;
+  /** Debounce: a rule, runaway or security check is reported failing only after this many
+   * consecutive failing scans (1: at once). */
+  readonly forCycles: number;
+  readonly procRoot: string;
+  readonly interpreters: readonly string[];
+  /** CPU watch; in the daemon the window is the time between two consecutive scans. */
+  readonly cpu?: CpuRequest;
+  readonly security?: SecurityRequest;
+  readonly export: ExportSettings;
+}
+
+/** A configuration problem, located exactly: file:line:column, the key or token, and why. */
+export interface ConfigProblem {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  /** The offending key or token as written. */
+  readonly token: string;
+  readonly reason: string;
+}
+
+export function formatProblem(p: ConfigProblem): string {
+  return `${p.file}:${p.line}:${p.column}: "${p.token}": ${p.reason}`;
+}

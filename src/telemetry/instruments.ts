@@ -1,0 +1,129 @@
+// The metric table: every instrument procwatch exports, with unit, kind and attributes. The single
+// source of truth for publish.ts, the README's metric table (a test compares them) and the shipped
+// alert rules and dashboard (tests check every metric they name is here). Data only: no SDK import.
+//
+// Principles (../shared/reference/otel-notes.md §8): the rule is the unit of aggregation; every
+// configured rule and check is observed on every collection, 0 included, from the first scan on;
+// no pid, command-line or exe attributes on per-rule series; per-process series are capped (top N
+// runaway offenders) and use the semantic-conventions process.* names (semconv 1.43, release
+// candidate). Names avoid unit suffixes a Collector would add (§7), so the Prometheus names below
+// are the same on a direct scrape and behind a Collector, except where `collectorName` says.
+
+export type InstrumentKind = "gauge" | "counter" | "histogram";
+
+export interface InstrumentSpec {
+  /** OTLP name. */
+  readonly name: string;
+  readonly kind: InstrumentKind;
+  /** UCUM unit ("" for a plain number). */
+  readonly unit: string;
+  readonly valueType: "int" | "double";
+  readonly description: string;
+  /** Attribute keys (OTLP spelling) every point carries. */
+  readonly attributes: readonly string[];
+  /** Name on a direct scrape of procwatch's Prometheus endpoint. */
+  readonly prometheusName: string;
+  /** Name behind an OTel Collector's prometheus exporter, when it differs (unit suffix). */
+  readonly collectorName?: string;
+}
+
+export const ATTR = {
+  rule: "procwatch.rule.name",
+  limitType: "procwatch.limit.type",
+  check: "procwatch.security.check",
+  errorType: "procwatch.error.type",
+  exporter: "procwatch.exporter",
+  pid: "process.pid",
+  creationTime: "process.creation.time",
+  executableName: "process.executable.name",
+  owner: "process.owner",
+} as const;
+
+/** Rule and check states as numbers, the Nagios convention: alert on `> 0` or `== 2`. */
+export const STATE_VALUE = { ok: 0, warn: 1, fail: 2, unknown: 3 } as const;
+
+export const INSTRUMENTS = {
+  ruleCount: {
+    name: "procwatch.rule.process.count", kind: "gauge", unit: "{process}", valueType: "int",
+    description: "Processes matching the rule in the latest scan (0 when none).",
+    attributes: [ATTR.rule], prometheusName: "procwatch_rule_process_count",
+  },
+  ruleLimit: {
+    name: "procwatch.rule.process.count.limit", kind: "gauge", unit: "{process}", valueType: "int",
+    description: "The rule's count bounds; an unbounded side is not reported.",
+    attributes: [ATTR.rule, ATTR.limitType], prometheusName: "procwatch_rule_process_count_limit",
+  },
+  ruleStatus: {
+    name: "procwatch.rule.status", kind: "gauge", unit: "", valueType: "int",
+    description: "Debounced rule verdict: 0 ok, 1 warning (outside warn=, range still holds), 2 failing, 3 unknown (could not be decided).",
+    attributes: [ATTR.rule], prometheusName: "procwatch_rule_status",
+  },
+  ruleCpu: {
+    name: "procwatch.rule.cpu.percent", kind: "gauge", unit: "%", valueType: "double",
+    description: "Total CPU of the rule's matched processes between the last two scans, in % of one CPU (ps/top scale: 100 = one full CPU).",
+    attributes: [ATTR.rule], prometheusName: "procwatch_rule_cpu_percent",
+  },
+  ruleCpuLimit: {
+    name: "procwatch.rule.cpu.percent.limit", kind: "gauge", unit: "%", valueType: "double",
+    description: "The rule's cpu= bounds, in % of one CPU; only for rules with cpu=.",
+    attributes: [ATTR.rule, ATTR.limitType], prometheusName: "procwatch_rule_cpu_percent_limit",
+  },
+  runawayCount: {
+    name: "procwatch.runaway.process.count", kind: "gauge", unit: "{process}", valueType: "int",
+    description: "Processes over the CPU limit (--cpu-max, not exempt), debounced; only when a CPU limit is set.",
+    attributes: [], prometheusName: "procwatch_runaway_process_count",
+  },
+  runawayLimit: {
+    name: "procwatch.runaway.limit.percent", kind: "gauge", unit: "%", valueType: "double",
+    description: "The runaway CPU limit, in % of one CPU.",
+    attributes: [], prometheusName: "procwatch_runaway_limit_percent",
+  },
+  processCpu: {
+    name: "process.cpu.utilization", kind: "gauge", unit: "1", valueType: "double",
+    description: "CPU of a runaway process between the last two scans divided by elapsed time and logical CPUs (semconv); top N offenders only.",
+    attributes: [ATTR.pid, ATTR.creationTime, ATTR.executableName, ATTR.owner],
+    prometheusName: "process_cpu_utilization", collectorName: "process_cpu_utilization_ratio",
+  },
+  securityCount: {
+    name: "procwatch.security.process.count", kind: "gauge", unit: "{process}", valueType: "int",
+    description: "Processes breaking the security check (not exempt), debounced.",
+    attributes: [ATTR.check], prometheusName: "procwatch_security_process_count",
+  },
+  securityStatus: {
+    name: "procwatch.security.status", kind: "gauge", unit: "", valueType: "int",
+    description: "Debounced security check verdict: 0 ok, 2 failing, 3 unknown; a check that does not apply (no SELinux) is not reported.",
+    attributes: [ATTR.check], prometheusName: "procwatch_security_status",
+  },
+  scanDuration: {
+    name: "procwatch.scan.duration", kind: "histogram", unit: "s", valueType: "double",
+    description: "Wall time of one scan and evaluation.",
+    attributes: [], prometheusName: "procwatch_scan_duration", collectorName: "procwatch_scan_duration_seconds",
+  },
+  scanProcesses: {
+    name: "procwatch.scan.process.count", kind: "gauge", unit: "{process}", valueType: "int",
+    description: "Processes seen by the latest scan.",
+    attributes: [], prometheusName: "procwatch_scan_process_count",
+  },
+  scanErrors: {
+    name: "procwatch.scan.errors", kind: "counter", unit: "{error}", valueType: "int",
+    description: "Reads that failed, by kind: vanished (normal), permission_denied, parse, other.",
+    attributes: [ATTR.errorType], prometheusName: "procwatch_scan_errors_total",
+  },
+  scans: {
+    name: "procwatch.scans", kind: "counter", unit: "{scan}", valueType: "int",
+    description: "Scans completed since start.",
+    attributes: [], prometheusName: "procwatch_scans_total",
+  },
+  scanAge: {
+    name: "procwatch.scan.age", kind: "gauge", unit: "s", valueType: "double",
+    description: "Seconds since the latest scan started: grows when scanning is stuck.",
+    attributes: [], prometheusName: "procwatch_scan_age", collectorName: "procwatch_scan_age_seconds",
+  },
+  exportFailures: {
+    name: "procwatch.export.failures", kind: "counter", unit: "{export}", valueType: "int",
+    description: "OTLP exports that failed after the exporter's retries (their points are dropped; cumulative sums heal on the next success).",
+    attributes: [ATTR.exporter], prometheusName: "procwatch_export_failures_total",
+  },
+} as const satisfies Record<string, InstrumentSpec>;
+
+export type InstrumentId = keyof typeof INSTRUMENTS;
