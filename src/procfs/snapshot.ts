@@ -35,24 +35,49 @@ const NO_EXE: ReadFailure = { failure: "vanished", code: "ENOENT" };
 const STAT_CAP = 4096;
 
 export function takeSnapshot(procRoot: string, options: SnapshotOptions = {}): Snapshot {
+  const scan = beginScan(procRoot, options);
+  for (const name of scan.names) scan.visit(name);
+  return scan.finish();
+}
+
+/**
+ * The same scan, giving the event loop a turn every `yieldEvery` PID directories, so a daemon
+ * answers a Prometheus scrape or a signal while it scans thousands of processes. The reads stay
+ * synchronous: /proc reads are kernel CPU work, and the threadpool would cost more than it saves.
+ */
+export async function takeSnapshotYielding(procRoot: string, options: SnapshotOptions = {}, yieldEvery = 256): Promise<Snapshot> {
+  const scan = beginScan(procRoot, options);
+  let n = 0;
+  for (const name of scan.names) {
+    scan.visit(name);
+    if (++n % yieldEvery === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+  return scan.finish();
+}
+
+function beginScan(procRoot: string, options: SnapshotOptions) {
   const atNs = process.hrtime.bigint();
   const atMs = Date.now();
   const uptimeSec = options.readUptime === true ? readUptime(procRoot) : undefined;
   const skipped: SkipCounts = { vanished: 0, denied: 0, parse: 0, other: 0 };
   const processes: ProcessRecord[] = [];
   let unreadable = 0;
-  for (const name of readdirSync(procRoot)) {
-    if (!isPidName(name)) continue; // only PID directories; never probe numeric ranges
-    const dir = `${procRoot}/${name}`;
-    const rec = readProcess(dir, options, skipped);
-    if (rec === "unreadable") unreadable++;
-    else if (rec !== undefined) processes.push(rec);
-  }
-  // readdir's order is alphabetical (libuv sorts): "10" before "9". Detail lines and their
-  // "... and N more" cut read best, and stay stable, in PID order.
-  processes.sort((a, b) => a.pid - b.pid);
-  const visibility = options.checkVisibility === false ? { kind: "full" as const } : readVisibility(procRoot);
-  return { atNs, atMs, processes, skipped, visibility, unreadable, ...(uptimeSec === undefined ? {} : { uptimeSec }) };
+  return {
+    names: readdirSync(procRoot),
+    visit(name: string): void {
+      if (!isPidName(name)) return; // only PID directories; never probe numeric ranges
+      const rec = readProcess(`${procRoot}/${name}`, options, skipped);
+      if (rec === "unreadable") unreadable++;
+      else if (rec !== undefined) processes.push(rec);
+    },
+    finish(): Snapshot {
+      // readdir's order is alphabetical (libuv sorts): "10" before "9". Detail lines and their
+      // "... and N more" cut read best, and stay stable, in PID order.
+      processes.sort((a, b) => a.pid - b.pid);
+      const visibility = options.checkVisibility === false ? { kind: "full" as const } : readVisibility(procRoot);
+      return { atNs, atMs, processes, skipped, visibility, unreadable, ...(uptimeSec === undefined ? {} : { uptimeSec }) };
+    },
+  };
 }
 
 /** All decimal digits. The first character alone is not enough: a fixture tree, or a /host/proc
