@@ -22,6 +22,7 @@ import { Field, type ProcessRecord } from "./procfs/types.js";
 import { formatDuration } from "./rules/duration.js";
 import { parseRuleArgs } from "./rules/list.js";
 import { toBytes } from "./rules/pattern.js";
+import type { Rule } from "./rules/types.js";
 
 export type OutputFormat = "mon" | "json" | "nagios";
 
@@ -99,26 +100,11 @@ export async function runCheck(req: CheckRequest, deps: CheckDeps = {}): Promise
     return { text: capOutput(lines, 16 * 1024), exitCode: 1 };
   }
   const rules = parsed.rules;
-  const runaway = req.cpu?.maxPercent === undefined ? undefined : runawaySettings(req.cpu, req.cpu.maxPercent, accounts, deps.etcDir);
-  if (typeof runaway === "string") return usageError(runaway, req.format);
-  const security = req.security === undefined ? undefined : securitySettings(req.security, accounts);
-  if (typeof security === "string") return usageError(security, req.format);
+  const setup = prepareSetup(req, rules, interpreters, accounts, deps.etcDir);
+  if (typeof setup === "string") return usageError(setup, req.format);
   // mon passes when nothing is asked; a Nagios service with nothing to check is misconfigured.
-  if (req.format === "nagios" && rules.length === 0 && runaway === undefined && security === undefined) {
+  if (req.format === "nagios" && rules.length === 0 && setup.cpu?.runaway === undefined && setup.security === undefined) {
     return formatNagiosUnknown("no rules given (usage: procwatch check --format nagios RULE...)");
-  }
-  const needsCpu = runaway !== undefined || rules.some((r) => r.cpu !== undefined);
-  let setup: MeasureSetup;
-  try {
-    setup = {
-      procRoot: req.procRoot,
-      interpreters,
-      excludeRoots: req.excludeRoots,
-      ...(security === undefined || req.security === undefined ? {} : { security: { settings: security, selinuxfs: req.security.selinuxfs } }),
-      ...(needsCpu ? { cpu: { basis: req.cpu?.basis ?? { kind: "window", windowMs: 5000 }, clockTicks: req.cpu?.clockTicks ?? readClockTicks(), ...(runaway === undefined ? {} : { runaway }) } } : {}),
-    };
-  } catch (err) {
-    return usageError(`cannot determine CLK_TCK (${(err as Error).message}); give --clock-ticks`, req.format);
   }
 
   let m: Measurement;
@@ -151,6 +137,35 @@ export async function runCheck(req: CheckRequest, deps: CheckDeps = {}): Promise
   if (req.format === "json") return formatJson(outcome, m.snapshot, accounts);
   if (req.format === "nagios") return formatNagios(outcome, { names: accounts, detailLimit: req.detailLimit ?? 10, notes });
   return formatMon(outcome, { names: accounts, detailLimit: req.detailLimit ?? 10, notes });
+}
+
+/** What a measurement needs, from a request's settings: users resolved, CLK_TCK known. Shared
+ * with the daemon. A string is a usage error naming the flag or setting. */
+export function prepareSetup(
+  req: Pick<CheckRequest, "procRoot" | "cpu" | "security" | "excludeRoots">,
+  rules: readonly Rule[],
+  interpreters: InterpreterSet,
+  accounts: Accounts,
+  etcDir: string | undefined,
+): MeasureSetup | string {
+  const runaway = req.cpu?.maxPercent === undefined ? undefined : runawaySettings(req.cpu, req.cpu.maxPercent, accounts, etcDir);
+  if (typeof runaway === "string") return runaway;
+  const security = req.security === undefined ? undefined : securitySettings(req.security, accounts);
+  if (typeof security === "string") return security;
+  const needsCpu = runaway !== undefined || rules.some((r) => r.cpu !== undefined);
+  let clockTicks: number | undefined;
+  try {
+    clockTicks = needsCpu ? req.cpu?.clockTicks ?? readClockTicks() : undefined;
+  } catch (err) {
+    return `cannot determine CLK_TCK (${(err as Error).message}); give --clock-ticks`;
+  }
+  return {
+    procRoot: req.procRoot,
+    interpreters,
+    excludeRoots: req.excludeRoots,
+    ...(security === undefined || req.security === undefined ? {} : { security: { settings: security, selinuxfs: req.security.selinuxfs } }),
+    ...(clockTicks === undefined ? {} : { cpu: { basis: req.cpu?.basis ?? { kind: "window", windowMs: 5000 }, clockTicks, ...(runaway === undefined ? {} : { runaway }) } }),
+  };
 }
 
 function runawaySettings(cpu: CpuRequest, maxPercent: number, accounts: Accounts, etcDir: string | undefined): RunawaySettings | string {

@@ -10,7 +10,7 @@ import { evaluateSecurity, securityFieldsNeeded, type SecurityReport, type Secur
 import { evaluateRules, type RuleVerdict } from "./evaluate/verdict.js";
 import { readUptime } from "./procfs/clock.js";
 import { readSelinuxEnforce } from "./procfs/selinuxfs.js";
-import { takeSnapshot } from "./procfs/snapshot.js";
+import { type ScanPlan, takeSnapshot } from "./procfs/snapshot.js";
 import type { ProcessRecord, Snapshot } from "./procfs/types.js";
 import type { Rule } from "./rules/types.js";
 
@@ -44,26 +44,40 @@ export async function measure(rules: readonly Rule[], setup: MeasureSetup): Prom
   } else if (cpu?.basis.kind === "lifetime") {
     figures = lifetimeFigures(readUptime(setup.procRoot), cpu.clockTicks);
   }
+  const snapshot = takeSnapshot(setup.procRoot, { plan: scanPlan(rules, setup, figures), readUptime: cpu !== undefined });
+  return judge(rules, setup, snapshot, figures);
+}
+
+/**
+ * Which files to read per process: only what the rules, the runaway check (for processes over
+ * the limit) and the security checks need. The daemon scans with the same plan.
+ */
+export function scanPlan(rules: readonly Rule[], setup: MeasureSetup, figures: CpuFigures | undefined): ScanPlan {
   // Exclusion is known only after the scan (it needs the ppid tree); planning ignores it.
   const planCtx: MatchContext = { interpreters: setup.interpreters, excluded: new Set() };
-  const runawaySettings = cpu?.runaway;
+  const runawaySettings = setup.cpu?.runaway;
   const security = setup.security;
   const mayMatch = candidateFilter(rules, setup.interpreters);
-  const plan = (rec: ProcessRecord): number => {
+  return (rec: ProcessRecord): number => {
     let mask = 0;
     if (mayMatch(rec)) for (const rule of rules) mask |= fieldsNeeded(rule, rec, planCtx);
     if (runawaySettings !== undefined && figures !== undefined) mask |= runawayFieldsNeeded(rec, figures, runawaySettings, planCtx);
     if (security !== undefined) mask |= securityFieldsNeeded(rec, security.settings, planCtx);
     return mask;
   };
-  const snapshot = takeSnapshot(setup.procRoot, { plan, readUptime: cpu !== undefined });
+}
+
+/** Verdicts and reports for one snapshot. Pure but for reading selinuxfs's enforce file. */
+export function judge(rules: readonly Rule[], setup: MeasureSetup, snapshot: Snapshot, figures: CpuFigures | undefined): Measurement {
+  const cpu = setup.cpu;
+  const security = setup.security;
   const ctx: MatchContext = { interpreters: setup.interpreters, excluded: subtreeOf(snapshot.processes, setup.excludeRoots) };
   const verdicts = evaluateRules(rules, snapshot, ctx, figures);
   const sec = security === undefined ? {} : { security: evaluateSecurity(snapshot, security.settings, ctx, enforceReading(security)) };
   if (cpu === undefined || figures === undefined) return { snapshot, verdicts, ...sec };
   const scale: CpuScale = { basis: cpu.basis, figures, clockTicks: cpu.clockTicks };
-  if (runawaySettings === undefined) return { snapshot, verdicts, scale, ...sec };
-  return { snapshot, verdicts, scale, runaway: evaluateRunaway(snapshot, scale, runawaySettings, ctx), ...sec };
+  if (cpu.runaway === undefined) return { snapshot, verdicts, scale, ...sec };
+  return { snapshot, verdicts, scale, runaway: evaluateRunaway(snapshot, scale, cpu.runaway, ctx), ...sec };
 }
 
 function enforceReading(security: NonNullable<MeasureSetup["security"]>) {
