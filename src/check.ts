@@ -100,7 +100,7 @@ export async function runCheck(req: CheckRequest, deps: CheckDeps = {}): Promise
     return { text: capOutput(lines, 16 * 1024), exitCode: 1 };
   }
   const rules = parsed.rules;
-  const setup = prepareSetup(req, rules, interpreters, accounts, deps.etcDir);
+  const setup = prepareSetup(req, rules, interpreters, accounts, { etcDir: deps.etcDir });
   if (typeof setup === "string") return usageError(setup, req.format);
   // mon passes when nothing is asked; a Nagios service with nothing to check is misconfigured.
   if (req.format === "nagios" && rules.length === 0 && setup.cpu?.runaway === undefined && setup.security === undefined) {
@@ -128,6 +128,17 @@ export async function runCheck(req: CheckRequest, deps: CheckDeps = {}): Promise
     notes.push(`(failed in two scans ${formatDuration(req.recheckMs)} apart; counts from the second)`);
   }
   if (req.mode === "explain-rules") return formatExplainRules(withDetailFields(m.verdicts, req, Infinity), accounts);
+  return formatMeasurement(m, req, accounts, notes);
+}
+
+/** A measurement in the requested output format; reads the few extra fields detail lines show.
+ * The daemon serves its latest scan through this too (/verdicts). */
+export function formatMeasurement(
+  m: Measurement,
+  req: Pick<CheckRequest, "mode" | "format" | "procRoot" | "detailLimit">,
+  accounts: Accounts,
+  notes: readonly string[],
+): Formatted {
   const outcome: CheckOutcome = {
     verdicts: withDetailFields(m.verdicts, req, req.detailLimit ?? 10),
     ...(m.runaway === undefined ? {} : { runaway: withOffenderFields(m.runaway, req) }),
@@ -135,24 +146,26 @@ export async function runCheck(req: CheckRequest, deps: CheckDeps = {}): Promise
     ...(m.security === undefined ? {} : { security: withSecurityFields(m.security, req, req.format === "json" ? Infinity : req.detailLimit ?? 10) }),
   };
   if (req.format === "json") return formatJson(outcome, m.snapshot, accounts);
-  if (req.format === "nagios") return formatNagios(outcome, { names: accounts, detailLimit: req.detailLimit ?? 10, notes });
-  return formatMon(outcome, { names: accounts, detailLimit: req.detailLimit ?? 10, notes });
+  if (req.format === "nagios") return formatNagios(outcome, { names: accounts, detailLimit: req.detailLimit ?? 10, notes: [...notes] });
+  return formatMon(outcome, { names: accounts, detailLimit: req.detailLimit ?? 10, notes: [...notes] });
 }
 
 /** What a measurement needs, from a request's settings: users resolved, CLK_TCK known. Shared
- * with the daemon. A string is a usage error naming the flag or setting. */
+ * with the daemon, which measures CPU always (every rule publishes its CPU). A string is a usage
+ * error naming the flag or setting. */
 export function prepareSetup(
   req: Pick<CheckRequest, "procRoot" | "cpu" | "security" | "excludeRoots">,
   rules: readonly Rule[],
   interpreters: InterpreterSet,
   accounts: Accounts,
-  etcDir: string | undefined,
+  options: { readonly etcDir?: string | undefined; readonly alwaysMeasureCpu?: boolean } = {},
 ): MeasureSetup | string {
+  const etcDir = options.etcDir;
   const runaway = req.cpu?.maxPercent === undefined ? undefined : runawaySettings(req.cpu, req.cpu.maxPercent, accounts, etcDir);
   if (typeof runaway === "string") return runaway;
   const security = req.security === undefined ? undefined : securitySettings(req.security, accounts);
   if (typeof security === "string") return security;
-  const needsCpu = runaway !== undefined || rules.some((r) => r.cpu !== undefined);
+  const needsCpu = options.alwaysMeasureCpu === true || runaway !== undefined || rules.some((r) => r.cpu !== undefined);
   let clockTicks: number | undefined;
   try {
     clockTicks = needsCpu ? req.cpu?.clockTicks ?? readClockTicks() : undefined;
@@ -202,7 +215,7 @@ function securitySettings(sec: SecurityRequest, accounts: Accounts): SecuritySet
 }
 
 /** User and exe of the security offenders the detail will list. */
-function withSecurityFields(report: SecurityReport, req: CheckRequest, limit: number): SecurityReport {
+function withSecurityFields(report: SecurityReport, req: Pick<CheckRequest, "procRoot">, limit: number): SecurityReport {
   return {
     ...report,
     results: report.results.map((r) => ({
@@ -213,7 +226,7 @@ function withSecurityFields(report: SecurityReport, req: CheckRequest, limit: nu
 }
 
 /** Reads user and exe for the processes that detail lines will show (failing rules only). */
-function withDetailFields(verdicts: readonly RuleVerdict[], req: CheckRequest, limit: number): RuleVerdict[] {
+function withDetailFields(verdicts: readonly RuleVerdict[], req: Pick<CheckRequest, "procRoot" | "mode" | "format">, limit: number): RuleVerdict[] {
   const more = (p: ProcessRecord): ProcessRecord => readMore(req.procRoot, p, DETAIL_FIELDS);
   return verdicts.map((v) => {
     if (req.mode === "check" && req.format !== "json" && isClean(v, req.format)) return v;
@@ -229,7 +242,7 @@ function withDetailFields(verdicts: readonly RuleVerdict[], req: CheckRequest, l
 }
 
 /** User, exe and command line of the offenders the detail will list. */
-function withOffenderFields(report: RunawayReport, req: CheckRequest): RunawayReport {
+function withOffenderFields(report: RunawayReport, req: Pick<CheckRequest, "procRoot">): RunawayReport {
   const fields = DETAIL_FIELDS | Field.cmdline;
   return {
     ...report,

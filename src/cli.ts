@@ -7,7 +7,8 @@ import { startScanner } from "./supervise.js";
 import type * as Program from "./program.js";
 
 const command = process.argv[2];
-const needsScan = (command === "check" || command === "explain") && !process.argv.includes("--help") && !process.argv.includes("-h");
+const needsScan = (command === "check" || command === "explain") && !process.argv.includes("--help") && !process.argv.includes("-h")
+  && !process.argv.some((a) => a === "--from" || a.startsWith("--from="));
 const scanner = needsScan ? startScanner() : { run: () => Promise.reject(new Error("bug: no scanner started")), cancel: () => undefined };
 
 // In the CommonJS bundle require() loads program.js in ~9 ms; import() of the same file goes

@@ -1,0 +1,90 @@
+// The daemon's scanner: one scan per call, keeping what continuity needs (the previous snapshot
+// for CPU windows, the debounce window, running error totals). The timer lives in run.ts; this
+// file never sleeps, so a test can drive scans one by one. Reads /proc; formats nothing.
+import { type CpuFigures, lifetimeFigures, windowFigures } from "../evaluate/cpu.js";
+import { judge, type Measurement, type MeasureSetup, scanPlan } from "../measure.js";
+import { readUptime } from "../procfs/clock.js";
+import { takeSnapshotYielding } from "../procfs/snapshot.js";
+import type { SkipCounts, Snapshot } from "../procfs/types.js";
+import type { Rule } from "../rules/types.js";
+import { confirmWindow, slideWindow } from "./debounce.js";
+
+/** What to scan for: replaced as a whole on reload. `setup.cpu` is always present in the daemon. */
+export interface ScanProgram {
+  readonly rules: readonly Rule[];
+  readonly setup: MeasureSetup & { readonly cpu: NonNullable<MeasureSetup["cpu"]> };
+  readonly forCycles: number;
+  readonly intervalMs: number;
+}
+
+export interface Observation {
+  /** 1 for the first scan since start. */
+  readonly seq: number;
+  /** Wall-clock time of the scan start, ms since the epoch. */
+  readonly atMs: number;
+  readonly durationMs: number;
+  /** Debounced verdicts and reports; its snapshot is this scan's. */
+  readonly measurement: Measurement;
+  /** CPU figures of this scan (window since the previous scan, or lifetime). */
+  readonly figures: CpuFigures;
+  /** Seconds the window figures cover (0 on the first scan or with lifetime figures). */
+  readonly windowSec: number;
+  readonly program: ScanProgram;
+  /** Read failures since the daemon started, by kind (vanished is normal). */
+  readonly errorTotals: Readonly<SkipCounts>;
+}
+
+export interface Scanner {
+  scan(): Promise<Observation>;
+  /** Later scans use this program; the debounce window restarts (rules may have changed). */
+  reprogram(program: ScanProgram): void;
+}
+
+const NO_FIGURE: CpuFigures = () => undefined;
+
+export function createScanner(initial: ScanProgram): Scanner {
+  let program = initial;
+  let previous: Snapshot | undefined;
+  let window: Measurement[] = [];
+  let seq = 0;
+  const totals: SkipCounts = { vanished: 0, denied: 0, parse: 0, other: 0 };
+  return {
+    reprogram(next) {
+      program = next;
+      window = [];
+    },
+    async scan() {
+      const current = program;
+      const { setup } = current;
+      const startNs = process.hrtime.bigint();
+      let figures: CpuFigures;
+      let windowSec = 0;
+      if (setup.cpu.basis.kind === "lifetime") {
+        figures = lifetimeFigures(readUptime(setup.procRoot), setup.cpu.clockTicks);
+      } else if (previous === undefined) {
+        // A process seen once has no window figure: the first scan measures no CPU.
+        figures = NO_FIGURE;
+      } else {
+        figures = windowFigures(previous, startNs, setup.cpu.clockTicks);
+        windowSec = Number(startNs - previous.atNs) / 1e9;
+      }
+      const snapshot = await takeSnapshotYielding(setup.procRoot, { plan: scanPlan(current.rules, setup, figures), readUptime: true });
+      const raw = judge(current.rules, setup, snapshot, figures);
+      // A reload during the scan started a new window; this scan belongs to the old rules.
+      if (current === program) window = slideWindow(window, raw, current.forCycles);
+      previous = snapshot;
+      for (const k of ["vanished", "denied", "parse", "other"] as const) totals[k] += snapshot.skipped[k];
+      seq++;
+      return {
+        seq,
+        atMs: snapshot.atMs,
+        durationMs: Number(process.hrtime.bigint() - startNs) / 1e6,
+        measurement: confirmWindow(current === program ? window : [raw], current.forCycles),
+        figures,
+        windowSec,
+        program: current,
+        errorTotals: { ...totals },
+      };
+    },
+  };
+}

@@ -1,0 +1,125 @@
+// What the SDK would export, read through an in-process MetricReader: every rule from the first
+// scan on (0 included), limits, debounced status, CPU from the second scan, runaway series that
+// disappear with the runaway (the cumulative-gauge trap), security checks and self metrics.
+import assert from "node:assert/strict";
+import { after, test } from "node:test";
+import { AggregationTemporality, type DataPoint, MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
+import { prepareSetup } from "../../src/check.js";
+import { createScanner, type Observation, type ScanProgram } from "../../src/daemon/loop.js";
+import { DEFAULT_INTERPRETERS, makeInterpreterSet } from "../../src/evaluate/names.js";
+import { parseRuleArgs } from "../../src/rules/list.js";
+import { gaugeAwareTemporality } from "../../src/telemetry/exporters.js";
+import { INSTRUMENTS } from "../../src/telemetry/instruments.js";
+import { publishObservations } from "../../src/telemetry/publish.js";
+import { fixtureAccounts } from "../helpers/accounts.js";
+import { link, makeProcTree, removeProcTree, statLine, statusText, tempProcRoot } from "../helpers/proctree.js";
+
+class TestReader extends MetricReader {
+  constructor() {
+    // The same temporality choice as the daemon's readers.
+    super({ aggregationTemporalitySelector: (t) => gaugeAwareTemporality(t, AggregationTemporality.CUMULATIVE) });
+  }
+  protected override async onForceFlush(): Promise<void> {}
+  protected override async onShutdown(): Promise<void> {}
+}
+
+const accounts = fixtureAccounts();
+const root = tempProcRoot();
+after(() => removeProcTree(root));
+
+/** name → attributes (JSON) → value, from one collection. */
+async function collect(reader: MetricReader): Promise<Map<string, Map<string, number>>> {
+  const { resourceMetrics } = await reader.collect();
+  const out = new Map<string, Map<string, number>>();
+  for (const scope of resourceMetrics.scopeMetrics) {
+    for (const metric of scope.metrics) {
+      const series = new Map<string, number>();
+      for (const p of metric.dataPoints as DataPoint<unknown>[]) {
+        const v = p.value;
+        series.set(JSON.stringify(p.attributes), typeof v === "number" ? v : (v as { count: number }).count);
+      }
+      out.set(metric.descriptor.name, series);
+    }
+  }
+  return out;
+}
+
+function writeTree(procs: Record<number, { comm: string; uid: number; gid?: number; ticks: number }>): void {
+  removeProcTree(root);
+  const spec: Record<number, object> = {};
+  for (const [pid, p] of Object.entries(procs)) {
+    spec[Number(pid)] = {
+      stat: statLine({ pid: Number(pid), comm: p.comm, utime: p.ticks, starttime: 700 }),
+      status: statusText({ pid: Number(pid), name: p.comm, uid: [p.uid, p.uid, p.uid, p.uid], gid: p.gid ?? p.uid }),
+      cmdline: [`/usr/sbin/${p.comm}`],
+      exe: link(`/usr/sbin/${p.comm}`),
+    };
+  }
+  makeProcTree(root, { ...spec, uptime: "5000.00 100.00\n" });
+}
+
+function program(): ScanProgram {
+  const parsed = parseRuleArgs(["pwpub:1-2", "pwgone:1-", "pwbusy:0-,cpu=-50,warn=0-0"], accounts);
+  const setup = prepareSetup({
+    procRoot: root,
+    excludeRoots: [],
+    cpu: { maxPercent: 80, basis: { kind: "window", windowMs: 1000 }, exemptNames: [], exemptUsers: [], includeNormalUsers: true, defaultExempt: false, top: 5, clockTicks: 100 },
+    security: { checks: ["gid0-not-uid0", "selinux-init-t"], exemptNames: [], exemptUsers: [], deletedExeIgnore: [], selinuxfs: `${root}/no-selinuxfs` },
+  }, parsed.rules, makeInterpreterSet(DEFAULT_INTERPRETERS), accounts, { alwaysMeasureCpu: true });
+  assert.ok(typeof setup !== "string" && setup.cpu !== undefined);
+  return { rules: parsed.rules, setup: { ...setup, cpu: setup.cpu }, forCycles: 1, intervalMs: 1000 };
+}
+
+test("per-rule, runaway, security and self metrics follow the latest scan", async () => {
+  const reader = new TestReader();
+  const provider = new MeterProvider({ readers: [reader] });
+  let latest: Observation | undefined;
+  const publisher = publishObservations(provider.getMeter("procwatch-test"), { latest: () => latest, exportFailures: () => 0, accounts, topProcesses: 5 });
+  const rule = (name: string, extra: object = {}) => JSON.stringify({ "procwatch.rule.name": name, ...extra });
+
+  const before = await collect(reader);
+  assert.equal(before.get(INSTRUMENTS.ruleCount.name), undefined, "nothing is said before the first scan");
+
+  writeTree({ 5101: { comm: "pwpub", uid: 0, ticks: 0 }, 5102: { comm: "pwbusy", uid: 0, ticks: 0 }, 5103: { comm: "pwsetgid", uid: 107, gid: 0, ticks: 0 } });
+  const scanner = createScanner(program());
+  latest = await scanner.scan();
+  publisher.recordScan(latest);
+  const first = await collect(reader);
+  const counts = first.get(INSTRUMENTS.ruleCount.name);
+  assert.deepEqual([...(counts ?? [])], [[rule("pwpub"), 1], [rule("pwgone"), 0], [rule("pwbusy,cpu=-50"), 1]]);
+  assert.deepEqual([...(first.get(INSTRUMENTS.ruleStatus.name) ?? [])], [[rule("pwpub"), 0], [rule("pwgone"), 2], [rule("pwbusy,cpu=-50"), 3]],
+    "pwbusy's CPU is unknown on the first scan; pwgone fails at 0");
+  assert.deepEqual([...(first.get(INSTRUMENTS.ruleLimit.name) ?? [])], [
+    [rule("pwpub", { "procwatch.limit.type": "min" }), 1], [rule("pwpub", { "procwatch.limit.type": "max" }), 2],
+    [rule("pwgone", { "procwatch.limit.type": "min" }), 1], [rule("pwbusy,cpu=-50", { "procwatch.limit.type": "min" }), 0],
+  ]);
+  assert.deepEqual([...(first.get(INSTRUMENTS.ruleCpu.name) ?? [])], [[rule("pwgone"), 0]], "no CPU figure before a second scan; 0 processes use 0");
+  assert.deepEqual([...(first.get(INSTRUMENTS.ruleCpuLimit.name) ?? [])], [[rule("pwbusy,cpu=-50", { "procwatch.limit.type": "max" }), 50]]);
+  assert.deepEqual([...(first.get(INSTRUMENTS.securityCount.name) ?? [])], [[JSON.stringify({ "procwatch.security.check": "gid0-not-uid0" }), 1]],
+    "selinux-init-t does not apply without SELinux: no series");
+  assert.equal(first.get(INSTRUMENTS.runawayCount.name)?.get("{}"), 0);
+  assert.equal(first.get(INSTRUMENTS.scanProcesses.name)?.get("{}"), 3);
+  assert.equal(first.get(INSTRUMENTS.scans.name)?.get("{}"), 1);
+  assert.equal(first.get(INSTRUMENTS.scanDuration.name)?.get("{}"), 1, "one scan recorded in the histogram");
+
+  // 5102 burns 3 CPUs' worth of ticks; the window is real time between the scans.
+  writeTree({ 5101: { comm: "pwpub", uid: 0, ticks: 0 }, 5102: { comm: "pwbusy", uid: 0, ticks: 30_000 }, 5103: { comm: "pwsetgid", uid: 107, gid: 0, ticks: 0 } });
+  latest = await scanner.scan();
+  const second = await collect(reader);
+  const busy = second.get(INSTRUMENTS.ruleCpu.name)?.get(rule("pwbusy,cpu=-50"));
+  assert.ok(busy !== undefined && busy > 80, `pwbusy CPU ${busy}`);
+  assert.equal(second.get(INSTRUMENTS.ruleStatus.name)?.get(rule("pwbusy,cpu=-50")), 2);
+  const perProcess = [...(second.get(INSTRUMENTS.processCpu.name) ?? [])];
+  assert.equal(perProcess.length, 1);
+  const attrs = JSON.parse(perProcess[0]?.[0] ?? "{}") as Record<string, unknown>;
+  assert.deepEqual({ ...attrs, "process.creation.time": typeof attrs["process.creation.time"] },
+    { "process.pid": 5102, "process.executable.name": "pwbusy", "process.owner": "root", "process.creation.time": "string" });
+
+  // The runaway stops: its per-process series must go, not linger at its last value.
+  latest = await scanner.scan();
+  const third = await collect(reader);
+  assert.equal(third.get(INSTRUMENTS.processCpu.name)?.size ?? 0, 0);
+  assert.equal(third.get(INSTRUMENTS.runawayCount.name)?.get("{}"), 0);
+  assert.equal(third.get(INSTRUMENTS.scans.name)?.get("{}"), 3);
+  await provider.shutdown();
+});
