@@ -31,7 +31,8 @@ export interface ExportSettings {
 }
 
 export interface DaemonConfig {
-  /** Where it came from: a file path, or "built-in defaults". */
+  /** Where it came from, for logs: a file path, or "built-in defaults"; with " and the command
+   * line" appended when mergeCliRules added rules. */
   readonly origin: string;
   readonly rules: readonly Rule[];
   readonly intervalMs: number;
@@ -48,7 +49,10 @@ export interface DaemonConfig {
 
 /** A configuration problem, located exactly: file:line:column, the key or token, and why. */
 export interface ConfigProblem {
+  /** A file path; "argv" for a rule on the command line (as in RuleSource); "environment" for an
+   * OTEL_* variable; "options" for a conflict among the command line's flags. */
   readonly file: string;
+  /** file: 1-based line; argv: 1-based position among the rule arguments; environment: 1. */
   readonly line: number;
   readonly column: number;
   /** The offending key or token as written. */
@@ -56,6 +60,9 @@ export interface ConfigProblem {
   readonly reason: string;
 }
 
+/** `procwatch.yaml:12:9: "5-1": ...`, `argument 2: "sshd:x-": ...`, `environment: "OTEL_...=grpc": ...` */
 export function formatProblem(p: ConfigProblem): string {
-  return `${p.file}:${p.line}:${p.column}: "${p.token}": ${p.reason}`;
+  if (p.file === "options") return `command-line options: ${p.reason}`;
+  const where = p.file === "argv" ? `argument ${p.line}` : p.file === "environment" ? "environment" : `${p.file}:${p.line}:${p.column}`;
+  return `${where}: "${p.token}": ${p.reason}`;
 }

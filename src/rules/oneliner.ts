@@ -60,7 +60,7 @@ export function parseOneLiner(arg: string, ctx: ParseContext): Rule {
 }
 
 /** Bounds on the total CPU percentage of the matched processes (see CountRule.cpu). */
-const CPU_KEY = "cpu";
+export const CPU_KEY = "cpu";
 
 function parseCpu(text: string, fail: (reason: string) => never): CountRange {
   if (text === "") fail(`qualifier "${CPU_KEY}" has an empty value`);
@@ -68,20 +68,25 @@ function parseCpu(text: string, fail: (reason: string) => never): CountRange {
 }
 
 /** The Nagios warning range qualifier (see CountRule.warn). */
-const WARN_KEY = "warn";
+export const WARN_KEY = "warn";
 
 function parseWarn(text: string, range: CountRange, fail: (reason: string) => never): CountRange {
   const warnFail = (reason: string): never => fail(`${WARN_KEY}=: ${reason}`);
   if (text === "") fail(`qualifier "${WARN_KEY}" has an empty value`);
-  const warn = parseRange(text, warnFail, "");
+  return parseWarnRange(text, range, warnFail);
+}
+
+/** A warn range (non-empty text) that must share a count with the rule's range. */
+export function parseWarnRange(text: string, range: CountRange, fail: (reason: string) => never): CountRange {
+  const warn = parseRange(text, fail, "");
   // A warn range that shares no count with the rule's range turns every OK into WARNING: a typo.
   const lo = Math.max(warn.min ?? 0, range.min ?? 0);
   const hi = Math.min(warn.max ?? Infinity, range.max ?? Infinity);
-  if (lo > hi) warnFail(`${text} shares no count with the rule's range ${range.min ?? ""}-${range.max ?? ""}, so every count would be WARNING or CRITICAL`);
+  if (lo > hi) fail(`${text} shares no count with the rule's range ${range.min ?? ""}-${range.max ?? ""}, so every count would be WARNING or CRITICAL`);
   return warn;
 }
 
-function parseSelector(text: string, fail: (reason: string) => never): Selector {
+export function parseSelector(text: string, fail: (reason: string) => never): Selector {
   if (text === "") fail("no process name before ':'");
   if (text.startsWith("/")) {
     return { kind: "path", path: toBytes(text), pattern: globOrFail(text, true, fail) };
@@ -90,7 +95,7 @@ function parseSelector(text: string, fail: (reason: string) => never): Selector 
   return { kind: "name", name: toBytes(text) };
 }
 
-function parseRange(text: string, fail: (reason: string) => never, where: string): CountRange {
+export function parseRange(text: string, fail: (reason: string) => never, where: string): CountRange {
   const dash = text.indexOf("-");
   if (dash < 0) fail(`expected MIN-MAX${where === "" ? "" : ` ${where}`}, e.g. 1-, 1-5, -3 or 0-0; got "${text}"`);
   const minText = text.slice(0, dash);
@@ -126,9 +131,14 @@ function parseQualifiers(parts: readonly string[], ctx: ParseContext, fail: (rea
     }
     if (seen.has(key)) fail(`qualifier "${key}" given twice`);
     seen.add(key);
-    if (value === "") fail(`qualifier "${key}" has an empty value`);
-    return parseQualifier(key as QualifierKey, value, ctx, fail);
+    return parseQualifierValue(key as QualifierKey, value, ctx, fail);
   });
+}
+
+/** One matching qualifier's value (user=, exe=, args=...), as the one-liner and the YAML form share it. */
+export function parseQualifierValue(key: QualifierKey, value: string, ctx: ParseContext, fail: (reason: string) => never): Qualifier {
+  if (value === "") fail(`qualifier "${key}" has an empty value`);
+  return parseQualifier(key, value, ctx, fail);
 }
 
 function parseQualifier(key: QualifierKey, value: string, ctx: ParseContext, fail: (reason: string) => never): Qualifier {

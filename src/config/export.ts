@@ -1,0 +1,177 @@
+// The `export:` section → ExportSettings: the daemon's listener (Prometheus /metrics, /verdicts)
+// and the OTLP push, whose defaults come from the OTEL_EXPORTER_OTLP_* variables passed in.
+// Validates addresses and URLs only; binding and sending are telemetry/ and daemon/'s business.
+import { BlockList, isIPv4, isIPv6 } from "node:net";
+import type { ConfigProblem, ExportSettings, OtlpExport, OtlpProtocol, PrometheusExport } from "./types.js";
+import { blame, type Field, type ReadContext, readBool, readDuration, readMapping, readString, readWhole, report, tokenOf } from "./fields.js";
+
+/**
+ * Not 9464: that is the default port of every OpenTelemetry SDK's Prometheus exporter (the OTel
+ * spec says it MUST be; @opentelemetry/exporter-prometheus binds it on all addresses), so on a
+ * host where any service is instrumented that way with defaults, procwatch would fail to start
+ * with EADDRINUSE. 9477 is in the Prometheus exporter range (9100-9999) and is not the default of
+ * any widely deployed program we know of.
+ */
+export const DEFAULT_PROMETHEUS_PORT = 9477;
+export const DEFAULT_PROMETHEUS_HOST = "127.0.0.1";
+export const DEFAULT_TOP_PROCESSES = 10;
+
+export const EXPORT_KEYS: readonly string[] = ["top_processes", "prometheus", "otlp"];
+export const PROMETHEUS_KEYS: readonly string[] = ["enabled", "listen", "allow_public"];
+export const OTLP_KEYS: readonly string[] = ["enabled", "protocol", "endpoint", "interval", "timeout"];
+
+const PROTOCOLS: readonly OtlpProtocol[] = ["http/json", "http/protobuf"];
+
+/** The built-in export settings: Prometheus on loopback, OTLP when the environment names a collector. */
+export function defaultExport(env: NodeJS.ProcessEnv, problems: ConfigProblem[]): ExportSettings {
+  return {
+    prometheus: { enabled: true, host: DEFAULT_PROMETHEUS_HOST, port: DEFAULT_PROMETHEUS_PORT },
+    otlp: otlpFromEnv(env, problems, undefined),
+    topProcesses: DEFAULT_TOP_PROCESSES,
+  };
+}
+
+function isSet(env: NodeJS.ProcessEnv, name: string): boolean {
+  // The OTel spec treats an empty variable as unset.
+  const v = env[name];
+  return v !== undefined && v.trim() !== "";
+}
+
+/** OTLP settings the file does not give, from the environment (file > environment > default). */
+function otlpFromEnv(env: NodeJS.ProcessEnv, problems: ConfigProblem[], enabledInFile: boolean | undefined): OtlpExport {
+  const enabled = enabledInFile ?? (isSet(env, "OTEL_EXPORTER_OTLP_ENDPOINT") || isSet(env, "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"));
+  const name = ["OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"].find((n) => isSet(env, n));
+  const value = name === undefined ? "http/json" : (env[name] as string).trim();
+  if (!(PROTOCOLS as readonly string[]).includes(value)) {
+    // Only a problem when it would be used: an OTLP export that is off sends nothing.
+    if (enabled) problems.push({ file: "environment", line: 1, column: 1, token: `${name}=${value}`, reason: protocolReason() });
+    return { enabled, protocol: "http/json" };
+  }
+  return { enabled, protocol: value as OtlpProtocol };
+}
+
+function protocolReason(): string {
+  return `unsupported OTLP protocol: procwatch sends OTLP over HTTP only (${PROTOCOLS.join(", ")}); a Collector's OTLP/HTTP receiver listens on 4318, gRPC on 4317`;
+}
+
+export function readExport(ctx: ReadContext, f: Field, env: NodeJS.ProcessEnv): ExportSettings | undefined {
+  const m = readMapping(ctx, f, { where: "under export", keys: EXPORT_KEYS });
+  if (m === undefined) return undefined;
+  const top = m.get("top_processes");
+  const prometheus = m.get("prometheus");
+  const otlp = m.get("otlp");
+  return {
+    prometheus: (prometheus === undefined ? undefined : readPrometheus(ctx, prometheus)) ?? { enabled: true, host: DEFAULT_PROMETHEUS_HOST, port: DEFAULT_PROMETHEUS_PORT },
+    otlp: (otlp === undefined ? undefined : readOtlp(ctx, otlp, env)) ?? otlpFromEnv(env, ctx.problems, undefined),
+    topProcesses: (top === undefined ? undefined : readWhole(ctx, top, 0, 100, "runaway processes exported with their own CPU series")) ?? DEFAULT_TOP_PROCESSES,
+  };
+}
+
+function readPrometheus(ctx: ReadContext, f: Field): PrometheusExport | undefined {
+  const m = readMapping(ctx, f, { where: "under export.prometheus", keys: PROMETHEUS_KEYS });
+  if (m === undefined) return undefined;
+  const enabledField = m.get("enabled");
+  const listenField = m.get("listen");
+  const publicField = m.get("allow_public");
+  const enabled = enabledField === undefined ? true : readBool(ctx, enabledField);
+  const allowPublic = publicField === undefined ? false : readBool(ctx, publicField);
+  let address = { host: DEFAULT_PROMETHEUS_HOST, port: DEFAULT_PROMETHEUS_PORT };
+  if (listenField !== undefined) {
+    const text = readString(ctx, listenField);
+    const parsed = text === undefined ? undefined : parseListen(text);
+    if (typeof parsed === "string") report(ctx, blame(listenField), text ?? "", parsed);
+    else if (parsed !== undefined) {
+      address = parsed;
+      if (!isLoopback(parsed.host) && allowPublic !== true) {
+        report(ctx, blame(listenField), text ?? "", "not a loopback address: /metrics and /verdicts have no authentication and list this host's processes, users and executables; "
+          + "if other hosts must scrape it, set allow_public: true next to listen (and restrict it with a firewall)");
+      }
+    }
+  }
+  return { enabled: enabled ?? true, ...address };
+}
+
+/** "127.0.0.1:9477", "[::1]:9477", "localhost:9477", "0.0.0.0:9477" → host and port, or why not. */
+export function parseListen(text: string): { host: string; port: number } | string {
+  const m = /^(?:\[([^\]]*)\]|([^:[\]]*)):([^:]*)$/.exec(text);
+  if (m === null) {
+    return (text.match(/:/g) ?? []).length > 1
+      ? "an IPv6 address needs brackets: [::1]:PORT"
+      : `expected ADDRESS:PORT, e.g. ${DEFAULT_PROMETHEUS_HOST}:${DEFAULT_PROMETHEUS_PORT} or [::1]:${DEFAULT_PROMETHEUS_PORT}`;
+  }
+  const v6 = m[1];
+  const host = v6 ?? m[2] ?? "";
+  const portText = m[3] ?? "";
+  if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) return `port "${portText}" is not a number from 1 to 65535`;
+  if (v6 !== undefined ? !isIPv6(host) : !(isIPv4(host) || host === "localhost")) {
+    return v6 !== undefined
+      ? `"${host}" is not an IPv6 address`
+      : `"${host}" is not an IP address: a host name would be looked up once at start; write the address (${DEFAULT_PROMETHEUS_HOST}, [::1], or 0.0.0.0 for all)`;
+  }
+  return { host, port: Number(portText) };
+}
+
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet("127.0.0.0", 8, "ipv4");
+LOOPBACK.addAddress("::1", "ipv6");
+
+export function isLoopback(host: string): boolean {
+  if (host === "localhost") return true;
+  return isIPv4(host) ? LOOPBACK.check(host, "ipv4") : isIPv6(host) && LOOPBACK.check(host, "ipv6");
+}
+
+function readOtlp(ctx: ReadContext, f: Field, env: NodeJS.ProcessEnv): OtlpExport | undefined {
+  const m = readMapping(ctx, f, { where: "under export.otlp", keys: OTLP_KEYS });
+  if (m === undefined) return undefined;
+  const enabledField = m.get("enabled");
+  const protocolField = m.get("protocol");
+  const endpointField = m.get("endpoint");
+  const intervalField = m.get("interval");
+  const timeoutField = m.get("timeout");
+  const endpoint = endpointField === undefined ? undefined : readEndpoint(ctx, endpointField);
+  const explicit = enabledField === undefined ? undefined : readBool(ctx, enabledField);
+  // An endpoint written in the file asks for the export as clearly as the environment variable does.
+  const fromEnv = otlpFromEnv(env, protocolField === undefined ? ctx.problems : [], explicit ?? (endpointField !== undefined ? true : undefined));
+  let protocol = fromEnv.protocol;
+  if (protocolField !== undefined) {
+    const text = readString(ctx, protocolField);
+    if (text !== undefined && (PROTOCOLS as readonly string[]).includes(text)) protocol = text as OtlpProtocol;
+    else if (text !== undefined) report(ctx, blame(protocolField), text, protocolReason());
+  }
+  const intervalMs = intervalField === undefined ? undefined : readDuration(ctx, intervalField, 1000, 3_600_000, "the OTLP push interval");
+  const timeoutMs = timeoutField === undefined ? undefined : readDuration(ctx, timeoutField, 100, 600_000, "the OTLP export timeout");
+  if (timeoutField !== undefined && timeoutMs !== undefined && intervalMs !== undefined && timeoutMs > intervalMs) {
+    report(ctx, blame(timeoutField), tokenOf(ctx, timeoutField.node), "the export timeout must not be longer than the push interval (the metric reader refuses it)");
+  }
+  return {
+    enabled: fromEnv.enabled,
+    protocol,
+    ...(endpoint === undefined ? {} : { endpoint }),
+    ...(intervalMs === undefined ? {} : { intervalMs }),
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+  };
+}
+
+/** The full metrics URL (as OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, not the base URL of OTEL_EXPORTER_OTLP_ENDPOINT). */
+function readEndpoint(ctx: ReadContext, f: Field): string | undefined {
+  const text = readString(ctx, f);
+  if (text === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    // The URL constructor's only failure is an unparsable string.
+    report(ctx, blame(f), text, "not a URL (e.g. http://127.0.0.1:4318/v1/metrics)");
+    return undefined;
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    report(ctx, blame(f), text, "OTLP/HTTP needs an http:// or https:// URL");
+    return undefined;
+  }
+  if (url.pathname === "/") {
+    // Given in the config, the URL is used as it is: unlike OTEL_EXPORTER_OTLP_ENDPOINT, nothing appends /v1/metrics.
+    report(ctx, blame(f), text, `no path: this is the full metrics URL, as in ${url.origin}/v1/metrics (nothing appends /v1/metrics to it)`);
+    return undefined;
+  }
+  return text;
+}

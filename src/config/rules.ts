@@ -1,0 +1,165 @@
+// The `rules:` list of a config file → Rule[]. An item is a one-liner string (the command-line
+// grammar, parsed by oneliner.ts) or a mapping with the same meaning, built from the same
+// validated pieces (selector, range, qualifier values) rather than pasted into a one-liner, so a
+// value the one-liner cannot carry (an args= regex containing ",user=") still means what it says.
+// Every error is located at the rule string or at the offending key's value. Pure given Accounts.
+import { isMap, isScalar, type Node } from "yaml";
+import type { Accounts } from "../accounts.js";
+import { RuleError } from "../rules/errors.js";
+import { CPU_KEY, parseOneLiner, parseQualifierValue, parseRange, parseSelector, parseWarnRange, QUALIFIER_KEYS, WARN_KEY } from "../rules/oneliner.js";
+import type { CountRange, Qualifier, QualifierKey, Rule, RuleSource, Selector } from "../rules/types.js";
+import { blame, type Field, type ReadContext, readList, readMapping, readString, report, tokenOf } from "./fields.js";
+import { suggest } from "./suggest.js";
+
+/** The keys of a rule mapping, qualifiers in the one-liner's order. */
+export const RULE_KEYS: readonly string[] = ["name", "select", "count", ...QUALIFIER_KEYS, CPU_KEY, WARN_KEY];
+
+/** Longest rule name: it becomes a metric attribute value and a word in mon's summary line. */
+const MAX_NAME = 128;
+
+interface Placed {
+  readonly rule: Rule;
+  /** Where a duplicate is reported, and the token shown: the one-liner, or the name. */
+  readonly at: Node;
+  readonly token: string;
+}
+
+export function readRules(ctx: ReadContext, f: Field, accounts: Accounts): Rule[] {
+  const items = readList(ctx, f) ?? [];
+  const placed: Placed[] = [];
+  for (const item of items) {
+    const p = isMap(item.node) ? readStructured(ctx, item, accounts) : readOneLiner(ctx, item, accounts);
+    if (p !== undefined) placed.push(p);
+  }
+  // ps.monitor lets the last duplicate win silently; two rules with one label would also share
+  // one metric series and one summary word.
+  const byLabel = new Map<string, Rule>();
+  for (const p of placed) {
+    const first = byLabel.get(p.rule.label);
+    if (first === undefined) byLabel.set(p.rule.label, p.rule);
+    else report(ctx, p.at, p.token, duplicateReason(p.rule.label, `${first.source.line}:${first.source.column}`));
+  }
+  return placed.map((p) => p.rule);
+}
+
+export function duplicateReason(label: string, firstAt: string): string {
+  return `duplicate rule label "${label}" (first at ${firstAt}); a label names one rule's metric series and summary line, so give one of them a distinct name`;
+}
+
+function sourceOf(ctx: ReadContext, node: Node): RuleSource {
+  const { line, col } = ctx.lines.linePos(node.range?.[0] ?? 0);
+  return { file: ctx.file, line, column: col };
+}
+
+function readOneLiner(ctx: ReadContext, item: Field, accounts: Accounts): Placed | undefined {
+  if (!isScalar(item.node) || item.node.value === null) {
+    report(ctx, blame(item), tokenOf(ctx, item.node), `a rule is a one-liner string ("sshd:1-,user=root") or a mapping (select: sshd, count: 1-), got ${item.node === null || isScalar(item.node) ? "nothing" : "a list"}`);
+    return undefined;
+  }
+  const text = readString(ctx, item);
+  if (text === undefined) return undefined;
+  const at = item.node;
+  if (!text.includes(":")) {
+    report(ctx, at, text, `no ':MIN-MAX' range (e.g. "${text === "" ? "sshd" : text}:1-")`);
+    return undefined;
+  }
+  try {
+    return { rule: parseOneLiner(text, { accounts, source: sourceOf(ctx, at) }), at, token: text };
+  } catch (err) {
+    if (!(err instanceof RuleError)) throw err;
+    report(ctx, at, text, err.reason);
+    return undefined;
+  }
+}
+
+/** Thrown by a piece's fail callback; caught right there and turned into a located problem. */
+class PieceError extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
+const throwPiece = (reason: string): never => {
+  throw new PieceError(reason);
+};
+
+/** Parses one piece with a oneliner.ts helper; its error is reported at the piece's value. */
+function piece<T>(ctx: ReadContext, f: Field, token: string, parse: (fail: (reason: string) => never) => T): T | undefined {
+  try {
+    return parse(throwPiece);
+  } catch (err) {
+    if (!(err instanceof PieceError)) throw err;
+    report(ctx, blame(f), token, err.reason);
+    return undefined;
+  }
+}
+
+function readStructured(ctx: ReadContext, item: Field, accounts: Accounts): Placed | undefined {
+  const map = item.node;
+  if (!isMap(map)) return undefined;
+  const only = map.items.length === 1 ? map.items[0] : undefined;
+  const onlyKey = only !== undefined && isScalar(only.key) ? tokenOf(ctx, only.key) : undefined;
+  if (only !== undefined && onlyKey !== undefined && !RULE_KEYS.includes(onlyKey) && suggest(onlyKey, RULE_KEYS) === undefined) {
+    // "- sshd: 1-" is YAML for a mapping; the one-liner has no space after the colon.
+    const name = onlyKey;
+    report(ctx, only.key as Node, name, `not a rule key; a one-liner has no space after ':' ("${name}:${isScalar(only.value) ? tokenOf(ctx, only.value) : "MIN-MAX"}"), or write select: ${name} and count: MIN-MAX`);
+    return undefined;
+  }
+  const before = ctx.problems.length;
+  const entries = readMapping(ctx, item, { where: "in a rule", keys: RULE_KEYS });
+  if (entries === undefined) return undefined;
+  const select = entries.get("select");
+  const count = entries.get("count");
+  for (const [key, f] of [["select", select], ["count", count]] as const) {
+    if (f === undefined) report(ctx, map, key, "missing: a rule mapping needs select (a process name or /path) and count (MIN-MAX)");
+  }
+  const texts = new Map<string, string>();
+  for (const [key, f] of entries) {
+    const text = readString(ctx, f);
+    if (text !== undefined) texts.set(key, text);
+  }
+  const pctx = { accounts, source: sourceOf(ctx, map) };
+  const selectText = texts.get("select");
+  const countText = texts.get("count");
+  const selector = select === undefined || selectText === undefined ? undefined : piece<Selector>(ctx, select, selectText, (fail) => parseSelector(selectText, fail));
+  const range = count === undefined || countText === undefined ? undefined : piece<CountRange>(ctx, count, countText, (fail) => parseRange(countText, fail, ""));
+  const qualifiers: Qualifier[] = [];
+  let cpu: CountRange | undefined;
+  let warn: CountRange | undefined;
+  const parts: string[] = [];
+  for (const [key, f] of entries) {
+    const text = texts.get(key);
+    if (key === "name" || key === "select" || key === "count" || text === undefined) continue;
+    parts.push(`${key}=${text}`);
+    if (key === CPU_KEY) cpu = piece(ctx, f, text, (fail) => parseRange(text, fail, ""));
+    else if (key === WARN_KEY) warn = piece(ctx, f, text, (fail) => (range === undefined ? parseRange(text, fail, "") : parseWarnRange(text, range, fail)));
+    else {
+      const q = piece(ctx, f, text, (fail) => parseQualifierValue(key as QualifierKey, text, pctx, fail));
+      if (q !== undefined) qualifiers.push(q);
+    }
+  }
+  const nameField = entries.get("name");
+  const name = nameField === undefined ? undefined : texts.get("name");
+  if (nameField !== undefined && name !== undefined) checkName(ctx, nameField, name);
+  if (ctx.problems.length > before || selector === undefined || range === undefined || selectText === undefined) return undefined;
+  // The same text and label as the equivalent one-liner; warn= is a threshold, not part of the label.
+  const label = name ?? selectText + parts.filter((p) => !p.startsWith(`${WARN_KEY}=`)).map((p) => `,${p}`).join("");
+  const rule: Rule = {
+    text: `${selectText}:${countText}${parts.map((p) => `,${p}`).join("")}`,
+    label,
+    selector,
+    range,
+    ...(warn === undefined ? {} : { warn }),
+    ...(cpu === undefined ? {} : { cpu }),
+    qualifiers,
+    source: pctx.source,
+  };
+  return { rule, at: nameField?.node ?? map, token: name ?? label };
+}
+
+function checkName(ctx: ReadContext, f: Field, name: string): void {
+  if (name === "") report(ctx, blame(f), name, "a rule name must not be empty");
+  else if (!/^[^\s,:\p{C}]+$/u.test(name)) {
+    report(ctx, blame(f), name, "a rule name may not contain spaces, commas, colons or control characters (it is a metric attribute and one word of mon's summary)");
+  } else if (name.length > MAX_NAME) report(ctx, blame(f), name, `a rule name must be at most ${MAX_NAME} characters`);
+}
