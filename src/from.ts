@@ -17,7 +17,7 @@ export async function checkFrom(base: string, format: OutputFormat, timeoutMs: n
   try {
     url = new URL("verdicts", base.endsWith("/") ? base : `${base}/`);
   } catch {
-    return failed(format, `--from: "${base}" is not a URL (e.g. http://127.0.0.1:9464)`);
+    return failed(format, `--from: "${base}" is not a URL (e.g. http://127.0.0.1:9477)`);
   }
   if (url.protocol !== "http:") return failed(format, `--from: only http:// is supported, not ${url.protocol}`);
   url.searchParams.set("format", format);

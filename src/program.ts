@@ -12,9 +12,10 @@ import { formatDuration } from "./rules/duration.js";
 import { type CpuFlags, cpuRequest, withCpuOptions } from "./cpu-options.js";
 import { type SecurityFlags, securityRequest, withSecurityOptions } from "./security-options.js";
 import { durationArg } from "./duration-arg.js";
+import { checkFrom } from "./from.js";
+import { addDaemonCommands } from "./run-options.js";
 import type { Scanner } from "./supervise.js";
-
-const VERSION = "0.1.0";
+import { VERSION } from "./version.js";
 
 const wholeArg = (flag: string, min: number, max: number) => (value: string): number => {
   if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
@@ -80,10 +81,17 @@ export function buildProgram(emit: (result: Formatted) => void, scanner: Scanner
       .argument("[rules...]", "rules, see below")
       .addOption(new Option("--format <format>", "output format").choices(["mon", "json", "nagios"]).default("mon"))
       .option("--recheck <duration>", "when a rule fails, scan again after DURATION and report only rules that fail twice", durationArg("--recheck"))
-      .option("--detail-limit <n>", "process lines shown per failing rule", wholeArg("--detail-limit", 0, 1000), 10),
+      .option("--detail-limit <n>", "process lines shown per failing rule", wholeArg("--detail-limit", 0, 1000), 10)
+      .option("--from <url>", "print the latest verdicts of a running `procwatch run` (e.g. http://127.0.0.1:9477) instead of scanning; fails when it is unreachable or its last scan is older than three intervals"),
   )))
     .addHelpText("after", RULE_HELP)
-    .action(async (rules: string[], opts: CommonOptions & CpuFlags & SecurityFlags & { format: OutputFormat; recheck?: number; detailLimit: number }) => {
+    .action(async (rules: string[], opts: CommonOptions & CpuFlags & SecurityFlags & { format: OutputFormat; recheck?: number; detailLimit: number; from?: string }) => {
+      if (opts.from !== undefined) {
+        // The daemon's configuration decides what is checked; rules here would be silently ignored.
+        if (rules.length > 0) emit(usageError(`--from prints the daemon's verdicts; its configuration holds the rules, not the command line ("${rules[0]}")`, opts.format));
+        else emit(await checkFrom(opts.from, opts.format, opts.timeout));
+        return;
+      }
       const cpu = cpuRequest(opts);
       if (typeof cpu === "string") {
         emit(usageError(cpu, opts.format));
@@ -132,6 +140,7 @@ export function buildProgram(emit: (result: Formatted) => void, scanner: Scanner
       ...(opts.pid === undefined ? {} : { pid: opts.pid }),
     }, opts.timeout));
   });
+  addDaemonCommands(program, emit);
   return program;
 }
 

@@ -67,7 +67,10 @@ export async function runDaemon(deps: DaemonDeps): Promise<number> {
     await telemetry.shutdown(SHUTDOWN_WAIT_MS);
     return 1;
   }
-  deps.log(`started: ${describe(config)}; listening on http://${hostPort(listen.host, listen.port)}`
+  // The bound port, not the configured one: port 0 (tests) picks a free port.
+  const bound = server.address();
+  const port = bound !== null && typeof bound === "object" ? bound.port : listen.port;
+  deps.log(`started: ${describeConfig(config)}; listening on http://${hostPort(listen.host, port)}`
     + ` (${telemetry.metricsHandler === undefined ? "" : "/metrics, "}/verdicts)`);
 
   const stop = new AbortController();
@@ -107,7 +110,7 @@ export async function runDaemon(deps: DaemonDeps): Promise<number> {
     program = next.program;
     scanner.reprogram(program);
     cache.clear();
-    deps.log(`reloaded: ${describe(config)}`);
+    deps.log(`reloaded: ${describeConfig(config)}`);
   });
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
@@ -126,7 +129,8 @@ export async function runDaemon(deps: DaemonDeps): Promise<number> {
 
 type Loaded = { config: DaemonConfig; program: ScanProgram } | { problems: string[] };
 
-function loadProgram(deps: DaemonDeps): Loaded {
+/** The configuration and what the scanner runs, or every problem formatted (also for `validate`). */
+export function loadProgram(deps: Pick<DaemonDeps, "load" | "accounts">): Loaded {
   const loaded = deps.load();
   if ("problems" in loaded) return { problems: loaded.problems.map(formatProblem) };
   const config = loaded.config;
@@ -154,7 +158,7 @@ function formatObservation(obs: Observation, format: OutputFormat, accounts: Acc
   return formatMeasurement(obs.measurement, req, accounts, notes);
 }
 
-function describe(config: DaemonConfig): string {
+export function describeConfig(config: DaemonConfig): string {
   const parts = [
     `${config.rules.length} rule(s) from ${config.origin}`,
     `every ${formatDuration(config.intervalMs)}`,
