@@ -1,0 +1,132 @@
+// The shipped deployment examples: the hardened systemd unit (systemd-analyze verify and its
+// offline security score), the mail server's procwatch.yaml (the agreed config shape; every rule
+// through the real one-liner grammar) and its mon.cf (reads the daemon the yaml configures).
+import assert from "node:assert/strict";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import type { Accounts } from "../../src/accounts.js";
+import { parseOneLiner } from "../../src/rules/oneliner.js";
+import { runCommand } from "../helpers/cli.js";
+import { haveTools } from "../helpers/e2e.js";
+import { INSTALL, PATHS, readYaml, TOOLS } from "./shipped.js";
+
+const TIMEOUT_MS = 20_000;
+const tmp = mkdtempSync(join(tmpdir(), "pw-examples-"));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** The unit with its procwatch path pointed at a stub, since verify insists the binary exists. */
+function unitForVerify(text: string, name: string): string {
+  const stub = join(tmp, "procwatch");
+  writeFileSync(stub, "#!/bin/sh\nexit 0\n");
+  chmodSync(stub, 0o755);
+  const unit = join(tmp, name);
+  writeFileSync(unit, text.replaceAll("/usr/local/bin/procwatch", stub));
+  return unit;
+}
+
+test("systemd-analyze verify procwatch.service: no warnings", async (t) => {
+  if (!haveTools(t, [TOOLS.systemdAnalyze], INSTALL.systemd)) return;
+  const unit = unitForVerify(readFileSync(PATHS.systemdUnit, "utf8"), "procwatch.service");
+  const r = await runCommand(TOOLS.systemdAnalyze, ["verify", unit], { timeoutMs: TIMEOUT_MS, mergeStderr: true });
+  // verify exits 0 even for unknown keys or bad values ("..., ignoring"): any output is a finding.
+  assert.equal(r.code, 0, r.stdout);
+  assert.equal(r.stdout, "");
+});
+
+test("systemd-analyze verify reports a misspelt directive (the check is real)", async (t) => {
+  if (!haveTools(t, [TOOLS.systemdAnalyze], INSTALL.systemd)) return;
+  const unit = unitForVerify(readFileSync(PATHS.systemdUnit, "utf8").replace("ProtectHome=yes", "ProtectHomes=yes"), "misspelt.service");
+  const r = await runCommand(TOOLS.systemdAnalyze, ["verify", unit], { timeoutMs: TIMEOUT_MS, mergeStderr: true });
+  assert.match(r.stdout, /Unknown key 'ProtectHomes'/);
+});
+
+test("systemd-analyze security rates the unit's exposure 3.0 or better", async (t) => {
+  if (!haveTools(t, [TOOLS.systemdAnalyze], INSTALL.systemd)) return;
+  const unit = unitForVerify(readFileSync(PATHS.systemdUnit, "utf8"), "procwatch.service");
+  // --threshold is on the 0-100 scale of the printed 0.0-10.0 exposure.
+  const r = await runCommand(TOOLS.systemdAnalyze, ["security", "--offline=true", "--threshold=30", "--no-pager", unit],
+    { timeoutMs: TIMEOUT_MS, mergeStderr: true });
+  assert.equal(r.code, 0, r.stdout);
+  assert.match(r.stdout, /Overall exposure level for procwatch\.service: [0-2]\.\d|Overall exposure level for procwatch\.service: 3\.0/);
+});
+
+test("the unit runs procwatch unprivileged with exactly CAP_SYS_PTRACE, its misuses filtered", () => {
+  const directives = new Map<string, string[]>();
+  for (const line of readFileSync(PATHS.systemdUnit, "utf8").split("\n")) {
+    const m = /^([A-Za-z]+)=(.*)$/.exec(line);
+    if (m !== null) directives.set(m[1] as string, [...(directives.get(m[1] as string) ?? []), m[2] as string]);
+  }
+  const one = (key: string): string | undefined => directives.get(key)?.join(" ");
+  assert.equal(one("DynamicUser"), "yes");
+  assert.equal(directives.get("User"), undefined);
+  assert.equal(one("CapabilityBoundingSet"), "CAP_SYS_PTRACE");
+  assert.equal(one("AmbientCapabilities"), "CAP_SYS_PTRACE");
+  assert.equal(one("NoNewPrivileges"), "yes");
+  const denied = (directives.get("SystemCallFilter") ?? []).filter((f) => f.startsWith("~")).join(" ");
+  for (const call of ["@debug", "process_vm_readv", "process_vm_writev"]) assert.ok(denied.includes(call), `${call} not denied`);
+  assert.match(one("ExecStart") ?? "", /procwatch run --config \/etc\/procwatch\/procwatch\.yaml$/);
+});
+
+// The config shape agreed for src/config/load.ts (being written in parallel): the keys the
+// example may use. Its own loader test will load the file for real.
+const TOP_KEYS = ["interval", "for_cycles", "rules", "cpu", "security", "export"];
+const RULE_KEYS = ["name", "select", "count", "user", "group", "uid", "gid", "exe", "args", "label", "cpu", "warn"];
+const NESTED_KEYS: Record<string, string[]> = {
+  cpu: ["max_percent", "exempt", "exempt_users"],
+  security: ["checks", "exempt", "exempt_users"],
+  export: ["top_processes", "prometheus", "otlp"],
+};
+
+/** The users and groups the example names, as on a Debian 12 mail server (ids as Debian assigns them). */
+const accounts: Accounts = {
+  userId: (name) => ({ root: 0, postfix: 107, "debian-tor": 108, backup: 34 } as Record<string, number>)[name],
+  groupId: (name) => ({ root: 0, postfix: 113 } as Record<string, number>)[name],
+  userName: () => undefined,
+  groupName: () => undefined,
+};
+
+const mail = readYaml(PATHS.mailConfig) as Record<string, unknown> & { rules: unknown[]; export: Record<string, Record<string, unknown>> };
+
+test("mail-server/procwatch.yaml keeps to the daemon config's keys", () => {
+  const extra = Object.keys(mail).filter((k) => !TOP_KEYS.includes(k));
+  for (const [section, keys] of Object.entries(NESTED_KEYS)) {
+    extra.push(...Object.keys(mail[section] as object).filter((k) => !keys.includes(k)).map((k) => `${section}.${k}`));
+  }
+  extra.push(...Object.keys(mail.export.prometheus ?? {}).filter((k) => !["enabled", "listen"].includes(k)).map((k) => `export.prometheus.${k}`));
+  extra.push(...Object.keys(mail.export.otlp ?? {}).filter((k) => !["enabled"].includes(k)).map((k) => `export.otlp.${k}`));
+  for (const rule of mail.rules) {
+    if (typeof rule === "object" && rule !== null) extra.push(...Object.keys(rule).filter((k) => !RULE_KEYS.includes(k)).map((k) => `rules[].${k}`));
+  }
+  assert.deepEqual(extra, []);
+});
+
+test("every rule of mail-server/procwatch.yaml is valid in the one-liner grammar", () => {
+  const labels: string[] = [];
+  mail.rules.forEach((rule, i) => {
+    let text: string;
+    if (typeof rule === "string") {
+      text = rule;
+    } else {
+      const r = rule as Record<string, string | number>;
+      const qualifiers = RULE_KEYS.filter((k) => !["name", "select", "count"].includes(k) && r[k] !== undefined).map((k) => `,${k}=${r[k]}`);
+      text = `${r.select}:${r.count}${qualifiers.join("")}`;
+    }
+    const parsed = parseOneLiner(text, { accounts, source: { file: PATHS.mailConfig, line: i + 1, column: 1 } });
+    labels.push(typeof rule === "string" ? parsed.label : String((rule as Record<string, unknown>).name));
+  });
+  assert.deepEqual(labels, [
+    "postfix-master", "qmgr,user=postfix,exe=/usr/lib/postfix/sbin/qmgr", "smtpd,user=postfix",
+    "sshd,user=root,exe=/usr/sbin/sshd", "tor", "cron,user=root", "telnetd",
+  ]);
+});
+
+test("mail-server/mon.cf reads the daemon that procwatch.yaml configures", () => {
+  const monitors = readFileSync(PATHS.mailMon, "utf8").split("\n").filter((l) => /^\s*monitor\s/.test(l));
+  assert.equal(monitors.length, 1);
+  const line = monitors[0] as string;
+  assert.match(line, /;;\s*$/, "mon appends hostgroup members without ';;'");
+  assert.match(line, new RegExp(`--from http://${String(mail.export.prometheus?.listen).replace(/\./g, "\\.")}( |$)`));
+  assert.equal(mail.export.prometheus?.enabled, true);
+});
