@@ -1,6 +1,7 @@
 // The OTel plumbing: one MeterProvider with an OTLP/HTTP push reader and a Prometheus pull reader
 // (either may be off). Owns the exporters' failure reporting: one log line when exports start
 // failing and one when they recover, never one per cycle. Knows nothing about /proc or rules.
+import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Meter } from "@opentelemetry/api";
@@ -108,8 +109,10 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   }
   const host = hostname();
   const resource = defaultResource()
-    .merge(resourceFromAttributes({ "service.name": "procwatch", "service.version": options.version, "service.instance.id": host, "host.name": host }))
-    // Last, so OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES override; adds host.id (machine-id).
+    .merge(resourceFromAttributes({
+      "service.name": "procwatch", "service.version": options.version, "service.instance.id": host, "host.name": host, ...machineId(),
+    }))
+    // Last, so OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES override; adds host.arch.
     .merge(detectResources({ detectors: [hostDetector, envDetector] }));
   const provider = new MeterProvider({ resource, readers });
   return {
@@ -125,6 +128,20 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       clearTimeout(timer);
     },
   };
+}
+
+/** host.id read at start: the host detector reads it asynchronously, and the Prometheus exporter
+ * serialises target_info without waiting for such attributes, so it never showed there. */
+function machineId(): { "host.id"?: string } {
+  for (const path of ["/etc/machine-id", "/var/lib/dbus/machine-id"]) {
+    try {
+      const id = readFileSync(path, "utf8").trim();
+      if (id !== "") return { "host.id": id };
+    } catch {
+      // absent in some containers: try the next, else no host.id
+    }
+  }
+  return {};
 }
 
 function envMs(env: NodeJS.ProcessEnv, name: string): number | undefined {

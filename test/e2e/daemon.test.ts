@@ -2,7 +2,9 @@
 // read through its Prometheus endpoint and /verdicts, and `check --from` printing the same
 // verdicts for mon and Nagios. Every wait is bounded; only processes spawned here are counted.
 import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
+import { hostname } from "node:os";
 import { after, test } from "node:test";
 import { runCli } from "../helpers/cli.js";
 import { freePort, sample, startDaemon } from "../helpers/daemon.js";
@@ -27,7 +29,11 @@ test("a watched process is counted, drops to 0 (failing) when killed and comes b
     const m = await metrics(d);
     assert.equal(sample(m, "procwatch_rule_process_count_limit", { ...rule, procwatch_limit_type: "min" }), 1);
     assert.equal(sample(m, "procwatch_rule_process_count_limit", { ...rule, procwatch_limit_type: "max" }), 1);
-    assert.match(m, /^target_info\{.*service_name="procwatch".*\} 1$/m);
+    const target = /^target_info\{(.*)\} 1$/m.exec(m)?.[1] ?? "";
+    assert.match(target, /service_name="procwatch"/);
+    assert.match(target, new RegExp(`host_name="${hostname()}"`));
+    assert.match(target, /service_version="\d+\.\d+\.\d+"/);
+    if (existsSync("/etc/machine-id")) assert.match(target, new RegExp(`host_id="${readFileSync("/etc/machine-id", "utf8").trim()}"`));
     assert.ok((sample(m, "procwatch_scans_total") ?? 0) >= 1);
 
     await pool.kill(first);
