@@ -3,7 +3,8 @@
 // failing and one when they recover, never one per cycle. Knows nothing about /proc or rules.
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { Agent as HttpAgent, type ClientRequest, type IncomingMessage, type ServerResponse } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
 import type { Meter } from "@opentelemetry/api";
 import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
 import { OTLPMetricExporter as OtlpJsonExporter } from "@opentelemetry/exporter-metrics-otlp-http";
@@ -51,12 +52,33 @@ class ProcwatchPrometheusExporter extends PrometheusExporter {
 }
 
 /** Wraps the OTLP exporter to see every final result (after its own retries). */
+/** The collector's last HTTP answer, for the log: the exporter reports a 429 or 5xx that
+ * outlived its retries only as "retryable status", and the operator needs the status. */
+function statusRecordingAgent(protocol: string, seen: { last?: string }): HttpAgent {
+  const agent = protocol === "https:" ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+  // addRequest is how every request reaches an agent (agent-base and proxy agents hook it too).
+  const hooked = agent as unknown as { addRequest(req: ClientRequest, options: object): void };
+  const addRequest = hooked.addRequest.bind(agent);
+  hooked.addRequest = (req, options) => {
+    req.once("response", (res: IncomingMessage) => {
+      seen.last = `HTTP ${res.statusCode ?? "?"}${res.statusMessage === undefined || res.statusMessage === "" ? "" : ` ${res.statusMessage}`}`;
+    });
+    addRequest(req, options);
+  };
+  return agent;
+}
+
 class ReportingExporter implements PushMetricExporter {
   failures = 0;
   private failing = false;
   private failedSince = 0;
 
-  constructor(private readonly inner: PushMetricExporter, private readonly target: string, private readonly log: (line: string) => void) {}
+  constructor(
+    private readonly inner: PushMetricExporter,
+    private readonly target: string,
+    private readonly log: (line: string) => void,
+    private readonly answer: { last?: string },
+  ) {}
 
   export(metrics: ResourceMetrics, done: (result: ExportResult) => void): void {
     this.inner.export(metrics, (result) => {
@@ -67,11 +89,17 @@ class ReportingExporter implements PushMetricExporter {
       } else {
         this.failures++;
         this.failedSince++;
-        if (!this.failing) this.log(`OTLP export to ${this.target} failing: ${result.error?.message ?? "unknown error"} (logged once until it recovers)`);
+        if (!this.failing) this.log(`OTLP export to ${this.target} failing: ${this.reason(result.error)} (logged once until it recovers)`);
         this.failing = true;
       }
       done(result);
     });
+  }
+
+  private reason(error: Error | undefined): string {
+    const message = error?.message ?? "unknown error";
+    // Only a retryable status lacks the HTTP status; a timeout or refusal says it all itself.
+    return /retryable status/.test(message) && this.answer.last !== undefined ? `${message} (${this.answer.last})` : message;
   }
 
   selectAggregationTemporality(type: InstrumentType): AggregationTemporality {
@@ -102,9 +130,14 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     // The reader refuses a timeout above the interval; a timeout near it lets retries overlap.
     const timeoutMs = Math.min(otlpSettings.timeoutMs ?? envMs(options.env, "OTEL_METRIC_EXPORT_TIMEOUT") ?? 5000, intervalMs);
     // Options given in code win over OTEL_EXPORTER_OTLP_*: pass the URL only when configured.
-    const exporterOptions = { timeoutMillis: timeoutMs, ...(otlpSettings.endpoint === undefined ? {} : { url: otlpSettings.endpoint }) };
+    const answer: { last?: string } = {};
+    const exporterOptions = {
+      timeoutMillis: timeoutMs,
+      httpAgentOptions: (protocol: string) => statusRecordingAgent(protocol, answer),
+      ...(otlpSettings.endpoint === undefined ? {} : { url: otlpSettings.endpoint }),
+    };
     const inner = otlpSettings.protocol === "http/protobuf" ? new OtlpProtoExporter(exporterOptions) : new OtlpJsonExporter(exporterOptions);
-    otlp = new ReportingExporter(inner, otlpSettings.endpoint ?? otlpTarget(options.env), options.log);
+    otlp = new ReportingExporter(inner, otlpSettings.endpoint ?? otlpTarget(options.env), options.log, answer);
     readers.push(new PeriodicExportingMetricReader({ exporter: otlp, exportIntervalMillis: intervalMs, exportTimeoutMillis: timeoutMs }));
   }
   const host = hostname();
