@@ -83,7 +83,8 @@ function withFlags(config: DaemonConfig, flags: RunFlags, typed: ReadonlySet<str
     ...(security === undefined ? {} : { security }),
     export: flags.prometheusListen === undefined
       ? config.export
-      : { ...config.export, prometheus: { ...config.export.prometheus, enabled: true, ...flags.prometheusListen } },
+      // The address of the listener, which serves /verdicts even with the Prometheus export off.
+      : { ...config.export, prometheus: { ...config.export.prometheus, ...flags.prometheusListen } },
   };
 }
 

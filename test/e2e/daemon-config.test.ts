@@ -120,6 +120,20 @@ test("--recheck debounces: a failure is reported only after it lasted that long"
   }
 });
 
+test("with the Prometheus export off, /metrics says so and /verdicts still serves check --from", async () => {
+  const path = writeConfig("no-prometheus.yaml", "interval: 1s\nrules: []\nexport:\n  prometheus:\n    enabled: false\n");
+  const d = await startDaemon(["--config", path, "pwnone:0-"]);
+  try {
+    await d.until("a scan", async () => ((await d.get("/verdicts")).status === 200 ? true : undefined));
+    const m = await d.get("/metrics");
+    assert.equal(m.status, 404);
+    assert.match(m.body, /the Prometheus export is off in the configuration/);
+    assert.ok(d.log.some((l) => /listening on http:\/\/127\.0\.0\.1:\d+ \(\/verdicts\)$/.test(l)), d.log.join("\n"));
+  } finally {
+    await d.stop();
+  }
+});
+
 test("flags the daemon cannot honour are refused", async () => {
   const window = await runCli(["run", "--cpu-window", "5s", "--cpu-max", "50"], { timeoutMs: 10_000 });
   assert.equal(window.code, 1);
