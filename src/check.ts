@@ -6,7 +6,7 @@ import type { CpuBasis } from "./evaluate/cpu.js";
 import { countedName } from "./evaluate/match.js";
 import { DEFAULT_INTERPRETERS, type InterpreterSet, makeInterpreterSet } from "./evaluate/names.js";
 import { confirmRunaways, DEFAULT_CPU_EXEMPT, type RunawayReport, type RunawaySettings } from "./evaluate/runaway.js";
-import { confirmSecurity, DEFAULT_DELETED_EXE_IGNORE, type SecurityCheckName, type SecurityReport, type SecuritySettings } from "./evaluate/security.js";
+import { confirmSecurity, DEFAULT_DELETED_EXE_IGNORE, type Exemptions, type SecurityCheckName, type SecurityReport, type SecuritySettings } from "./evaluate/security.js";
 import { confirmFailures, type RuleVerdict } from "./evaluate/verdict.js";
 import { measure, type Measurement, type MeasureSetup } from "./measure.js";
 import { formatExplainProcess, formatExplainRules } from "./output/explain.js";
@@ -39,7 +39,7 @@ export interface CpuRequest {
   readonly clockTicks?: number;
 }
 
-/** Security checks of a check (--security); exemptions apply to every check. */
+/** Security checks of a check (--security); exemptNames/exemptUsers apply to every check, perCheck to one. */
 export interface SecurityRequest {
   readonly checks: readonly SecurityCheckName[];
   readonly exemptNames: readonly string[];
@@ -199,19 +199,34 @@ function runawaySettings(cpu: CpuRequest, maxPercent: number, accounts: Accounts
 }
 
 function securitySettings(sec: SecurityRequest, accounts: Accounts): SecuritySettings | string {
-  const exemptUids = new Set<number>();
-  for (const user of sec.exemptUsers) {
-    const id = /^\d+$/.test(user) ? Number(user) : accounts.userId(user);
-    if (id === undefined) return `--security-exempt-user: unknown user "${user}"`;
-    exemptUids.add(id);
+  const all = exemptions(sec, accounts, "--security-exempt-user");
+  if (typeof all === "string") return all;
+  const perCheck: Partial<Record<SecurityCheckName, Exemptions>> = {};
+  for (const check of sec.checks) {
+    const own = sec.perCheck?.[check];
+    if (own === undefined) continue;
+    const e = exemptions(own, accounts, `security ${check} exempt_users`);
+    if (typeof e === "string") return e;
+    perCheck[check] = e;
   }
   return {
     checks: sec.checks,
-    exemptNames: new Set(sec.exemptNames.map(toBytes)),
-    exemptUids,
+    ...all,
+    ...(Object.keys(perCheck).length === 0 ? {} : { perCheck }),
     ...(sec.deletedExeMaxUid === undefined ? {} : { deletedExeMaxUid: sec.deletedExeMaxUid }),
     deletedExeIgnore: [...DEFAULT_DELETED_EXE_IGNORE, ...sec.deletedExeIgnore.map(toBytes)],
   };
+}
+
+/** Names as byte strings and users as uids; a string is the error, naming where the user came from. */
+function exemptions(e: CheckExemptions, accounts: Accounts, where: string): Exemptions | string {
+  const exemptUids = new Set<number>();
+  for (const user of e.exemptUsers) {
+    const id = /^\d+$/.test(user) ? Number(user) : accounts.userId(user);
+    if (id === undefined) return `${where}: unknown user "${user}"`;
+    exemptUids.add(id);
+  }
+  return { exemptNames: new Set(e.exemptNames.map(toBytes)), exemptUids };
 }
 
 /** User and exe of the security offenders the detail will list. */
@@ -280,7 +295,7 @@ function unreadableRoot(err: unknown, req: CheckRequest): Formatted | undefined 
 
 function explainPid(req: CheckRequest, interpreters: InterpreterSet, accounts: Accounts): Formatted {
   const pid = req.pid ?? -1;
-  const rec = readProcess1(req.procRoot, pid, Field.status | Field.cmdline | Field.exe | Field.label);
+  const rec = readProcess1(req.procRoot, pid, Field.status | Field.cmdline | Field.exe | Field.label | Field.exeFile);
   if (rec === undefined) return { text: `procwatch: no process ${pid} under ${escapeText(req.procRoot)}\n`, exitCode: 1 };
   const name = countedName(rec, interpreters);
   return formatExplainProcess(rec, typeof name === "string" ? name : rec.comm, accounts);

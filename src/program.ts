@@ -55,6 +55,9 @@ Qualifiers (all must hold):
   args=REGEX                      the command line (arguments joined by spaces); linear-time
                                   regular expressions only (no backreferences, no lookaround)
   label=GLOB                      the security label, e.g. label=*:sshd_t:*
+  domain=GLOB                     the SELinux type or AppArmor profile, e.g. domain=sshd_t;
+                                  with no security module active, label= and domain= are
+                                  not applicable: the rule is unknown, never a guess
   cpu=MIN-MAX                     total CPU of the matched processes, in % of one CPU, over the
                                   --cpu-window (or --cpu-lifetime): boinc:1-,cpu=50- must work
   warn=MIN-MAX                    --format nagios only: WARNING outside this range while the

@@ -14,7 +14,7 @@
 //     - name: postfix-master           optional; default: the one-liner label (select + qualifiers)
 //       select: /usr/lib/postfix/sbin/master   a process name, or an absolute path/glob
 //       count: 1-1                     MIN-MAX: 1-, -3, 1-5, 0-0 (0 is a real bound)
-//       user: root                     qualifiers as keys: user, group, uid, gid, exe, args, label,
+//       user: root                     qualifiers as keys: user, group, uid, gid, exe, args, label, domain,
 //                                      cpu (MIN-MAX % of one CPU), warn (MIN-MAX, Nagios WARNING)
 //   cpu:                     the runaway check; the section's absence means no runaway check
 //     max_percent: 90        % of one CPU; absent: no runaway check (cpu= rules still work)

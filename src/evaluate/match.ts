@@ -4,6 +4,8 @@
 import { Field, type FieldMask, type ProcessRecord } from "../procfs/types.js";
 import { toBytes } from "../rules/pattern.js";
 import type { Qualifier, Rule, Selector } from "../rules/types.js";
+import { evaluateExeFile } from "./exe-file.js";
+import { describeLabels, labelUnknownWhy } from "./labels.js";
 import { basename, COMM_BYTES, type InterpreterSet, scriptOf } from "./names.js";
 
 export type Outcome =
@@ -44,7 +46,7 @@ function need(rec: ProcessRecord, fields: FieldMask): Outcome | undefined {
   return missing === 0 ? undefined : { kind: "need", fields: missing };
 }
 
-function unknownWhy(rec: ProcessRecord, field: "status" | "cmdline" | "exe" | "label"): string {
+function unknownWhy(rec: ProcessRecord, field: "status" | "cmdline" | "exe"): string {
   return `${field === "status" ? "uids" : field} unreadable (${rec.unknownWhy?.[field] ?? "unknown"})`;
 }
 
@@ -63,13 +65,23 @@ function matchSelector(sel: Selector, rec: ProcessRecord, ctx: MatchContext): Ou
   const isInterp = !rec.isKernelThread && ctx.interpreters.has(rec.comm);
   const pending = need(rec, Field.exe | (isInterp ? Field.cmdline : 0));
   if (pending) return pending;
-  if (rec.exe !== undefined && sel.pattern.test(rec.exe.path)) return YES;
+  if (rec.exe !== undefined && sel.pattern.test(rec.exe.path)) return confirmExeFile(rec, "");
+  // The script path comes from argv, which the process writes itself: nothing to confirm it by.
   if (isInterp && rec.argv !== undefined) {
     const script = scriptOf(rec.comm, rec.argv);
     if (script !== undefined && script.startsWith("/") && sel.pattern.test(script)) return YES;
   }
   if (rec.exe === undefined && rec.hasNoExe !== true) return { kind: "unknown", why: unknownWhy(rec, "exe") };
   return NO;
+}
+
+/** The exe path matched: count the process only if it runs the file at that path (exe-file.ts). */
+function confirmExeFile(rec: ProcessRecord, prefix: string): Outcome {
+  const pending = need(rec, Field.exeFile);
+  if (pending) return pending;
+  const v = evaluateExeFile(rec);
+  if (v.kind === "same") return YES;
+  return v.kind === "other" ? { kind: "near", reason: `${prefix}${v.reason}` } : { kind: "unknown", why: `${prefix}${v.why}` };
 }
 
 function matchName(name: string, rec: ProcessRecord, ctx: MatchContext): Outcome {
@@ -95,11 +107,15 @@ function matchQualifiers(qualifiers: readonly Qualifier[], rec: ProcessRecord): 
   const pending = need(rec, missing);
   if (pending) return pending;
   let unknown: Outcome | undefined;
+  let more = 0;
   for (const q of qualifiers) {
     const o = matchQualifier(q, rec);
     if (o.kind === "near") return o; // a definite mismatch beats an unknown elsewhere
+    if (o.kind === "need") more |= o.fields; // exe= matched: its file is still to be compared
     if (o.kind === "unknown") unknown ??= o;
   }
+  // Read what is still missing before settling on unknown: it may yet give a definite mismatch.
+  if (more !== 0) return { kind: "need", fields: more };
   return unknown ?? YES;
 }
 
@@ -115,6 +131,7 @@ function fieldOf(q: Qualifier): FieldMask {
     case "args":
       return Field.cmdline;
     case "label":
+    case "domain":
       return Field.label;
   }
 }
@@ -136,21 +153,38 @@ function matchQualifier(q: Qualifier, rec: ProcessRecord): Outcome {
       if (rec.exe === undefined) {
         return rec.hasNoExe === true ? { kind: "near", reason: `exe=${toBytes(q.text)}: no executable` } : { kind: "unknown", why: unknownWhy(rec, "exe") };
       }
-      return q.pattern.test(rec.exe.path) ? YES : { kind: "near", reason: `exe=${toBytes(q.text)}: exe is ${rec.exe.path}${rec.exe.deleted ? " (deleted)" : ""}` };
+      const prefix = `exe=${toBytes(q.text)}: `;
+      return q.pattern.test(rec.exe.path) ? confirmExeFile(rec, prefix) : { kind: "near", reason: `${prefix}exe is ${rec.exe.path}${rec.exe.deleted ? " (deleted)" : ""}` };
     }
     case "args": {
       if (rec.argv === undefined) return { kind: "unknown", why: unknownWhy(rec, "cmdline") };
       return q.pattern.test(rec.argv.join(" ")) ? YES : { kind: "near", reason: `args=${toBytes(q.text)}: command line does not match` };
     }
     case "label": {
-      if (rec.label === undefined) {
-        const code = rec.unknownWhy?.label;
-        const why = code === "EINVAL" || code === "ENOENT" ? "no security module active (label not applicable)" : unknownWhy(rec, "label");
-        return { kind: "unknown", why };
-      }
-      return q.pattern.test(rec.label) ? YES : { kind: "near", reason: `label=${toBytes(q.text)}: label is ${rec.label}` };
+      // No module active: unknown, so the rule is neither failed nor passed by a guess; the
+      // undecided line says the qualifier does not apply here.
+      if (rec.labels === undefined) return { kind: "unknown", why: labelUnknownWhy(rec, "label") };
+      // With stacked modules any one of the labels may match.
+      if (rec.labels.some((l) => q.pattern.test(l.raw))) return YES;
+      return { kind: "near", reason: `label=${toBytes(q.text)}: label is ${describeLabels(rec.labels)}` };
     }
+    case "domain":
+      return matchDomain(q.pattern, toBytes(q.text), rec);
   }
+}
+
+/** domain=: the SELinux type or AppArmor profile name of any of the process's labels. */
+function matchDomain(pattern: RegExp, text: string, rec: ProcessRecord): Outcome {
+  if (rec.labels === undefined) return { kind: "unknown", why: labelUnknownWhy(rec, "domain") };
+  const domains = rec.labels.flatMap((l) => (l.domain === undefined ? [] : [l.domain]));
+  if (domains.some((d) => pattern.test(d))) return YES;
+  if (domains.length === 0 && rec.labels.length > 0) {
+    // Smack (or a label in no known format) has no domains: the qualifier cannot apply, which is
+    // not the same as "another domain".
+    const modules = [...new Set(rec.labels.map((l) => l.module))].join(", ");
+    return { kind: "unknown", why: `domain= not applicable (${modules} labels have no domain; label is ${describeLabels(rec.labels)})` };
+  }
+  return { kind: "near", reason: `domain=${text}: ${domains.length === 0 ? "no label" : `domain is ${domains.join(", ")}`}` };
 }
 
 /**

@@ -4,8 +4,8 @@
 // with undecided processes and no offenders is "unknown", never a silent pass.
 import { Field, type FieldMask, type ProcessRecord, type Snapshot } from "../procfs/types.js";
 import type { EnforceReading } from "../procfs/selinuxfs.js";
+import { hasNoSecurityModule, NO_SECURITY_MODULE, selinuxLabel } from "./labels.js";
 import { countedName, type MatchContext } from "./match.js";
-import { parseSelinuxLabel } from "./selinux.js";
 import type { SecurityCheckName } from "./security-names.js";
 import { hiddenProcesses } from "./verdict.js";
 
@@ -17,13 +17,19 @@ export { SECURITY_CHECKS, type SecurityCheckName } from "./security-names.js";
  */
 export const DEFAULT_DELETED_EXE_IGNORE: readonly string[] = ["/memfd:"];
 
-export interface SecuritySettings {
-  /** Requested checks, in SECURITY_CHECKS order. */
-  readonly checks: readonly SecurityCheckName[];
-  /** Counted names (byte strings) never reported by any check. */
+/** Who a check leaves out: by counted name (or comm), or by real uid. */
+export interface Exemptions {
+  /** Counted names (byte strings). */
   readonly exemptNames: ReadonlySet<string>;
-  /** Real uids never reported by any check. */
+  /** Real uids. */
   readonly exemptUids: ReadonlySet<number>;
+}
+
+export interface SecuritySettings extends Exemptions {
+  /** Requested checks, in SECURITY_CHECKS order. exemptNames and exemptUids apply to all. */
+  readonly checks: readonly SecurityCheckName[];
+  /** More exemptions for one check only (the daemon's config), on top of the ones for all. */
+  readonly perCheck?: Readonly<Partial<Record<SecurityCheckName, Exemptions>>>;
   /** deleted-exe reports only processes with real uid <= this, when set. */
   readonly deletedExeMaxUid?: number;
   /** deleted-exe ignores exe paths starting with one of these (byte strings). */
@@ -58,7 +64,6 @@ export interface SecurityReport {
   readonly results: readonly SecurityResult[];
 }
 
-const NO_LSM = "no security module active";
 
 function has(settings: SecuritySettings, check: SecurityCheckName): boolean {
   return settings.checks.includes(check);
@@ -88,7 +93,7 @@ export function securityFieldsNeeded(rec: ProcessRecord, settings: SecuritySetti
 function isCandidate(rec: ProcessRecord, settings: SecuritySettings): boolean {
   if (has(settings, "deleted-exe") && (rec.exe?.deleted === true || (rec.unknownMask & Field.exe) !== 0)) return true;
   if ((rec.unknownMask & Field.label) !== 0) return true;
-  const type = rec.label === undefined ? undefined : parseSelinuxLabel(rec.label)?.type;
+  const type = selinuxLabel(rec)?.domain;
   if (type === "init_t" && has(settings, "selinux-init-t")) return true;
   return type === "initrc_t" && has(settings, "selinux-initrc-t");
 }
@@ -144,7 +149,7 @@ function processCheck(check: SecurityCheckName, live: readonly ProcessRecord[], 
     const v = verdict(p);
     if (v === "fine") continue;
     const name = nameOf(p, ctx);
-    if (isExempt(p, name, settings)) {
+    if (isExempt(p, name, settings, check)) {
       exempted++;
     } else if (v === "offends") {
       offenders.push({ process: p, name });
@@ -165,26 +170,25 @@ function selinuxTypeCheck(check: SecurityCheckName, type: "init_t" | "initrc_t",
   let selinux = 0;
   let otherModule = 0;
   for (const p of live) {
-    if (p.label === undefined) {
-      const code = p.unknownWhy?.label;
-      if (code === "EINVAL" || code === "ENOENT" || code === "EOPNOTSUPP") continue; // no LSM: not a process fact
+    if (p.labels === undefined) {
+      if (hasNoSecurityModule(p)) continue; // a fact of the host, not of the process
       undecided++;
-      undecidedWhy ??= `label unreadable (${code ?? "unknown"})`;
+      undecidedWhy ??= `label unreadable (${p.unknownWhy?.label ?? "unknown"})`;
       continue;
     }
-    const parsed = parseSelinuxLabel(p.label);
-    if (parsed === undefined) {
+    const label = selinuxLabel(p);
+    if (label === undefined) {
       otherModule++;
       continue;
     }
     selinux++;
-    if (parsed.type !== type) continue;
+    if (label.domain !== type) continue;
     const name = nameOf(p, ctx);
-    if (isExempt(p, name, settings)) exempted++;
+    if (isExempt(p, name, settings, check)) exempted++;
     else inType.push({ process: p, name });
   }
   if (selinux === 0 && undecided === 0) {
-    const note = otherModule > 0 ? "not applicable (SELinux not active: labels are from another security module)" : `not applicable (${NO_LSM})`;
+    const note = otherModule > 0 ? "not applicable (SELinux not active: labels are from another security module)" : `not applicable (${NO_SECURITY_MODULE})`;
     return { check, state: "not-applicable", offenders: [], exempted: 0, undecided: 0, note };
   }
   // PID 1 is where init_t belongs: a second process is the finding, not init itself.
@@ -212,10 +216,16 @@ function nameOf(p: ProcessRecord, ctx: MatchContext): string {
   return typeof counted === "string" ? counted : p.comm;
 }
 
-function isExempt(p: ProcessRecord, name: string, settings: SecuritySettings): boolean {
-  if (settings.exemptNames.has(name) || settings.exemptNames.has(p.comm)) return true;
+/** Exempt from `check`: by the exemptions for all checks, or by that check's own. */
+function isExempt(p: ProcessRecord, name: string, settings: SecuritySettings, check: SecurityCheckName): boolean {
+  const own = settings.perCheck?.[check];
+  return matchesExemption(p, name, settings) || (own !== undefined && matchesExemption(p, name, own));
+}
+
+function matchesExemption(p: ProcessRecord, name: string, e: Exemptions): boolean {
+  if (e.exemptNames.has(name) || e.exemptNames.has(p.comm)) return true;
   const uid = p.uids?.real;
-  return uid !== undefined && settings.exemptUids.has(uid); // unknown user: report rather than hide
+  return uid !== undefined && e.exemptUids.has(uid); // unknown user: report rather than hide
 }
 
 /**

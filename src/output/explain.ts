@@ -1,7 +1,9 @@
 // Pure: how procwatch sees one process, or every match and near miss of some rules. The
 // successor of `ps.monitor -x PID`, with every field escaped.
+import { evaluateExeFile } from "../evaluate/exe-file.js";
+import { hasNoSecurityModule, NO_SECURITY_MODULE } from "../evaluate/labels.js";
 import type { RuleVerdict } from "../evaluate/verdict.js";
-import type { IdSet, ProcessRecord } from "../procfs/types.js";
+import { Field, type IdSet, type ProcessRecord, type SecurityLabel } from "../procfs/types.js";
 import { type NameLookup, formatExe, formatIdName, formatProcessLine } from "./describe.js";
 import { escapeBytes, escapeText } from "./escape.js";
 import { type Formatted, formatRange } from "./format.js";
@@ -13,9 +15,9 @@ export function formatExplainProcess(rec: ProcessRecord, countedName: string, na
     set === undefined
       ? `? (${rec.unknownWhy?.status ?? "unread"})`
       : (["real", "effective", "saved", "fs"] as const).map((k) => `${k} ${set[k]} (${formatIdName(set[k], name(set[k]))})`).join(" ");
-  const label = rec.label !== undefined
-    ? escapeBytes(rec.label)
-    : rec.unknownWhy?.label === "EINVAL" || rec.unknownWhy?.label === "ENOENT" ? "none (no security module active)" : `? (${rec.unknownWhy?.label ?? "unread"})`;
+  const label = rec.labels !== undefined
+    ? formatLabels(rec.labels)
+    : hasNoSecurityModule(rec) ? `none (${NO_SECURITY_MODULE})` : `? (${rec.unknownWhy?.label ?? "unread"})`;
   const argv = rec.argv === undefined
     ? `? (${rec.unknownWhy?.cmdline ?? "unread"})`
     : rec.argv.length === 0 ? "(empty)" : rec.argv.map((a) => escapeBytes(a, { space: true })).join(" ") + (rec.argvTruncated === true ? " ...(truncated)" : "");
@@ -29,8 +31,26 @@ export function formatExplainProcess(rec: ProcessRecord, countedName: string, na
     `label ${label}`,
     `argv ${argv}`,
     `start ${rec.startTicks} ticks after boot, cpu ${rec.cpuTicks} ticks, rss ${rec.rssPages} pages`,
+    ...exeFileLine(rec),
   ];
   return { text: `${lines.join("\n")}\n`, exitCode: 0 };
+}
+
+/** "system_u:system_r:sshd_t:s0 (selinux, domain sshd_t)", one per module, escaped. */
+function formatLabels(labels: readonly SecurityLabel[]): string {
+  if (labels.length === 0) return "none (empty)";
+  return labels.map((l) => `${escapeBytes(l.raw, { space: true })} (${escapeText(l.module)}${l.domain === undefined ? "" : `, domain ${escapeBytes(l.domain, { space: true })}`})`).join(", ");
+}
+
+/** "exe file dev:inode 65024:2148274, the file at /usr/bin/sleep here", or what differs: whether
+ * a path rule would count the process (exe-file.ts). Only when the exe was read. */
+function exeFileLine(rec: ProcessRecord): string[] {
+  if (rec.exe === undefined || (rec.readMask & Field.exeFile) === 0) return [];
+  const f = rec.exeFile;
+  const v = evaluateExeFile(rec);
+  const id = f === undefined ? "" : ` dev:inode ${f.running.dev}:${f.running.ino},`;
+  if (v.kind === "same") return [`exe file${id} the file at ${escapeBytes(rec.exe.path)} here`];
+  return [`exe file${id} ${escapeBytes(v.kind === "other" ? v.reason : v.why)}`];
 }
 
 export function formatExplainRules(verdicts: readonly RuleVerdict[], names: NameLookup): Formatted {

@@ -2,7 +2,7 @@
 // headline and process lines for detail, Nagios phrase and perfdata, the json section.
 // All process-derived text goes through escape.ts.
 import type { SecurityResult, SecurityReport } from "../evaluate/security.js";
-import { parseSelinuxLabel } from "../evaluate/selinux.js";
+import { selinuxLabel } from "../evaluate/labels.js";
 import type { ProcessRecord } from "../procfs/types.js";
 import { formatProcessLine, type NameLookup } from "./describe.js";
 import { escapeBytes, escapeText } from "./escape.js";
@@ -78,8 +78,8 @@ function processLine(r: SecurityResult, p: ProcessRecord, names: NameLookup): st
     const { uids, gids } = p;
     return `${base} ruid ${uids.real} euid ${uids.effective} suid ${uids.saved} rgid ${gids.real} egid ${gids.effective} sgid ${gids.saved}`;
   }
-  if ((r.check === "selinux-init-t" || r.check === "selinux-initrc-t") && p.label !== undefined) return `${base} label ${escapeBytes(p.label, { space: true })}`;
-  return base;
+  const label = r.check === "selinux-init-t" || r.check === "selinux-initrc-t" ? selinuxLabel(p) : undefined;
+  return label === undefined ? base : `${base} label ${escapeBytes(label.raw, { space: true })}`;
 }
 
 /** Nagios line 1: the tokens when something is wrong, else which checks passed and which could not apply. */
@@ -108,7 +108,7 @@ export function securityJson(report: SecurityReport, describe: (p: ProcessRecord
       offenders: r.offenders.map((o) => ({
         ...describe(o.process),
         name: escapeBytes(o.name),
-        ...(o.process.label === undefined ? {} : { label: escapeBytes(o.process.label), type: escapeBytes(parseSelinuxLabel(o.process.label)?.type ?? "") }),
+        ...selinuxJson(o.process),
       })),
       exempted: r.exempted,
       undecided: r.undecided === Infinity ? null : r.undecided,
@@ -116,4 +116,10 @@ export function securityJson(report: SecurityReport, describe: (p: ProcessRecord
       ...(r.note === undefined ? {} : { note: escapeText(r.note) }),
     })),
   };
+}
+
+/** The SELinux label and type of an offender, for the json section. */
+function selinuxJson(p: ProcessRecord): Record<string, string> {
+  const label = selinuxLabel(p);
+  return label === undefined ? {} : { label: escapeBytes(label.raw), type: escapeBytes(label.domain ?? "") };
 }

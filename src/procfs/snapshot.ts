@@ -5,8 +5,9 @@ import { readdirSync } from "node:fs";
 import { parseCmdline } from "./cmdline.js";
 import { ProcParseError } from "./errors.js";
 import { parseExeLink } from "./exe.js";
-import { parseLabel } from "./label.js";
-import { isFailure, readBytes, readLinkBytes, readRaw, statIdentity, type ReadFailure } from "./read.js";
+import { type ExeFileCache, newExeFileCache, readExeFile } from "./exe-file.js";
+import { createLabelReader, type LabelReader, securityfsFor } from "./lsm/read.js";
+import { isFailure, readBytes, readLinkBytes, readRaw, type ReadFailure } from "./read.js";
 import { PF_KTHREAD, parseStatBytes } from "./stat.js";
 import { parseStatus } from "./status.js";
 import { Field, type FieldMask, type FieldName, type ProcessRecord, type SkipCounts, type Snapshot } from "./types.js";
@@ -25,11 +26,26 @@ export interface SnapshotOptions {
   readonly readUptime?: boolean;
   /** Skip the hidepid check (fixture roots are not mounts). Defaults to checking. */
   readonly checkVisibility?: boolean;
+  /** Where securityfs is (its lsm file lists the active security modules); default: the one
+   * beside the proc root (lsm/read.ts securityfsFor), /sys/kernel/security for /proc. */
+  readonly securityfs?: string;
+}
+
+/** What one scan shares across processes: the active security modules, stat'ed exe paths. */
+interface ScanShared {
+  readonly readLabels: LabelReader;
+  readonly exeFiles: ExeFileCache;
+}
+
+function scanShared(procRoot: string, options: SnapshotOptions): ScanShared {
+  return { readLabels: createLabelReader(options.securityfs ?? securityfsFor(procRoot)), exeFiles: newExeFileCache() };
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-const PLAN_ROUNDS = 4;
+// Enough for the longest chain: cmdline (interpreter name) → exe (long name) → qualifier fields →
+// exeFile (after exe= matched); one more for safety. A plan still asking after that is a bug.
+const PLAN_ROUNDS = 5;
 const NO_EXE: ReadFailure = { failure: "vanished", code: "ENOENT" };
 /** stat is a few hundred bytes; comm is at most 64 bytes even for kernel threads. */
 const STAT_CAP = 4096;
@@ -61,12 +77,13 @@ function beginScan(procRoot: string, options: SnapshotOptions) {
   const uptimeSec = options.readUptime === true ? readUptime(procRoot) : undefined;
   const skipped: SkipCounts = { vanished: 0, denied: 0, parse: 0, other: 0 };
   const processes: ProcessRecord[] = [];
+  const shared = scanShared(procRoot, options);
   let unreadable = 0;
   return {
     names: readdirSync(procRoot),
     visit(name: string): void {
       if (!isPidName(name)) return; // only PID directories; never probe numeric ranges
-      const rec = readProcess(`${procRoot}/${name}`, options, skipped);
+      const rec = readProcess(`${procRoot}/${name}`, options, skipped, shared);
       if (rec === "unreadable") unreadable++;
       else if (rec !== undefined) processes.push(rec);
     },
@@ -91,7 +108,7 @@ function isPidName(name: string): boolean {
   return true;
 }
 
-function readProcess(dir: string, options: SnapshotOptions, skipped: SkipCounts): ProcessRecord | "unreadable" | undefined {
+function readProcess(dir: string, options: SnapshotOptions, skipped: SkipCounts, shared: ScanShared): ProcessRecord | "unreadable" | undefined {
   const raw = readRaw(`${dir}/stat`, STAT_CAP);
   if (isFailure(raw)) {
     count(skipped, raw);
@@ -123,13 +140,13 @@ function readProcess(dir: string, options: SnapshotOptions, skipped: SkipCounts)
   for (let round = 0; round < PLAN_ROUNDS; round++) {
     const want = plan(rec) & ~rec.readMask;
     if (want === 0) break;
-    if (!readFields(dir, rec, want, options, skipped)) return undefined;
+    if (!readFields(dir, rec, want, options, skipped, shared)) return undefined;
   }
   return rec;
 }
 
 /** Reads the wanted fields into rec. Returns false when the process turned out to be gone. */
-function readFields(dir: string, rec: Mutable<ProcessRecord>, want: FieldMask, options: SnapshotOptions, skipped: SkipCounts): boolean {
+function readFields(dir: string, rec: Mutable<ProcessRecord>, want: FieldMask, options: SnapshotOptions, skipped: SkipCounts, shared: ScanShared): boolean {
   rec.readMask |= want;
   if (want & Field.status) {
     const r = readBytes(`${dir}/status`);
@@ -170,15 +187,21 @@ function readFields(dir: string, rec: Mutable<ProcessRecord>, want: FieldMask, o
     }
   }
   if (want & Field.label) {
-    const r = readBytes(`${dir}/attr/current`);
+    const r = shared.readLabels(dir);
     if (isFailure(r)) {
-      // attr/ does not exist on kernels built without CONFIG_SECURITY (fs/proc/base.c), nor in
-      // fixture trees: ENOENT then means "no label file", not "the process left". The stat file
-      // tells the two apart.
-      const noLabelFile = r.failure === "vanished" && !isFailure(statIdentity(`${dir}/stat`));
-      if (!noteUnknown(rec, "label", noLabelFile ? { failure: "unsupported", code: r.code } : r, skipped)) return false;
+      if (!noteUnknown(rec, "label", r, skipped)) return false;
     } else {
-      rec.label = parseLabel(r.text);
+      rec.labels = r;
+    }
+  }
+  // After exe (read above when asked in the same round): only a process whose exe path a rule
+  // matched is asked for this, so a scan stats few files.
+  if ((want & Field.exeFile) !== 0 && rec.exe !== undefined) {
+    const r = readExeFile(dir, rec.exe.path, shared.exeFiles);
+    if (isFailure(r)) {
+      if (!noteUnknown(rec, "exeFile", r, skipped)) return false;
+    } else {
+      rec.exeFile = r;
     }
   }
   return true;
@@ -206,7 +229,7 @@ function count(skipped: SkipCounts, r: ReadFailure): void {
 /** Reads one process with the given fields (explain --pid); undefined when it does not exist. */
 export function readProcess1(procRoot: string, pid: number, fields: FieldMask): ProcessRecord | undefined {
   const skipped: SkipCounts = { vanished: 0, denied: 0, parse: 0, other: 0 };
-  const rec = readProcess(`${procRoot}/${pid}`, { plan: () => fields }, skipped);
+  const rec = readProcess(`${procRoot}/${pid}`, { plan: () => fields }, skipped, scanShared(procRoot, {}));
   return typeof rec === "object" ? rec : undefined;
 }
 
@@ -216,5 +239,5 @@ export function readMore(procRoot: string, rec: ProcessRecord, fields: FieldMask
   if (want === 0) return rec;
   const copy: Mutable<ProcessRecord> = { ...rec };
   const skipped: SkipCounts = { vanished: 0, denied: 0, parse: 0, other: 0 };
-  return readFields(`${procRoot}/${rec.pid}`, copy, want, {}, skipped) ? copy : rec;
+  return readFields(`${procRoot}/${rec.pid}`, copy, want, {}, skipped, scanShared(procRoot, {})) ? copy : rec;
 }

@@ -8,6 +8,9 @@ export const Field = {
   cmdline: 2,
   exe: 4,
   label: 8,
+  /** dev:inode of the running executable and of the file at its path (spoof resistance): asked
+   * for only after a path rule or exe= matched the exe path, so most processes never pay for it. */
+  exeFile: 16,
 } as const;
 export type FieldName = keyof typeof Field;
 /** Bit set of {@link Field} values. */
@@ -25,6 +28,41 @@ export interface ExeInfo {
   readonly path: string;
   /** The kernel marked the file deleted or replaced since the process started it. */
   readonly deleted: boolean;
+}
+
+/** A file's identity from stat(2). */
+export interface FileId {
+  readonly dev: number;
+  readonly ino: number;
+}
+
+/**
+ * The file a process runs against the file its exe path names for procwatch. A user namespace
+ * can bind-mount any file over /usr/sbin/sshd for its own processes: their exe link then reads
+ * "/usr/sbin/sshd", but stat through the link gives the other file (proc-facts §1).
+ */
+export interface ExeFileCheck {
+  /** stat through /proc/PID/exe: what the process really runs (the kernel's view, unspoofable). */
+  readonly running: FileId;
+  /** stat of exe.path in procwatch's own mount namespace, or the errno when there is no such
+   * file here (ENOENT: another mount namespace, or the package was removed). */
+  readonly atPath: FileId | { readonly error: string };
+  /** Only when the two differ: the process's mount namespace and procwatch's (readlink ns/mnt,
+   * e.g. "mnt:[4026532290]"), to show where the other file came from; absent when unreadable. */
+  readonly mountNs?: string;
+  readonly ownMountNs?: string;
+}
+
+/** One security module's label of a process (procfs/lsm/ parses each module's format). */
+export interface SecurityLabel {
+  /** The module as /sys/kernel/security/lsm names it ("selinux", "apparmor", "smack"), or
+   * "unknown" for a format no provider recognises in attr/current. */
+  readonly module: string;
+  /** The label as the module wrote it, its trailing NUL or newline removed (byte string). */
+  readonly raw: string;
+  /** The SELinux type or the AppArmor profile name (mode removed); absent for modules without
+   * domains (Smack) and for text not in the module's format. */
+  readonly domain?: string;
 }
 
 /** One process (a thread-group leader: threads are never listed as processes). */
@@ -55,8 +93,12 @@ export interface ProcessRecord {
   readonly exe?: ExeInfo;
   /** True when the exe link does not exist for a live process (kernel thread, exited leader). */
   readonly hasNoExe?: boolean;
-  /** Raw security label from attr/current, trailing NUL/newline removed (byte string). */
-  readonly label?: string;
+  /** Security labels, one per active module that labels processes (several on kernels with
+   * stacked modules; [] when the files read empty). Absent when unread or unreadable: no module
+   * active is unknownWhy.label EINVAL (or ENOENT: no attr/ files at all). */
+  readonly labels?: readonly SecurityLabel[];
+  /** Running executable vs the file at its path; read only for processes a path rule matched. */
+  readonly exeFile?: ExeFileCheck;
   /** Fields whose read was attempted. */
   readonly readMask: FieldMask;
   /** Fields that could not be read (permission, hidepid, no LSM): their value is unknown. */

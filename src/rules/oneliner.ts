@@ -2,6 +2,7 @@
 //   SELECTOR:MIN-MAX[,key=value...]   e.g. sshd:1-  cron:1-5  foo:-3  telnetd:0-0
 //   /usr/lib/postfix/sbin/master:1-1  sshd:1-,user=root  x:1-,args=--config=/etc/x\.conf
 //   cron:1-5,warn=2-4   (Nagios: WARNING outside 2-4, CRITICAL outside 1-5)
+//   sshd:1-,domain=sshd_t   (the SELinux type or AppArmor profile; label= globs the raw label)
 // Deliberate differences from ps.monitor: 0 is a real bound, and anything ps.monitor would
 // silently misread (junk after the range, min > max, empty ranges, globs) is an error.
 import type { Accounts } from "../accounts.js";
@@ -12,7 +13,7 @@ import type { CountRange, Qualifier, QualifierKey, Rule, RuleSource, Selector } 
 /** The largest count accepted: Linux's pid_max ceiling (2^22); more processes cannot exist. */
 export const MAX_COUNT = 4_194_304;
 
-export const QUALIFIER_KEYS: readonly QualifierKey[] = ["user", "group", "uid", "gid", "exe", "args", "label"];
+export const QUALIFIER_KEYS: readonly QualifierKey[] = ["user", "group", "uid", "gid", "exe", "args", "label", "domain"];
 
 export interface ParseContext {
   readonly accounts: Accounts;
@@ -153,6 +154,8 @@ function parseQualifier(key: QualifierKey, value: string, ctx: ParseContext, fai
       if (!value.startsWith("/")) fail(`exe= needs an absolute path or glob, got "${value}"`);
       return { key, text: value, pattern: globOrFail(value, true, fail) };
     case "label":
+    case "domain":
+      // '*' crosses '/' and ':': labels are not paths (label=*:sshd_t:*, domain=/usr/sbin/*).
       return { key, text: value, pattern: globOrFail(value, false, fail) };
     case "args":
       try {

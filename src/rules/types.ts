@@ -26,7 +26,10 @@ export type Qualifier =
   | { readonly key: "group" | "gid"; readonly text: string; readonly id: number }
   | { readonly key: "exe"; readonly text: string; readonly pattern: RegExp }
   | { readonly key: "args"; readonly text: string; readonly pattern: RegExp }
-  | { readonly key: "label"; readonly text: string; readonly pattern: RegExp };
+  /** Glob over the raw label of any of the process's security modules. */
+  | { readonly key: "label"; readonly text: string; readonly pattern: RegExp }
+  /** Glob over the domain: the SELinux type or the AppArmor profile name. */
+  | { readonly key: "domain"; readonly text: string; readonly pattern: RegExp };
 
 export type QualifierKey = Qualifier["key"];
 

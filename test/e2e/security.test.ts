@@ -1,12 +1,14 @@
 // Security checks end to end: fixture /proc trees (SELinux labels, a selinuxfs enforce file, a
-// deleted exe link, gid 0 without uid 0, a hostile name) and real processes (a process run as
-// uid 65534 with gid 0, a deleted copy of sleep), plus this machine without a security module.
+// deleted exe link, gid 0 without uid 0, a hostile name; AppArmor per-module files for domain=)
+// and real processes (a process run as uid 65534 with gid 0, a deleted copy of sleep, an exe
+// path spoofed in a user namespace), plus this machine without a security module.
 import assert from "node:assert/strict";
-import { copyFileSync, mkdirSync, readFileSync, unlinkSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { copyFileSync, mkdirSync, readFileSync, readlinkSync, statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, test } from "node:test";
+import { after, describe, test, type TestContext } from "node:test";
 import { runCli } from "../helpers/cli.js";
-import { haveRoot } from "../helpers/e2e.js";
+import { E2E_REQUIRED, haveRoot } from "../helpers/e2e.js";
 import { ProcessPool, uniqueName, waitForComm } from "../helpers/procs.js";
 import { type DirSpec, fixtureRoot, link, statLine, statusText, TreePool } from "../helpers/proctree.js";
 
@@ -235,5 +237,134 @@ describe("real processes", () => {
       "security selinux-enforcing: not applicable (SELinux not active: no /sys/fs/selinux/enforce)",
       "",
     ].join("\n"));
+  });
+});
+
+/** Whether a security module is active here; label tests on the real /proc need none. */
+function activeLabel(): string | undefined {
+  try {
+    return readFileSync("/proc/self/attr/current", "latin1");
+  } catch {
+    return undefined; // EINVAL: no security module
+  }
+}
+
+describe("domain= and label= rules", () => {
+  test("the checked-in selinux fixture: domain=sshd_t counts the real sshd, not alice's copy", async () => {
+    const root = fixtureRoot("selinux");
+    const ok = await runCli(["check", "--proc-root", root, "sshd:1-1,domain=sshd_t", "sshd:1-1,domain=unconfined_t", "sshd:2-2,label=*:s0-s0:c0.c1023"]);
+    assert.deepEqual([ok.code, ok.stdout], [0, ""]);
+    const r = await runCli(["check", "--proc-root", root, "sshd:2-,domain=sshd_t"]);
+    assert.equal(r.code, 1);
+    const lines = r.stdout.split("\n");
+    assert.deepEqual(lines.slice(0, 3), ["sshd,domain=sshd_t:1", "sshd,domain=sshd_t:1 < 2 (2-)", "  pid 812 user root exe /usr/sbin/sshd"]);
+    assert.match(lines[3] ?? "", /^ {2}near miss: pid 2255 user \S+ exe \/home\/alice\/sshd: domain=sshd_t: domain is unconfined_t$/);
+  });
+
+  test("AppArmor per-module files listed in DIR/sys/kernel/security/lsm: domain= is the profile", async () => {
+    const aa = (pid: number, comm: string, label: string): DirSpec => ({ ...p(pid, comm), "attr/apparmor/current": `${label}\n`, "attr/current": "not read when the list names apparmor\n" });
+    const top = tree({
+      proc: { 1: aa(1, "systemd", "unconfined"), 640: aa(640, "ntpd", "/usr/sbin/ntpd (enforce)"), 702: aa(702, "cupsd", "/usr/sbin/cupsd (complain)") },
+      sys: { kernel: { security: { lsm: "lockdown,capability,landlock,yama,apparmor" } } },
+    });
+    const root = join(top, "proc");
+    const ok = await runCli(["check", "--proc-root", root, "ntpd:1-1,domain=/usr/sbin/ntpd", "cupsd:1-1,label=* (complain)", "systemd:1-1,domain=unconfined"]);
+    assert.deepEqual([ok.code, ok.stdout], [0, ""]);
+    const r = await runCli(["check", "--proc-root", root, "cupsd:1-,domain=/usr/sbin/cups*,label=*(enforce)"]);
+    assert.deepEqual(r.stdout.split("\n"), [
+      "cupsd,domain=/usr/sbin/cups*,label=*(enforce):0",
+      "cupsd,domain=/usr/sbin/cups*,label=*(enforce):0 < 1 (1-)",
+      "  near miss: pid 702 user root exe /usr/sbin/cupsd: label=*(enforce): label is /usr/sbin/cupsd (complain)",
+      "",
+    ]);
+  });
+
+  test("this machine has no security module: domain= and label= rules are unknown and say not applicable", async (t) => {
+    const label = activeLabel();
+    if (label !== undefined) {
+      t.skip(`a security module is active here (label ${JSON.stringify(label)})`);
+      return;
+    }
+    const name = uniqueName("l");
+    const proc = await pool.start(name);
+    const mon = await runCli(["check", `${name}:1-,domain=sshd_t`, `${name}:0-0,label=*:sshd_t:*`]);
+    assert.equal(mon.code, 1, mon.stdout);
+    const lines = mon.stdout.split("\n");
+    assert.equal(lines[0], `${name},domain=sshd_t:unknown ${name},label=*:sshd_t:*:unknown`);
+    assert.ok(lines.some((l) => new RegExp(`^  undecided: pid ${proc.pid} user \\S+ exe \\S+: domain= not applicable \\(no security module active\\)$`).test(l)), mon.stdout);
+    assert.ok(lines.some((l) => new RegExp(`^  undecided: pid ${proc.pid} user \\S+ exe \\S+: label= not applicable \\(no security module active\\)$`).test(l)), mon.stdout);
+    const nagios = await runCli(["check", `${name}:1-,domain=sshd_t`, "--format", "nagios"]);
+    assert.equal(nagios.code, 3, nagios.stdout);
+    assert.match(nagios.stdout.split("\n")[0] ?? "", /^PROCS UNKNOWN: /);
+    await pool.kill(proc);
+  });
+});
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+/** readlink /proc/PID/ns/mnt, e.g. "mnt:[4026532179]". */
+const mountNs = (pid: number | undefined) => readlinkSync(`/proc/${pid}/ns/mnt`);
+
+/** Whether this machine lets us bind-mount in an unprivileged user+mount namespace; otherwise
+ * skips loudly, or fails under PROCWATCH_E2E_REQUIRED=1. */
+function haveUserNamespaces(t: TestContext, fake: string, target: string): boolean {
+  const r = spawnSync("unshare", ["-Urm", "sh", "-c", 'mount --bind "$1" "$2"', "sh", fake, target], { encoding: "utf8", timeout: 10_000 });
+  if (r.status === 0) return true;
+  const reason = `needs unprivileged user namespaces (unshare -Urm with mount --bind failed: ${(r.stderr || r.error?.message || `status ${r.status}`).trim()}; sysctl kernel.unprivileged_userns_clone / user.max_user_namespaces)`;
+  if (E2E_REQUIRED) throw new Error(`PROCWATCH_E2E_REQUIRED=1 but ${reason}`);
+  process.stderr.write(`\n*** SKIPPED ${t.name}: ${reason} ***\n`);
+  t.skip(reason);
+  return false;
+}
+
+describe("exe path spoofed in a user namespace", () => {
+  test("a bind mount over the path is not counted by /PATH or exe=; the detail shows both files", async (t) => {
+    const name = uniqueName("s");
+    // '|' in the directory: every path in the output must come out escaped.
+    const dir = join(pool.directory, "spoof|dir");
+    mkdirSync(dir, { recursive: true });
+    const target = join(dir, name);
+    const fake = join(dir, `fake-${name}`);
+    copyFileSync("/bin/sleep", target);
+    copyFileSync("/bin/sleep", fake);
+    if (!haveUserNamespaces(t, fake, target)) return;
+    const spoof = pool.spawnCommand("unshare", ["-Urm", "sh", "-c", 'mount --bind "$1" "$2" && exec "$2" 600', "sh", fake, target]);
+    await waitForComm(spoof.pid as number, name);
+    assert.equal(readFileSync(`/proc/${spoof.pid}/comm`, "latin1"), `${name}\n`);
+    const esc = (s: string) => s.replace(/\|/g, "%7C");
+    const f = statSync(fake);
+    const here = statSync(target);
+    const mismatch = `exe ${esc(target)} is another file than ${esc(target)} here (dev:inode ${f.dev}:${f.ino}, here ${here.dev}:${here.ino})`;
+
+    // Only the spoofed process runs: a rule that must not see it holds. (A /PATH rule reads every
+    // process's exe, and where PID 1's is unreadable even to root, in a container, it stays
+    // undecided: explain shows its count and near misses whatever the verdict.)
+    const none = await runCli(["check", `${name}:0-0,exe=${target}`]);
+    assert.deepEqual([none.code, none.stdout], [0, ""]);
+    const path = await runCli(["explain", `${target}:0-0`]);
+    assert.match(path.stdout.split("\n")[0] ?? "", new RegExp(`^rule ${escapeRegExp(esc(target))}:0-0: (ok|unknown), 0 matching`), path.stdout);
+    assert.ok(path.stdout.split("\n").includes(`  near miss: pid ${spoof.pid} user root exe ${esc(target)}: ${mismatch}; mount namespace ${mountNs(spoof.pid)}, procwatch's ${mountNs(process.pid)}`), path.stdout);
+
+    // With a rule that wants one, mon's detail names the near miss and both files, escaped.
+    const r = await runCli(["check", `${name}:1-,exe=${dir}/*`]);
+    assert.equal(r.code, 1, r.stdout);
+    assert.deepEqual(r.stdout.split("\n"), [
+      `${name},exe=${esc(dir)}/*:0`,
+      `${name},exe=${esc(dir)}/*:0 < 1 (1-)`,
+      `  near miss: pid ${spoof.pid} user root exe ${esc(target)}: exe=${esc(dir)}/*: ${mismatch}; mount namespace ${mountNs(spoof.pid)}, procwatch's ${mountNs(process.pid)}`,
+      "",
+    ]);
+
+    // A genuine process at that path is counted; the spoofed one still is not.
+    const real = pool.spawnCommand(target, ["600"]);
+    await waitForComm(real.pid as number, name);
+    const both = await runCli(["check", `${name}:1-1,exe=${target}`]);
+    assert.deepEqual([both.code, both.stdout], [0, ""]);
+    const explainRule = await runCli(["explain", `${target}:1-1`]);
+    assert.match(explainRule.stdout.split("\n")[0] ?? "", /: (ok|unknown), 1 matching/, explainRule.stdout);
+    assert.ok(explainRule.stdout.includes(`  match: pid ${real.pid} user root exe ${esc(target)}\n`), explainRule.stdout);
+    const explain = await runCli(["explain", "--pid", String(spoof.pid)]);
+    assert.ok(explain.stdout.split("\n").some((l) => l.startsWith(`exe file dev:inode ${f.dev}:${f.ino}, ${mismatch}`)), explain.stdout);
+    await pool.kill(real);
+    await pool.kill(spoof);
   });
 });

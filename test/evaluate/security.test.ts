@@ -4,8 +4,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { DEFAULT_INTERPRETERS, makeInterpreterSet } from "../../src/evaluate/names.js";
 import { confirmSecurity, DEFAULT_DELETED_EXE_IGNORE, evaluateSecurity, type SecurityCheckName, securityFieldsNeeded, type SecuritySettings } from "../../src/evaluate/security.js";
-import { parseSelinuxLabel } from "../../src/evaluate/selinux.js";
-import { Field, type ProcessRecord, type Snapshot } from "../../src/procfs/types.js";
+import { Field, type ProcessRecord, type SecurityLabel, type Snapshot } from "../../src/procfs/types.js";
 import type { EnforceReading } from "../../src/procfs/selinuxfs.js";
 import { ids, proc } from "../helpers/records.js";
 
@@ -23,19 +22,9 @@ function run(check: SecurityCheckName, processes: ProcessRecord[], more: Partial
   return { state: r.state, pids: r.offenders.map((o) => o.process.pid), exempted: r.exempted, undecided: r.undecided, why: r.undecidedWhy, note: r.note };
 }
 
-describe("parseSelinuxLabel", () => {
-  const cases: [string, ReturnType<typeof parseSelinuxLabel>][] = [
-    ["system_u:system_r:init_t:s0", { user: "system_u", role: "system_r", type: "init_t", level: "s0" }],
-    ["system_u:system_r:sshd_t:s0-s0:c0.c1023", { user: "system_u", role: "system_r", type: "sshd_t", level: "s0-s0:c0.c1023" }],
-    ["user_u:user_r:user_t", { user: "user_u", role: "user_r", type: "user_t", level: "" }],
-    ["unconfined", undefined],
-    ["/usr/sbin/ntpd (enforce)", undefined],
-    ["a//&b:c:d (enforce)", undefined],
-    ["::x_t:s0", undefined],
-    ["", undefined],
-  ];
-  for (const [label, want] of cases) test(JSON.stringify(label), () => assert.deepEqual(parseSelinuxLabel(label), want));
-});
+/** An SELinux label as procfs/lsm parses it: the type is the domain. */
+const se = (type: string, level = "s0"): SecurityLabel => ({ module: "selinux", raw: `system_u:system_r:${type}:${level}`, domain: type });
+const unconfined: SecurityLabel = { module: "apparmor", raw: "unconfined", domain: "unconfined" };
 
 describe("gid0-not-uid0", () => {
   const g = (pid: number, uids: ReturnType<typeof ids>, gids: ReturnType<typeof ids>, extra: Partial<ProcessRecord> = {}) => proc({ pid, comm: `p${pid}`, uids, gids, ...extra });
@@ -116,9 +105,40 @@ describe("exemptions apply to every check", () => {
   }
 });
 
+describe("per-check exemptions apply to their check only, on top of the ones for all", () => {
+  const recs = [
+    proc({ pid: 40, comm: "sshd", exe: { path: "/usr/sbin/sshd", deleted: true } }),
+    proc({ pid: 41, comm: "games", uids: ids(5), gids: ids(0), exe: { path: "/usr/games/x", deleted: true } }),
+    proc({ pid: 43, comm: "vim", uids: ids(1000), gids: ids(0), exe: { path: "/usr/bin/vim.basic", deleted: true } }),
+  ];
+  const only = (names: string[], uids: number[] = []) => ({ exemptNames: new Set(names), exemptUids: new Set(uids) });
+  const cases: [string, Partial<SecuritySettings>, SecurityCheckName, number[], number][] = [
+    ["deleted-exe's own name exemption", { perCheck: { "deleted-exe": only(["vim"]) } }, "deleted-exe", [40, 41], 1],
+    ["... does not reach gid0-not-uid0", { perCheck: { "deleted-exe": only(["vim"]) } }, "gid0-not-uid0", [41, 43], 0],
+    ["gid0-not-uid0's own uid exemption", { perCheck: { "gid0-not-uid0": only([], [5]) } }, "gid0-not-uid0", [43], 1],
+    ["... does not reach deleted-exe", { perCheck: { "gid0-not-uid0": only([], [5]) } }, "deleted-exe", [40, 41, 43], 0],
+    ["with the exemptions for all", { exemptNames: new Set(["sshd"]), perCheck: { "deleted-exe": only([], [1000]) } }, "deleted-exe", [41], 2],
+    ["an exemption in both counts once", { exemptNames: new Set(["vim"]), perCheck: { "deleted-exe": only(["vim"]) } }, "deleted-exe", [40, 41], 1],
+  ];
+  for (const [what, more, check, pids, exempted] of cases) {
+    test(what, () => {
+      const r = run(check, recs, more);
+      assert.deepEqual([r.pids, r.exempted], [pids, exempted]);
+    });
+  }
+
+  test("SELinux checks honour their own exemptions", () => {
+    const recs2 = [proc({ pid: 1, comm: "systemd", labels: [se("init_t")] }), proc({ pid: 60, comm: "legacyd", labels: [se("initrc_t")] })];
+    assert.deepEqual(run("selinux-initrc-t", recs2, { perCheck: { "selinux-initrc-t": only(["legacyd"]) } }), {
+      state: "ok", pids: [], exempted: 1, undecided: 0, why: undefined, note: undefined,
+    });
+    assert.deepEqual(run("selinux-initrc-t", recs2, { perCheck: { "selinux-init-t": only(["legacyd"]) } }).pids, [60]);
+  });
+});
+
 describe("SELinux domains", () => {
-  const l = (pid: number, type: string, extra: Partial<ProcessRecord> = {}) => proc({ pid, comm: `s${pid}`, label: `system_u:system_r:${type}:s0`, ...extra });
-  const noLsm = (pid: number) => proc({ pid, comm: `n${pid}`, label: undefined, unknownMask: Field.label, unknownWhy: { label: "EINVAL" } });
+  const l = (pid: number, type: string, extra: Partial<ProcessRecord> = {}) => proc({ pid, comm: `s${pid}`, labels: [se(type)], ...extra });
+  const noLsm = (pid: number) => proc({ pid, comm: `n${pid}`, labels: undefined, unknownMask: Field.label, unknownWhy: { label: "EINVAL" } });
   const cases: [string, SecurityCheckName, ProcessRecord[], { state: string; pids: number[] }][] = [
     ["init alone in init_t", "selinux-init-t", [l(1, "init_t"), l(50, "sshd_t")], { state: "ok", pids: [] }],
     ["a second process in init_t fails; init itself is not named", "selinux-init-t", [l(1, "init_t"), l(51, "init_t")], { state: "fail", pids: [51] }],
@@ -126,10 +146,12 @@ describe("SELinux domains", () => {
     ["one in init_t that is not pid 1 is fine", "selinux-init-t", [l(7, "init_t")], { state: "ok", pids: [] }],
     ["initrc_t: any process fails", "selinux-initrc-t", [l(1, "init_t"), l(52, "initrc_t")], { state: "fail", pids: [52] }],
     ["initrc_t: none", "selinux-initrc-t", [l(1, "init_t")], { state: "ok", pids: [] }],
-    ["the level keeps its ':'", "selinux-initrc-t", [proc({ pid: 53, comm: "x", label: "system_u:system_r:initrc_t:s0-s0:c0.c1023" })], { state: "fail", pids: [53] }],
+    ["the level keeps its ':'", "selinux-initrc-t", [proc({ pid: 53, comm: "x", labels: [se("initrc_t", "s0-s0:c0.c1023")] })], { state: "fail", pids: [53] }],
     ["no LSM: not applicable", "selinux-init-t", [noLsm(1), noLsm(2)], { state: "not-applicable", pids: [] }],
-    ["AppArmor labels: not applicable", "selinux-initrc-t", [proc({ pid: 1, comm: "systemd", label: "unconfined" })], { state: "not-applicable", pids: [] }],
-    ["label unreadable: unknown", "selinux-initrc-t", [l(1, "init_t"), proc({ pid: 54, comm: "y", label: undefined, unknownMask: Field.label, unknownWhy: { label: "EACCES" } })], { state: "unknown", pids: [] }],
+    ["AppArmor labels: not applicable", "selinux-initrc-t", [proc({ pid: 1, comm: "systemd", labels: [unconfined] })], { state: "not-applicable", pids: [] }],
+    ["stacked AppArmor and SELinux labels: the SELinux one counts", "selinux-initrc-t", [proc({ pid: 55, comm: "st", labels: [unconfined, se("initrc_t")] })], { state: "fail", pids: [55] }],
+    ["an empty label read (no label) is not SELinux", "selinux-initrc-t", [proc({ pid: 56, comm: "e", labels: [] })], { state: "not-applicable", pids: [] }],
+    ["label unreadable: unknown", "selinux-initrc-t", [l(1, "init_t"), proc({ pid: 54, comm: "y", labels: undefined, unknownMask: Field.label, unknownWhy: { label: "EACCES" } })], { state: "unknown", pids: [] }],
   ];
   for (const [what, check, recs, want] of cases) {
     test(what, () => {
@@ -140,7 +162,7 @@ describe("SELinux domains", () => {
 
   test("not applicable says why", () => {
     assert.equal(run("selinux-init-t", [noLsm(1)]).note, "not applicable (no security module active)");
-    assert.equal(run("selinux-init-t", [proc({ pid: 1, comm: "systemd", label: "unconfined" })]).note, "not applicable (SELinux not active: labels are from another security module)");
+    assert.equal(run("selinux-init-t", [proc({ pid: 1, comm: "systemd", labels: [unconfined] })]).note, "not applicable (SELinux not active: labels are from another security module)");
   });
 });
 
@@ -155,7 +177,7 @@ describe("selinux-enforcing", () => {
 });
 
 describe("fields the scan plan asks for", () => {
-  const blank = (extra: Partial<ProcessRecord> = {}) => proc({ pid: 60, comm: "x", readMask: 0, uids: undefined, gids: undefined, exe: undefined, label: undefined, argv: undefined, ...extra });
+  const blank = (extra: Partial<ProcessRecord> = {}) => proc({ pid: 60, comm: "x", readMask: 0, uids: undefined, gids: undefined, exe: undefined, labels: undefined, argv: undefined, ...extra });
   const cases: [string, SecurityCheckName[], ProcessRecord, number][] = [
     ["gid0 reads status of every process", ["gid0-not-uid0"], blank(), Field.status],
     ["deleted-exe reads exe of every process", ["deleted-exe"], blank(), Field.exe],

@@ -9,6 +9,9 @@ import { fixtureAccounts } from "../helpers/accounts.js";
 import { ids, proc } from "../helpers/records.js";
 
 const accounts = fixtureAccounts();
+/** exeFile read: the running file is (or is not) the one at its path. */
+const sameFile = { exeFile: { running: { dev: 2049, ino: 77 }, atPath: { dev: 2049, ino: 77 } }, readMask: Field.status | Field.cmdline | Field.exe | Field.label | Field.exeFile };
+const otherFile = { ...sameFile, exeFile: { running: { dev: 2049, ino: 99 }, atPath: { dev: 2049, ino: 77 } } };
 const rule = (arg: string) => parseOneLiner(arg, { accounts, source: { file: "argv", line: 1, column: 1 } });
 const ctx = { interpreters: makeInterpreterSet(DEFAULT_INTERPRETERS), excluded: new Set<number>() };
 const snap = (processes: ProcessRecord[], extra: Partial<Snapshot> = {}): Snapshot => ({
@@ -55,16 +58,19 @@ describe("matching", () => {
     ["systemd-journald:1-1", proc({ pid: 10, comm: "systemd-journal", exe: undefined, unknownMask: Field.exe, unknownWhy: { exe: "EACCES" }, argv: ["other"] }), "unknown"],
     ["kworker/0:1:1-", proc({ pid: 10, comm: "kworker/0:1", isKernelThread: true, exe: undefined, hasNoExe: true, argv: [] }), "yes"],
     ["0:1:1-", proc({ pid: 10, comm: "kworker/0:1", isKernelThread: true, exe: undefined, hasNoExe: true, argv: [] }), "no"],
-    ["/usr/lib/postfix/sbin/master:1-1", proc({ pid: 10, comm: "master", exe: { path: "/usr/lib/postfix/sbin/master", deleted: false } }), "yes"],
-    ["/usr/lib/postfix/sbin/master:1-1", proc({ pid: 10, comm: "master", exe: { path: "/usr/lib/postfix/sbin/master", deleted: true } }), "yes"],
+    ["/usr/lib/postfix/sbin/master:1-1", proc({ pid: 10, comm: "master", exe: { path: "/usr/lib/postfix/sbin/master", deleted: false }, ...sameFile }), "yes"],
+    ["/usr/lib/postfix/sbin/master:1-1", proc({ pid: 10, comm: "master", exe: { path: "/usr/lib/postfix/sbin/master", deleted: true }, ...sameFile }), "yes"],
+    // the exe path matched but the file is another one (a bind mount in a user namespace)
+    ["/usr/lib/postfix/sbin/master:1-1", proc({ pid: 10, comm: "master", exe: { path: "/usr/lib/postfix/sbin/master", deleted: false }, ...otherFile }), "near"],
+    ["/usr/lib/postfix/sbin/master:1-1", proc({ pid: 10, comm: "master", exe: { path: "/usr/lib/postfix/sbin/master", deleted: false } }), "need"],
     ["/usr/lib/postfix/sbin/master:1-1", proc({ pid: 10, comm: "master", exe: { path: "/usr/lib/dovecot/master", deleted: false } }), "no"],
     ["/usr/lib/postfix/sbin/master:1-1", proc({ pid: 10, comm: "master", exe: undefined, unknownMask: Field.exe, unknownWhy: { exe: "EACCES" } }), "unknown"],
     ["/usr/local/bin/foo.py:1-", proc({ pid: 10, comm: "python3", exe: { path: "/usr/bin/python3.11", deleted: false }, argv: ["python3", "/usr/local/bin/foo.py"] }), "yes"],
     ["x:1-,exe=/usr/bin/*", proc({ pid: 10, comm: "x", exe: { path: "/tmp/x", deleted: false } }), "near"],
     ["x:1-,args=--config=/etc/x\\.conf", proc({ pid: 10, comm: "x", argv: ["x", "--config=/etc/x.conf"] }), "yes"],
     ["x:1-,args=^x -d$", proc({ pid: 10, comm: "x", argv: ["x", "-f"] }), "near"],
-    ["x:1-,label=*:init_t:*", proc({ pid: 10, comm: "x", label: "system_u:system_r:init_t:s0" }), "yes"],
-    ["x:1-,label=*:init_t:*", proc({ pid: 10, comm: "x", label: undefined, unknownMask: Field.label, unknownWhy: { label: "EINVAL" } }), "unknown"],
+    ["x:1-,label=*:init_t:*", proc({ pid: 10, comm: "x", labels: [{ module: "selinux", raw: "system_u:system_r:init_t:s0", domain: "init_t" }] }), "yes"],
+    ["x:1-,label=*:init_t:*", proc({ pid: 10, comm: "x", labels: undefined, unknownMask: Field.label, unknownWhy: { label: "EINVAL" } }), "unknown"],
     // a definite mismatch on one qualifier decides even when another is unreadable
     ["x:1-,user=root,exe=/usr/bin/x", proc({ pid: 10, comm: "x", uids: ids(1000), exe: undefined, unknownMask: Field.exe, unknownWhy: { exe: "EACCES" } }), "near"],
   ];

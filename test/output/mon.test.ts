@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { DEFAULT_INTERPRETERS, makeInterpreterSet } from "../../src/evaluate/names.js";
 import { evaluateRules } from "../../src/evaluate/verdict.js";
 import { capOutput, formatMon, MON_OUTPUT_CAP } from "../../src/output/mon.js";
-import type { ProcessRecord, Snapshot } from "../../src/procfs/types.js";
+import { Field, type ProcessRecord, type Snapshot } from "../../src/procfs/types.js";
 import { parseRuleArgs } from "../../src/rules/list.js";
 import { fixtureAccounts } from "../helpers/accounts.js";
 import { ids, proc } from "../helpers/records.js";
@@ -74,4 +74,20 @@ test("total output stays far below mon's 128 KiB environment limit", () => {
   const out = capOutput(Array.from({ length: 1000 }, () => long), MON_OUTPUT_CAP);
   assert.ok(Buffer.byteLength(out) <= MON_OUTPUT_CAP);
   assert.match(out, /\n\.\.\. and \d+ more lines\n$/);
+});
+
+test("an exe-path spoof's near miss is escaped: a hostile path cannot forge a line", () => {
+  const path = "/usr/bin/x\nOK: all|good\x1b[0m";
+  const spoofed = proc({
+    pid: 9, comm: "x", exe: { path, deleted: false }, readMask: Field.status | Field.cmdline | Field.exe | Field.label | Field.exeFile,
+    exeFile: { running: { dev: 41, ino: 2 }, atPath: { dev: 65024, ino: 3 }, mountNs: "mnt:[4026532290]", ownMountNs: "mnt:[4026531841]" },
+  });
+  const r = mon(["x:1-,exe=/usr/bin/x*"], [spoofed]);
+  const esc = "/usr/bin/x%0AOK: all%7Cgood%1B[0m";
+  assert.deepEqual(r.text.split("\n"), [
+    "x,exe=/usr/bin/x*:0",
+    "x,exe=/usr/bin/x*:0 < 1 (1-)",
+    `  near miss: pid 9 user root exe ${esc}: exe=/usr/bin/x*: exe ${esc} is another file than ${esc} here (dev:inode 41:2, here 65024:3); mount namespace mnt:[4026532290], procwatch's mnt:[4026531841]`,
+    "",
+  ]);
 });

@@ -6,7 +6,7 @@ import { DEFAULT_INTERPRETERS, makeInterpreterSet } from "../../src/evaluate/nam
 import { evaluateRunaway } from "../../src/evaluate/runaway.js";
 import { type RuleVerdict, confirmFailures, evaluateRules } from "../../src/evaluate/verdict.js";
 import { FIRST_LINE_CAP, LONG_OUTPUT_CAP, formatNagios, formatNagiosUnknown, perfLabels, toPluginRange, worstState } from "../../src/output/nagios.js";
-import type { ProcessRecord, Snapshot } from "../../src/procfs/types.js";
+import { Field, type ProcessRecord, type Snapshot } from "../../src/procfs/types.js";
 import { requestedFormat } from "../../src/program.js";
 import { RuleError } from "../../src/rules/errors.js";
 import { parseRuleArgs } from "../../src/rules/list.js";
@@ -31,7 +31,10 @@ function nagios(args: string[], processes: ProcessRecord[], extra: Partial<Snaps
 }
 
 const sshd = (pid: number) => proc({ pid, comm: "sshd" });
-const cron = (pid: number) => proc({ pid, comm: "cron" });
+/** A cron whose exe is the file at /usr/sbin/cron (exeFile read, as for an exe= rule). */
+const cron = (pid: number) => proc({
+  pid, comm: "cron", exeFile: { running: { dev: 2049, ino: 7 }, atPath: { dev: 2049, ino: 7 } }, readMask: Field.status | Field.cmdline | Field.exe | Field.label | Field.exeFile,
+});
 
 describe("toPluginRange: inclusive MIN-MAX → plugin range (alert outside)", () => {
   const cases: [{ min?: number; max?: number }, string][] = [

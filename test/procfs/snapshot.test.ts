@@ -35,6 +35,7 @@ function proc(f: StatFields & { uid?: number }, files: DirSpec = {}): DirSpec {
   };
 }
 
+const UNCONFINED = { module: "apparmor", raw: "unconfined", domain: "unconfined" };
 const byPid = (procs: readonly ProcessRecord[]) => new Map(procs.map((p) => [p.pid, p]));
 const pids = (procs: readonly ProcessRecord[]) => procs.map((p) => p.pid).sort((a, b) => a - b);
 
@@ -80,7 +81,7 @@ describe("takeSnapshot on a written tree", () => {
     assert.deepEqual(sshd?.uids, { real: 0, effective: 0, saved: 0, fs: 0 });
     assert.deepEqual(sshd?.argv, ["sshd"]);
     assert.deepEqual(sshd?.exe, { path: "/usr/sbin/sshd", deleted: false });
-    assert.equal(sshd?.label, "unconfined");
+    assert.deepEqual(sshd?.labels, [UNCONFINED]);
     assert.deepEqual([sshd?.readMask, sshd?.unknownMask, sshd?.unknownWhy], [ALL, 0, undefined]);
     const kthreadd = byPid(s.processes).get(2);
     assert.deepEqual([kthreadd?.hasNoExe, kthreadd?.exe, kthreadd?.argv], [true, undefined, []]);
@@ -97,7 +98,7 @@ describe("takeSnapshot on a written tree", () => {
     };
     const s = takeSnapshot(root, { plan, checkVisibility: false });
     const m = byPid(s.processes);
-    assert.deepEqual([m.get(4242)?.readMask, m.get(4242)?.argv, m.get(4242)?.label], [Field.status | Field.exe, undefined, undefined]);
+    assert.deepEqual([m.get(4242)?.readMask, m.get(4242)?.argv, m.get(4242)?.labels], [Field.status | Field.exe, undefined, undefined]);
     assert.deepEqual(m.get(4242)?.exe, { path: "/usr/sbin/sshd", deleted: false });
     assert.deepEqual([m.get(1)?.readMask, m.get(1)?.uids], [0, undefined]);
     assert.deepEqual(asked.filter(([pid]) => pid === 4242), [[4242, 0], [4242, Field.status], [4242, Field.status | Field.exe]]);
@@ -116,7 +117,7 @@ describe("takeSnapshot on a written tree", () => {
     assert.ok(rec !== undefined);
     const more = readMore(root, rec, Field.status | Field.label);
     assert.notEqual(more, rec);
-    assert.deepEqual([more.readMask, more.label, rec.label], [Field.status | Field.label, "unconfined", undefined]);
+    assert.deepEqual([more.readMask, more.labels, rec.labels], [Field.status | Field.label, [UNCONFINED], undefined]);
     assert.equal(readMore(root, more, Field.label), more, "nothing new to read: the same record");
   });
 
@@ -167,7 +168,7 @@ describe("takeSnapshot: odd files and values", () => {
     const root = tree({ 15: proc({ pid: 15, comm: "x" }, { "attr/current": null }) });
     const s = takeSnapshot(root, { plan: () => Field.label, checkVisibility: false });
     assert.deepEqual(pids(s.processes), [15]);
-    assert.deepEqual([s.processes[0]?.label, s.processes[0]?.unknownMask, s.processes[0]?.unknownWhy], [undefined, Field.label, { label: "ENOENT" }]);
+    assert.deepEqual([s.processes[0]?.labels, s.processes[0]?.unknownMask, s.processes[0]?.unknownWhy], [undefined, Field.label, { label: "ENOENT" }]);
     assert.deepEqual(s.skipped, { vanished: 0, denied: 0, parse: 0, other: 0 });
   });
 
@@ -205,7 +206,7 @@ describe("takeSnapshot in a child process (deadline, other uid)", () => {
     assert.ok(r.ok, r.ok ? "" : `child did not finish: signal ${r.signal}, status ${r.status}: ${r.stderr}`);
     const m = byPid(r.snapshot.processes);
     assert.deepEqual([...m.keys()].sort(), [20, 22]);
-    assert.deepEqual([m.get(20)?.argv, m.get(20)?.label], [[], ""], "an empty read, as from a zombie");
+    assert.deepEqual([m.get(20)?.argv, m.get(20)?.labels], [[], []], "an empty read, as from a zombie: no label");
     assert.equal(r.snapshot.skipped.parse, 1, "the FIFO stat reads empty and does not parse");
   });
 
@@ -224,8 +225,8 @@ describe("takeSnapshot in a child process (deadline, other uid)", () => {
     assert.deepEqual([...m.keys()].sort(), [30, 32]);
     const p = m.get(30);
     assert.deepEqual([p?.readMask, p?.unknownMask, p?.unknownWhy], [ALL, Field.status | Field.cmdline | Field.label, { status: "EACCES", cmdline: "EACCES", label: "EACCES" }]);
-    assert.deepEqual([p?.uids, p?.argv, p?.label, p?.exe], [undefined, undefined, undefined, { path: "/usr/sbin/secret", deleted: false }]);
-    assert.deepEqual([m.get(32)?.unknownMask, m.get(32)?.label], [0, "unconfined"]);
+    assert.deepEqual([p?.uids, p?.argv, p?.labels, p?.exe], [undefined, undefined, undefined, { path: "/usr/sbin/secret", deleted: false }]);
+    assert.deepEqual([m.get(32)?.unknownMask, m.get(32)?.labels], [0, [UNCONFINED]]);
     assert.equal(r.snapshot.unreadable, 1);
     assert.deepEqual(r.snapshot.skipped, { vanished: 0, denied: 4, parse: 0, other: 0 });
   });
@@ -260,20 +261,20 @@ describe("checked-in scenarios", () => {
     assert.deepEqual(m.get(21923)?.uids, { real: 65534, effective: 65534, saved: 65534, fs: 65534 });
   });
 
-  describe("selinux: the label is the whole context, NUL stripped", () => {
-    const cases: [number, string][] = [
-      [1, "system_u:system_r:init_t:s0"],
-      [2, "system_u:system_r:kernel_t:s0"],
-      [790, "system_u:system_r:auditd_t:s0"],
-      [812, "system_u:system_r:sshd_t:s0-s0:c0.c1023"],
-      [905, "system_u:system_r:crond_t:s0-s0:c0.c1023"],
-      [1203, "system_u:system_r:initrc_t:s0"],
-      [2210, "unconfined_u:unconfined_r:unconfined_t:s0-s0:c0.c1023"],
-      [2255, "unconfined_u:unconfined_r:unconfined_t:s0-s0:c0.c1023"],
+  describe("selinux: the label is the whole context, NUL stripped; the domain is the type", () => {
+    const cases: [number, string, string][] = [
+      [1, "system_u:system_r:init_t:s0", "init_t"],
+      [2, "system_u:system_r:kernel_t:s0", "kernel_t"],
+      [790, "system_u:system_r:auditd_t:s0", "auditd_t"],
+      [812, "system_u:system_r:sshd_t:s0-s0:c0.c1023", "sshd_t"],
+      [905, "system_u:system_r:crond_t:s0-s0:c0.c1023", "crond_t"],
+      [1203, "system_u:system_r:initrc_t:s0", "initrc_t"],
+      [2210, "unconfined_u:unconfined_r:unconfined_t:s0-s0:c0.c1023", "unconfined_t"],
+      [2255, "unconfined_u:unconfined_r:unconfined_t:s0-s0:c0.c1023", "unconfined_t"],
     ];
     const m = scan("selinux");
     test("every process listed", () => assert.deepEqual([...m.keys()].sort((a, b) => a - b), cases.map(([pid]) => pid)));
-    for (const [pid, label] of cases) test(String(pid), () => assert.equal(m.get(pid)?.label, label));
+    for (const [pid, raw, domain] of cases) test(String(pid), () => assert.deepEqual(m.get(pid)?.labels, [{ module: "selinux", raw, domain }]));
     test("the fake sshd: same comm as the real one, another uid, exe and label", () => {
       const [real, fake] = [m.get(812), m.get(2255)];
       assert.deepEqual([real?.comm, real?.uids?.real, real?.exe?.path], ["sshd", 0, "/usr/sbin/sshd"]);
@@ -282,18 +283,18 @@ describe("checked-in scenarios", () => {
     });
   });
 
-  describe("apparmor: profile and mode, newline stripped", () => {
-    const cases: [number, string][] = [
-      [1, "unconfined"],
-      [2, "unconfined"],
-      [640, "/usr/sbin/ntpd (enforce)"],
-      [702, "/usr/sbin/cupsd (complain)"],
-      [1480, "lxc-container-default-cgns//&docker-default (enforce)"],
-      [2301, "unconfined"],
+  describe("apparmor: profile and mode, newline stripped; the domain is the profile", () => {
+    const cases: [number, string, string][] = [
+      [1, "unconfined", "unconfined"],
+      [2, "unconfined", "unconfined"],
+      [640, "/usr/sbin/ntpd (enforce)", "/usr/sbin/ntpd"],
+      [702, "/usr/sbin/cupsd (complain)", "/usr/sbin/cupsd"],
+      [1480, "lxc-container-default-cgns//&docker-default (enforce)", "lxc-container-default-cgns//&docker-default"],
+      [2301, "unconfined", "unconfined"],
     ];
     const m = scan("apparmor");
     test("every process listed", () => assert.deepEqual([...m.keys()].sort((a, b) => a - b), cases.map(([pid]) => pid)));
-    for (const [pid, label] of cases) test(String(pid), () => assert.equal(m.get(pid)?.label, label));
+    for (const [pid, raw, domain] of cases) test(String(pid), () => assert.deepEqual(m.get(pid)?.labels, [{ module: "apparmor", raw, domain }]));
   });
 });
 
