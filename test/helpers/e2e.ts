@@ -1,6 +1,6 @@
 // Tests that need a system package skip locally with a loud reason, and fail instead when
 // PROCWATCH_E2E_REQUIRED=1 (CI sets it), so a missing install step can never pass silently.
-import { accessSync, constants } from "node:fs";
+import { accessSync, constants, readFileSync } from "node:fs";
 import type { TestContext } from "node:test";
 
 export const E2E_REQUIRED = process.env.PROCWATCH_E2E_REQUIRED === "1";
@@ -31,4 +31,13 @@ export function haveRoot(t: TestContext): boolean {
   process.stderr.write(`\n*** SKIPPED ${t.name}: ${reason} ***\n`);
   t.skip(reason);
   return false;
+}
+
+/** This process's security label, or undefined when no security module is active (EINVAL). */
+export function ownLabel(): string | undefined {
+  try {
+    return readFileSync("/proc/self/attr/current", "latin1");
+  } catch {
+    return undefined;
+  }
 }
