@@ -30,6 +30,11 @@ export class ProcessPool {
     this.dir = mkdtempSync(join(tmpdir(), "procwatch-test-"));
     // other users (nobody) must be able to exec the links
     chmodSync(this.dir, 0o755);
+    // A test process that exits hard never reaches after(): its sleepers must not outlive it.
+    process.once("exit", () => {
+      for (const c of this.children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+      rmSync(this.dir, { recursive: true, force: true });
+    });
   }
 
   /** A symlink named `name` to `target` inside this pool's directory. */
