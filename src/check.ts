@@ -1,6 +1,6 @@
-// One-shot check: parse rules, measure (scan, CPU window), evaluate, format. Runs inside the scan
-// child (see supervise.ts) so a /proc read that blocks forever can be ended by the parent's
-// deadline. Owns no process-wide state: returns the text and exit code, never prints or exits.
+// One-shot check: parse rules, measure (scan, CPU window, probes), evaluate, format. Runs inside
+// the scan child (see supervise.ts) so a /proc read that blocks forever can be ended by the
+// parent's deadline. Owns no process-wide state: returns the text and exit code, never prints or exits.
 import { type Accounts, readAccounts, readNormalUidRange } from "./accounts.js";
 import type { CpuBasis } from "./evaluate/cpu.js";
 import { countedName } from "./evaluate/match.js";
@@ -9,6 +9,7 @@ import { confirmRunaways, DEFAULT_CPU_EXEMPT, type RunawayReport, type RunawaySe
 import { confirmSecurity, DEFAULT_DELETED_EXE_IGNORE, type Exemptions, type SecurityCheckName, type SecurityReport, type SecuritySettings } from "./evaluate/security.js";
 import { confirmFailures, type RuleVerdict } from "./evaluate/verdict.js";
 import { measure, type Measurement, type MeasureSetup } from "./measure.js";
+import { findSocketHolders } from "./procfs/fd.js";
 import { formatExplainProcess, formatExplainRules } from "./output/explain.js";
 import { escapeText } from "./output/escape.js";
 import type { CheckOutcome, Formatted } from "./output/format.js";
@@ -18,9 +19,9 @@ import { formatNagios, formatNagiosUnknown, nagiosState } from "./output/nagios.
 import { securityStatus } from "./output/security.js";
 import { readClockTicks } from "./procfs/clock.js";
 import { readMore, readProcess1 } from "./procfs/snapshot.js";
-import { Field, type ProcessRecord } from "./procfs/types.js";
+import { Field, type ListeningSocket, type ProcessRecord } from "./procfs/types.js";
 import { formatDuration } from "./rules/duration.js";
-import { parseRuleArgs } from "./rules/list.js";
+import { countRules, parseRuleArgs } from "./rules/list.js";
 import { toBytes } from "./rules/pattern.js";
 import type { Rule } from "./rules/types.js";
 
@@ -71,6 +72,10 @@ export interface CheckRequest {
   readonly security?: SecurityRequest;
   /** PIDs whose whole subtree is procwatch itself (the CLI and this scanner): never counted. */
   readonly excludeRoots: readonly number[];
+  /** The supervisor's --timeout, when the caller passes it: probes then end before it (their
+   * timeout= is cut short to what is left), so a hung service reads as a probe timeout, not as
+   * a check that timed out. */
+  readonly timeoutMs?: number;
 }
 
 export interface CheckDeps {
@@ -82,6 +87,7 @@ export interface CheckDeps {
 const DETAIL_FIELDS = Field.status | Field.exe;
 
 export async function runCheck(req: CheckRequest, deps: CheckDeps = {}): Promise<Formatted> {
+  const startedMs = performance.now();
   const accounts = deps.accounts ?? readAccounts();
   const interpreters = makeInterpreterSet(req.interpreters ?? DEFAULT_INTERPRETERS);
   if (req.mode === "explain-pid") return explainPid(req, interpreters, accounts);
@@ -100,8 +106,9 @@ export async function runCheck(req: CheckRequest, deps: CheckDeps = {}): Promise
     return { text: capOutput(lines, 16 * 1024), exitCode: 1 };
   }
   const rules = parsed.rules;
-  const setup = prepareSetup(req, rules, interpreters, accounts, { etcDir: deps.etcDir });
-  if (typeof setup === "string") return usageError(setup, req.format);
+  const prepared = prepareSetup(req, rules, interpreters, accounts, { etcDir: deps.etcDir });
+  if (typeof prepared === "string") return usageError(prepared, req.format);
+  const setup: MeasureSetup = req.timeoutMs === undefined ? prepared : { ...prepared, probeDeadline: { atMs: startedMs + req.timeoutMs - probeMarginMs(req.timeoutMs), by: "--timeout" } };
   // mon passes when nothing is asked; a Nagios service with nothing to check is misconfigured.
   if (req.format === "nagios" && rules.length === 0 && setup.cpu?.runaway === undefined && setup.security === undefined) {
     return formatNagiosUnknown("no rules given (usage: procwatch check --format nagios RULE...)");
@@ -118,17 +125,24 @@ export async function runCheck(req: CheckRequest, deps: CheckDeps = {}): Promise
   const notes: string[] = [];
   if (req.mode === "check" && req.recheckMs !== undefined && !isAllClean(m, req.format)) {
     await new Promise((resolve) => setTimeout(resolve, req.recheckMs));
-    const second = await measure(rules, setup);
+    // Probes are not repeated: never more than one connection per probe per check.
+    const second = await measure(rules, setup, { probe: false });
     m = {
       ...second,
+      ...(m.probes === undefined ? {} : { probes: m.probes }),
       verdicts: confirmFailures(m.verdicts, second.verdicts),
       ...(m.runaway === undefined || second.runaway === undefined ? {} : { runaway: confirmRunaways(m.runaway, second.runaway) }),
       ...(m.security === undefined || second.security === undefined ? {} : { security: confirmSecurity(m.security, second.security) }),
     };
-    notes.push(`(failed in two scans ${formatDuration(req.recheckMs)} apart; counts from the second)`);
+    notes.push(`(failed in two scans ${formatDuration(req.recheckMs)} apart; counts from the second${m.probes === undefined ? "" : "; probes from the first, never repeated"})`);
   }
-  if (req.mode === "explain-rules") return formatExplainRules(withDetailFields(m.verdicts, req, Infinity), accounts);
+  if (req.mode === "explain-rules") return formatExplainRules(withDetailFields(m.verdicts, req, Infinity), accounts, m.probes);
   return formatMeasurement(m, req, accounts, notes);
+}
+
+/** Time kept after the probes for judging, formatting and answering before the supervisor's kill. */
+function probeMarginMs(timeoutMs: number): number {
+  return Math.min(250, timeoutMs / 5);
 }
 
 /** A measurement in the requested output format; reads the few extra fields detail lines show.
@@ -144,6 +158,7 @@ export function formatMeasurement(
     ...(m.runaway === undefined ? {} : { runaway: withOffenderFields(m.runaway, req) }),
     ...(m.scale === undefined ? {} : { cpuBasis: m.scale.basis }),
     ...(m.security === undefined ? {} : { security: withSecurityFields(m.security, req, req.format === "json" ? Infinity : req.detailLimit ?? 10) }),
+    ...(m.probes === undefined ? {} : { probes: m.probes }),
   };
   if (req.format === "json") return formatJson(outcome, m.snapshot, accounts);
   if (req.format === "nagios") return formatNagios(outcome, { names: accounts, detailLimit: req.detailLimit ?? 10, notes: [...notes] });
@@ -165,7 +180,7 @@ export function prepareSetup(
   if (typeof runaway === "string") return runaway;
   const security = req.security === undefined ? undefined : securitySettings(req.security, accounts);
   if (typeof security === "string") return security;
-  const needsCpu = options.alwaysMeasureCpu === true || runaway !== undefined || rules.some((r) => r.cpu !== undefined);
+  const needsCpu = options.alwaysMeasureCpu === true || runaway !== undefined || countRules(rules).some((r) => r.cpu !== undefined);
   let clockTicks: number | undefined;
   try {
     clockTicks = needsCpu ? req.cpu?.clockTicks ?? readClockTicks() : undefined;
@@ -247,13 +262,34 @@ function withDetailFields(verdicts: readonly RuleVerdict[], req: Pick<CheckReque
     if (req.mode === "check" && req.format !== "json" && isClean(v, req.format)) return v;
     let budget = limit;
     const take = <T>(items: readonly T[], f: (x: T) => T): T[] => items.map((x) => (budget-- > 0 ? f(x) : x));
-    return {
+    return withListenHolders({
       ...v,
       matches: take(v.matches, more),
       unknowns: take(v.unknowns, (u) => ({ ...u, process: more(u.process) })),
       nearMisses: take(v.nearMisses, (n) => ({ ...n, process: more(n.process) })),
-    };
+    }, req.procRoot);
   });
+}
+
+/** Holders the detail of a port names at most (prefork servers hold one socket many times). */
+const MAX_HOLDERS = 200;
+
+/**
+ * For a listen= rule that did not hold, which processes hold the sockets listening on its port:
+ * the fd links of every process, so only here, for a failing rule's detail, never in the scan.
+ */
+function withListenHolders(v: RuleVerdict, procRoot: string): RuleVerdict {
+  const report = v.listen;
+  if (report === undefined || v.state === "ok" || "error" in report.sockets || report.sockets.length === 0) return v;
+  const byInode = new Map(report.sockets.map((s) => [s.inode, s]));
+  const found = findSocketHolders(procRoot, new Set(byInode.keys()));
+  const holders: { process: ProcessRecord; socket: ListeningSocket }[] = [];
+  for (const h of found.holders.slice(0, MAX_HOLDERS)) {
+    const process = readProcess1(procRoot, h.pid, DETAIL_FIELDS);
+    const socket = byInode.get(h.inode);
+    if (process !== undefined && socket !== undefined) holders.push({ process, socket });
+  }
+  return { ...v, listen: { ...report, holders, unreadableHolders: found.unreadable } };
 }
 
 /** User, exe and command line of the offenders the detail will list. */
@@ -270,6 +306,8 @@ function isClean(v: RuleVerdict, format: OutputFormat): boolean {
   return format === "nagios" ? nagiosState(v) === "OK" : v.state === "ok";
 }
 
+/** Nothing a second scan could confirm failed. Probes are not repeated (one connection per probe
+ * per check), so a probe that is down alone does not make a check wait for --recheck. */
 function isAllClean(m: Measurement, format: OutputFormat): boolean {
   return m.verdicts.every((v) => isClean(v, format)) && (m.runaway === undefined || m.runaway.offenders.length === 0)
     && (m.security === undefined || securityStatus(m.security) === "ok");
@@ -295,7 +333,7 @@ function unreadableRoot(err: unknown, req: CheckRequest): Formatted | undefined 
 
 function explainPid(req: CheckRequest, interpreters: InterpreterSet, accounts: Accounts): Formatted {
   const pid = req.pid ?? -1;
-  const rec = readProcess1(req.procRoot, pid, Field.status | Field.cmdline | Field.exe | Field.label | Field.exeFile);
+  const rec = readProcess1(req.procRoot, pid, Field.status | Field.cmdline | Field.exe | Field.label | Field.exeFile | Field.sockets);
   if (rec === undefined) return { text: `procwatch: no process ${pid} under ${escapeText(req.procRoot)}\n`, exitCode: 1 };
   const name = countedName(rec, interpreters);
   return formatExplainProcess(rec, typeof name === "string" ? name : rec.comm, accounts);

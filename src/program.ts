@@ -58,10 +58,18 @@ Qualifiers (all must hold):
   domain=GLOB                     the SELinux type or AppArmor profile, e.g. domain=sshd_t;
                                   with no security module active, label= and domain= are
                                   not applicable: the rule is unknown, never a guess
+  listen=[tcp/|udp/][ADDR:]PORT   holds a socket listening on that port: listen=25, listen=udp/53,
+                                  listen=127.0.0.1:25, listen=::1:25 (needs root to read other
+                                  users' fd links; otherwise the rule is unknown, never a miss)
   cpu=MIN-MAX                     total CPU of the matched processes, in % of one CPU, over the
                                   --cpu-window (or --cpu-lifetime): boinc:1-,cpu=50- must work
   warn=MIN-MAX                    --format nagios only: WARNING outside this range while the
                                   rule's own range holds (outside that: CRITICAL)
+Probes (one TCP connection per check; loopback only unless remote=yes):
+  tcp://ADDR:PORT[,banner=REGEX][,timeout=D][,remote=yes]
+  tcp://127.0.0.1:22,banner=^SSH-2.0-OpenSSH_   the first line must match (linear-time regex)
+  tcp://::1:631,timeout=500ms                    connect only; timeout default 2s
+  Down: refused, timeout, wrong banner (shown escaped), closed: each named in the summary.
 Under mon, end the monitor line with ';;' or mon appends host names as extra arguments.`;
 
 export interface ProgramOptions {
@@ -117,6 +125,8 @@ export function buildProgram(emit: (result: Formatted) => void, scanner: Scanner
         format: opts.format,
         interpreters: opts.interpreters,
         detailLimit: opts.detailLimit,
+        // Probes are cut to what is left of it, so a slow service reads as such, not as a hang.
+        timeoutMs: opts.timeout,
         cpu,
         ...(security === undefined ? {} : { security }),
         ...(opts.recheck === undefined ? {} : { recheckMs: opts.recheck }),
@@ -140,6 +150,7 @@ export function buildProgram(emit: (result: Formatted) => void, scanner: Scanner
       procRoot: opts.procRoot,
       format: "mon",
       interpreters: opts.interpreters,
+      timeoutMs: opts.timeout,
       ...(opts.pid === undefined ? {} : { pid: opts.pid }),
     }, opts.timeout));
   });

@@ -15,7 +15,14 @@
 //       select: /usr/lib/postfix/sbin/master   a process name, or an absolute path/glob
 //       count: 1-1                     MIN-MAX: 1-, -3, 1-5, 0-0 (0 is a real bound)
 //       user: root                     qualifiers as keys: user, group, uid, gid, exe, args, label, domain,
+//                                      listen (25, udp/53, 127.0.0.1:25),
 //                                      cpu (MIN-MAX % of one CPU), warn (MIN-MAX, Nagios WARNING)
+//     - "tcp://127.0.0.1:22,banner=^SSH-2.0-"   a probe one-liner (tcp://ADDR:PORT[,banner=][,timeout=][,remote=yes])
+//     - name: ssh                      a probe mapping: name optional, as above
+//       probe: tcp://127.0.0.1:22      loopback address (IP literal) and port
+//       banner: "^SSH-2\\.0-"          optional: the first line the service sends must match (linear regex)
+//       timeout: 2s                    optional: connect and banner together, 10ms to 1m (default 2s)
+//       remote: false                  true: the address may be another host's
 //   cpu:                     the runaway check; the section's absence means no runaway check
 //     max_percent: 90        % of one CPU; absent: no runaway check (cpu= rules still work)
 //     lifetime: false        true: lifetime average (ps %cpu); false: between two scans

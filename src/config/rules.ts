@@ -1,18 +1,24 @@
 // The `rules:` list of a config file → Rule[]. An item is a one-liner string (the command-line
-// grammar, parsed by oneliner.ts) or a mapping with the same meaning, built from the same
-// validated pieces (selector, range, qualifier values) rather than pasted into a one-liner, so a
-// value the one-liner cannot carry (an args= regex containing ",user=") still means what it says.
+// grammar, parsed by oneliner.ts or probe.ts) or a mapping with the same meaning, built from the
+// same validated pieces (selector, range, qualifier values; probe address, banner, timeout) rather
+// than pasted into a one-liner, so a value the one-liner cannot carry (an args= regex containing
+// ",user=") still means what it says. A mapping with `probe:` is a probe, any other a count rule.
 // Every error is located at the rule string or at the offending key's value. Pure given Accounts.
 import { isMap, isScalar, type Node } from "yaml";
 import type { Accounts } from "../accounts.js";
 import { RuleError } from "../rules/errors.js";
-import { CPU_KEY, parseOneLiner, parseQualifierValue, parseRange, parseSelector, parseWarnRange, QUALIFIER_KEYS, WARN_KEY } from "../rules/oneliner.js";
-import type { CountRange, Qualifier, QualifierKey, Rule, RuleSource, Selector } from "../rules/types.js";
-import { blame, type Field, type ReadContext, readList, readMapping, readString, report, tokenOf } from "./fields.js";
+import { parseRuleText } from "../rules/list.js";
+import { CPU_KEY, parseQualifierValue, parseRange, parseSelector, parseWarnRange, QUALIFIER_KEYS, WARN_KEY } from "../rules/oneliner.js";
+import { checkProbeAddress, DEFAULT_PROBE_TIMEOUT_MS, parseBanner, parseProbeTarget, parseProbeTimeout, type ProbeTarget } from "../rules/probe.js";
+import type { CountRange, ProbeRule, Qualifier, QualifierKey, Rule, RuleSource, Selector } from "../rules/types.js";
+import { blame, type Field, type ReadContext, readBool, readList, readMapping, readString, report, tokenOf } from "./fields.js";
 import { suggest } from "./suggest.js";
 
 /** The keys of a rule mapping, qualifiers in the one-liner's order. */
 export const RULE_KEYS: readonly string[] = ["name", "select", "count", ...QUALIFIER_KEYS, CPU_KEY, WARN_KEY];
+
+/** The keys of a probe mapping: `probe: tcp://127.0.0.1:22`, then the one-liner's qualifiers. */
+export const PROBE_RULE_KEYS: readonly string[] = ["name", "probe", "banner", "timeout", "remote"];
 
 /** Longest rule name: it becomes a metric attribute value and a word in mon's summary line. */
 const MAX_NAME = 128;
@@ -64,7 +70,7 @@ function readOneLiner(ctx: ReadContext, item: Field, accounts: Accounts): Placed
     return undefined;
   }
   try {
-    return { rule: parseOneLiner(text, { accounts, source: sourceOf(ctx, at) }), at, token: text };
+    return { rule: parseRuleText(text, { accounts, source: sourceOf(ctx, at) }), at, token: text };
   } catch (err) {
     if (!(err instanceof RuleError)) throw err;
     report(ctx, at, text, err.reason);
@@ -97,6 +103,7 @@ function piece<T>(ctx: ReadContext, f: Field, token: string, parse: (fail: (reas
 function readStructured(ctx: ReadContext, item: Field, accounts: Accounts): Placed | undefined {
   const map = item.node;
   if (!isMap(map)) return undefined;
+  if (map.items.some((pair) => isScalar(pair.key) && tokenOf(ctx, pair.key) === "probe")) return readProbe(ctx, item);
   const only = map.items.length === 1 ? map.items[0] : undefined;
   const onlyKey = only !== undefined && isScalar(only.key) ? tokenOf(ctx, only.key) : undefined;
   if (only !== undefined && onlyKey !== undefined && !RULE_KEYS.includes(onlyKey) && suggest(onlyKey, RULE_KEYS) === undefined) {
@@ -145,6 +152,7 @@ function readStructured(ctx: ReadContext, item: Field, accounts: Accounts): Plac
   // The same text and label as the equivalent one-liner; warn= is a threshold, not part of the label.
   const label = name ?? selectText + parts.filter((p) => !p.startsWith(`${WARN_KEY}=`)).map((p) => `,${p}`).join("");
   const rule: Rule = {
+    kind: "count",
     text: `${selectText}:${countText}${parts.map((p) => `,${p}`).join("")}`,
     label,
     selector,
@@ -155,6 +163,49 @@ function readStructured(ctx: ReadContext, item: Field, accounts: Accounts): Plac
     source: pctx.source,
   };
   return { rule, at: nameField?.node ?? map, token: name ?? label };
+}
+
+/** `{ name?, probe: tcp://ADDR:PORT, banner?, timeout?, remote? }`: the one-liner's probe, each
+ * problem located at its own value. */
+function readProbe(ctx: ReadContext, item: Field): Placed | undefined {
+  const map = item.node;
+  if (!isMap(map)) return undefined;
+  const before = ctx.problems.length;
+  const entries = readMapping(ctx, item, { where: "in a probe rule", keys: PROBE_RULE_KEYS });
+  if (entries === undefined) return undefined;
+  const text = (key: string): { f: Field; text: string } | undefined => {
+    const f = entries.get(key);
+    const t = f === undefined ? undefined : readString(ctx, f);
+    return f === undefined || t === undefined ? undefined : { f, text: t };
+  };
+  const probe = text("probe");
+  const banner = text("banner");
+  const timeout = text("timeout");
+  const nameField = entries.get("name");
+  const name = text("name")?.text;
+  if (nameField !== undefined && name !== undefined) checkName(ctx, nameField, name);
+  const remoteField = entries.get("remote");
+  const isRemote = remoteField === undefined ? false : readBool(ctx, remoteField) ?? false;
+  const target = probe === undefined ? undefined : piece<ProbeTarget>(ctx, probe.f, probe.text, (fail) => parseProbeTarget(probe.text, fail));
+  if (target !== undefined && probe !== undefined) piece(ctx, remoteField ?? probe.f, probe.text, (fail) => checkProbeAddress(target, isRemote, fail));
+  const pattern = banner === undefined ? undefined : piece(ctx, banner.f, banner.text, (fail) => parseBanner(banner.text, fail));
+  const timeoutMs = timeout === undefined ? DEFAULT_PROBE_TIMEOUT_MS : piece(ctx, timeout.f, timeout.text, (fail) => parseProbeTimeout(timeout.text, fail));
+  if (ctx.problems.length > before || target === undefined || probe === undefined || timeoutMs === undefined) return undefined;
+  // The same text and label as the equivalent one-liner.
+  const bannerPart = banner === undefined ? "" : `,banner=${banner.text}`;
+  const rule: ProbeRule = {
+    kind: "probe",
+    text: `${probe.text}${bannerPart}${timeout === undefined ? "" : `,timeout=${timeout.text}`}${isRemote ? ",remote=yes" : ""}`,
+    label: name ?? `${probe.text}${bannerPart}`,
+    host: target.host,
+    address: target.address,
+    port: target.port,
+    ...(pattern === undefined ? {} : { banner: pattern }),
+    timeoutMs,
+    isRemote,
+    source: sourceOf(ctx, map),
+  };
+  return { rule, at: nameField?.node ?? map, token: name ?? rule.label };
 }
 
 function checkName(ctx: ReadContext, f: Field, name: string): void {

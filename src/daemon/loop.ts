@@ -1,11 +1,14 @@
 // The daemon's scanner: one scan per call, keeping what continuity needs (the previous snapshot
 // for CPU windows, the debounce window, running error totals). The timer lives in run.ts; this
-// file never sleeps, so a test can drive scans one by one. Reads /proc; formats nothing.
+// file never sleeps, so a test can drive scans one by one. Reads /proc and runs the probes (one
+// connection each per scan, awaited, so the next scan never starts while one is open); formats nothing.
 import { type CpuFigures, lifetimeFigures, windowFigures } from "../evaluate/cpu.js";
-import { judge, type Measurement, type MeasureSetup, scanPlan } from "../measure.js";
+import { confirmProbes } from "../evaluate/probe.js";
+import { hasListen, judge, type Measurement, type MeasureSetup, runProbes, scanPlan } from "../measure.js";
 import { readUptime } from "../procfs/clock.js";
 import { takeSnapshotYielding } from "../procfs/snapshot.js";
 import type { SkipCounts, Snapshot } from "../procfs/types.js";
+import { probeRules } from "../rules/list.js";
 import type { Rule } from "../rules/types.js";
 import { confirmWindow, slideWindow } from "./debounce.js";
 
@@ -22,6 +25,7 @@ export interface Observation {
   readonly seq: number;
   /** Wall-clock time of the scan start, ms since the epoch. */
   readonly atMs: number;
+  /** The scan and its evaluation; the probes' waits are not included. */
   readonly durationMs: number;
   /** Debounced verdicts and reports; its snapshot is this scan's. */
   readonly measurement: Measurement;
@@ -68,18 +72,26 @@ export function createScanner(initial: ScanProgram): Scanner {
         figures = windowFigures(previous, startNs, setup.cpu.clockTicks);
         windowSec = Number(startNs - previous.atNs) / 1e9;
       }
-      const snapshot = await takeSnapshotYielding(setup.procRoot, { plan: scanPlan(current.rules, setup, figures), readUptime: true });
-      const raw = judge(current.rules, setup, snapshot, figures);
+      const snapshot = await takeSnapshotYielding(setup.procRoot, { plan: scanPlan(current.rules, setup, figures), readUptime: true, readListening: hasListen(current.rules) });
+      // After the scan, so the scan's synchronous reads never delay a probe's connect or banner;
+      // cut to one interval, so a slow probe delays the next scan by one interval at most.
+      const probesStartNs = process.hrtime.bigint();
+      const probeRuns = await runProbes(probeRules(current.rules), { atMs: performance.now() + current.intervalMs, by: "the scan interval" });
+      const probesNs = process.hrtime.bigint() - probesStartNs;
+      const raw = judge(current.rules, setup, snapshot, figures, probeRuns);
       // A reload during the scan started a new window; this scan belongs to the old rules.
       if (current === program) window = slideWindow(window, raw, current.forCycles);
+      const judged = current === program ? window : [raw];
+      const confirmed = confirmWindow(judged, current.forCycles);
       previous = snapshot;
       for (const k of ["vanished", "denied", "parse", "other"] as const) totals[k] += snapshot.skipped[k];
       seq++;
       return {
         seq,
         atMs: snapshot.atMs,
-        durationMs: Number(process.hrtime.bigint() - startNs) / 1e6,
-        measurement: confirmWindow(current === program ? window : [raw], current.forCycles),
+        durationMs: Number(process.hrtime.bigint() - startNs - probesNs) / 1e6,
+        // Probes are debounced like rules (debounce.ts knows rules, runaways and security checks).
+        measurement: raw.probes === undefined ? confirmed : { ...confirmed, probes: confirmProbes(judged.map((m) => m.probes ?? []), current.forCycles) },
         figures,
         windowSec,
         program: current,

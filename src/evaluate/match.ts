@@ -3,8 +3,9 @@
 // Unknown is not no: a field we could not read (EACCES, hidepid, no LSM) never silently misses.
 import { Field, type FieldMask, type ProcessRecord } from "../procfs/types.js";
 import { toBytes } from "../rules/pattern.js";
-import type { Qualifier, Rule, Selector } from "../rules/types.js";
+import type { CountRule, Qualifier, Selector } from "../rules/types.js";
 import { evaluateExeFile } from "./exe-file.js";
+import { listenOf, matchListen } from "./ports.js";
 import { describeLabels, labelUnknownWhy } from "./labels.js";
 import { basename, COMM_BYTES, type InterpreterSet, scriptOf } from "./names.js";
 
@@ -26,17 +27,31 @@ const YES: Outcome = { kind: "yes" };
 const NO: Outcome = { kind: "no" };
 const ZOMBIE: Outcome = { kind: "near", reason: "zombie (defunct), not running" };
 
-export function matchRule(rule: Rule, rec: ProcessRecord, ctx: MatchContext): Outcome {
+export function matchRule(rule: CountRule, rec: ProcessRecord, ctx: MatchContext): Outcome {
   if (ctx.excluded.has(rec.pid)) return NO;
   const sel = matchSelector(rule.selector, rec, ctx);
+  if (sel.kind === "unknown") return decideByListen(rule, rec) ?? sel;
   if (sel.kind !== "yes") return sel;
   // A zombie has exited; only a leader whose other threads still run is alive (proc(5)).
   if (rec.state === "Z" && rec.threads <= 1) return ZOMBIE;
   return matchQualifiers(rule.qualifiers, rec);
 }
 
+/**
+ * The selector could not be decided (an exe procwatch may not read, e.g. a container's PID 1
+ * even as root), but a process that holds no socket on the listen= port cannot count whatever
+ * its exe: then it is decided, a plain no. Its fd links are read for that, as for a candidate.
+ */
+function decideByListen(rule: CountRule, rec: ProcessRecord): Outcome | undefined {
+  const q = listenOf(rule);
+  if (q === undefined) return undefined;
+  const o = matchListen(q.listen, q.text, rec);
+  if (o.kind === "need") return o;
+  return o.kind === "near" ? NO : undefined;
+}
+
 /** Fields needed to decide `rule` for `rec` that are not read yet (0 when decidable). */
-export function fieldsNeeded(rule: Rule, rec: ProcessRecord, ctx: MatchContext): FieldMask {
+export function fieldsNeeded(rule: CountRule, rec: ProcessRecord, ctx: MatchContext): FieldMask {
   const o = matchRule(rule, rec, ctx);
   return o.kind === "need" ? o.fields : 0;
 }
@@ -109,6 +124,7 @@ function matchQualifiers(qualifiers: readonly Qualifier[], rec: ProcessRecord): 
   let unknown: Outcome | undefined;
   let more = 0;
   for (const q of qualifiers) {
+    if (q.key === "listen") continue;
     const o = matchQualifier(q, rec);
     if (o.kind === "near") return o; // a definite mismatch beats an unknown elsewhere
     if (o.kind === "need") more |= o.fields; // exe= matched: its file is still to be compared
@@ -116,6 +132,13 @@ function matchQualifiers(qualifiers: readonly Qualifier[], rec: ProcessRecord): 
   }
   // Read what is still missing before settling on unknown: it may yet give a definite mismatch.
   if (more !== 0) return { kind: "need", fields: more };
+  // listen= last: fd links are read only for processes the rest of the rule did not exclude.
+  for (const q of qualifiers) {
+    if (q.key !== "listen") continue;
+    const o = matchListen(q.listen, q.text, rec);
+    if (o.kind === "near" || o.kind === "need") return o;
+    if (o.kind === "unknown") unknown ??= o;
+  }
   return unknown ?? YES;
 }
 
@@ -133,6 +156,8 @@ function fieldOf(q: Qualifier): FieldMask {
     case "label":
     case "domain":
       return Field.label;
+    case "listen":
+      return 0; // asked for last, see matchQualifiers
   }
 }
 
@@ -170,6 +195,8 @@ function matchQualifier(q: Qualifier, rec: ProcessRecord): Outcome {
     }
     case "domain":
       return matchDomain(q.pattern, toBytes(q.text), rec);
+    case "listen":
+      return matchListen(q.listen, q.text, rec);
   }
 }
 
@@ -192,7 +219,7 @@ function matchDomain(pattern: RegExp, text: string, rec: ProcessRecord): Outcome
  * fields. Most processes on a host match no rule, and this spares them every per-rule test.
  * Path selectors need the exe of every process, so with one the filter lets all through.
  */
-export function candidateFilter(rules: readonly Rule[], interpreters: InterpreterSet): (rec: ProcessRecord) => boolean {
+export function candidateFilter(rules: readonly CountRule[], interpreters: InterpreterSet): (rec: ProcessRecord) => boolean {
   if (rules.some((r) => r.selector.kind === "path")) return () => true;
   const names = new Set<string>();
   for (const r of rules) {

@@ -2,14 +2,15 @@
 // A rule is ok when every possible answer for the undecidable processes keeps the count in
 // range, failed when none does, and unknown otherwise: never a silent pass or fail.
 import type { ProcessRecord, Snapshot } from "../procfs/types.js";
-import type { CountRange, Rule } from "../rules/types.js";
+import type { CountRange, CountRule } from "../rules/types.js";
 import type { CpuFigures } from "./cpu.js";
 import { candidateFilter, type MatchContext, matchRule } from "./match.js";
+import { type ListenReport, listenReport } from "./ports.js";
 
 export type RuleState = "ok" | "fail" | "unknown";
 
 export interface RuleVerdict {
-  readonly rule: Rule;
+  readonly rule: CountRule;
   /** The whole verdict: the count and, when the rule has one, the cpu= condition. */
   readonly state: RuleState;
   /** The count alone against the rule's range. */
@@ -30,6 +31,8 @@ export interface RuleVerdict {
   readonly warnState?: RuleState;
   /** The cpu= condition, when the rule has one. `state` above already includes it. */
   readonly cpu?: CpuVerdict;
+  /** For a listen= rule: the sockets listening on its port, whoever holds them. */
+  readonly listen?: ListenReport;
 }
 
 export interface CpuVerdict {
@@ -40,7 +43,7 @@ export interface CpuVerdict {
   readonly state: RuleState;
 }
 
-export function evaluateRules(rules: readonly Rule[], snapshot: Snapshot, ctx: MatchContext, figures?: CpuFigures): RuleVerdict[] {
+export function evaluateRules(rules: readonly CountRule[], snapshot: Snapshot, ctx: MatchContext, figures?: CpuFigures): RuleVerdict[] {
   const hidden = hiddenProcesses(snapshot);
   const mayMatch = candidateFilter(rules, ctx.interpreters);
   const candidates = snapshot.processes.filter(mayMatch);
@@ -58,6 +61,7 @@ export function evaluateRules(rules: readonly Rule[], snapshot: Snapshot, ctx: M
     const undecided = unknowns.length + hidden.count;
     const cpu = rule.cpu === undefined ? undefined : evaluateCpu(rule.cpu, matches, figures);
     const countState = evaluateState(rule.range, matches.length, undecided);
+    const listen = listenReport(rule, snapshot);
     return {
       rule,
       state: cpu === undefined ? countState : combineStates(countState, cpu.state),
@@ -70,6 +74,7 @@ export function evaluateRules(rules: readonly Rule[], snapshot: Snapshot, ctx: M
       unknowns,
       ...(hidden.why === undefined ? {} : { hiddenWhy: hidden.why }),
       ...(rule.warn === undefined ? {} : { warnState: evaluateState(rule.warn, matches.length, undecided) }),
+      ...(listen === undefined ? {} : { listen }),
     };
   });
 }

@@ -2,11 +2,15 @@
 // successor of `ps.monitor -x PID`, with every field escaped.
 import { evaluateExeFile } from "../evaluate/exe-file.js";
 import { hasNoSecurityModule, NO_SECURITY_MODULE } from "../evaluate/labels.js";
+import { describeSocket, socketsUnknownWhy } from "../evaluate/ports.js";
+import type { ProbeVerdict } from "../evaluate/probe.js";
 import type { RuleVerdict } from "../evaluate/verdict.js";
 import { Field, type IdSet, type ProcessRecord, type SecurityLabel } from "../procfs/types.js";
 import { type NameLookup, formatExe, formatIdName, formatProcessLine } from "./describe.js";
 import { escapeBytes, escapeText } from "./escape.js";
 import { type Formatted, formatRange } from "./format.js";
+import { portLines } from "./ports.js";
+import { probeLine } from "./probe.js";
 
 const SECTION_LIMIT = 200;
 
@@ -32,6 +36,7 @@ export function formatExplainProcess(rec: ProcessRecord, countedName: string, na
     `argv ${argv}`,
     `start ${rec.startTicks} ticks after boot, cpu ${rec.cpuTicks} ticks, rss ${rec.rssPages} pages`,
     ...exeFileLine(rec),
+    ...listeningLine(rec),
   ];
   return { text: `${lines.join("\n")}\n`, exitCode: 0 };
 }
@@ -53,7 +58,15 @@ function exeFileLine(rec: ProcessRecord): string[] {
   return [`exe file${id} ${escapeBytes(v.kind === "other" ? v.reason : v.why)}`];
 }
 
-export function formatExplainRules(verdicts: readonly RuleVerdict[], names: NameLookup): Formatted {
+/** "listening tcp/0.0.0.0:25, udp/[::1]:53", "listening none", or why unknown; only when read. */
+function listeningLine(rec: ProcessRecord): string[] {
+  if ((rec.readMask & Field.sockets) === 0) return [];
+  if (rec.listening === undefined) return [`listening ? (${escapeBytes(socketsUnknownWhy(rec))})`];
+  const ns = rec.netNs === undefined ? "" : ` (network namespace ${escapeBytes(rec.netNs)})`;
+  return [`listening ${rec.listening.length === 0 ? "none" : [...new Set(rec.listening.map(describeSocket))].join(", ")}${ns}`];
+}
+
+export function formatExplainRules(verdicts: readonly RuleVerdict[], names: NameLookup, probes: readonly ProbeVerdict[] = []): Formatted {
   const lines: string[] = [];
   for (const v of verdicts) {
     const undecided = v.undecided === 0 ? "" : `, ${v.undecided === Infinity ? "unknown number" : v.undecided} undecided`;
@@ -66,6 +79,8 @@ export function formatExplainRules(verdicts: readonly RuleVerdict[], names: Name
     section("near miss: ", v.nearMisses.map((n) => `${formatProcessLine(n.process, names)}: ${escapeBytes(n.reason)}`));
     section("undecided: ", v.unknowns.map((u) => `${formatProcessLine(u.process, names)}: ${escapeBytes(u.why)}`));
     if (v.hiddenWhy !== undefined) lines.push(`  undecided: ${escapeBytes(v.hiddenWhy)}`);
+    lines.push(...portLines(v, names, SECTION_LIMIT));
   }
+  for (const p of probes) lines.push(`probe ${probeLine(p)}`);
   return { text: `${lines.join("\n")}\n`, exitCode: 0 };
 }

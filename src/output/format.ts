@@ -1,5 +1,6 @@
 // Shared shape of every formatter's result, and the pieces of text mon, nagios and json share.
 import type { CpuBasis } from "../evaluate/cpu.js";
+import type { ProbeVerdict } from "../evaluate/probe.js";
 import type { RunawayReport } from "../evaluate/runaway.js";
 import type { SecurityReport } from "../evaluate/security.js";
 import type { RuleVerdict } from "../evaluate/verdict.js";
@@ -8,6 +9,7 @@ import type { CountRange } from "../rules/types.js";
 import { type NameLookup, formatProcessLine } from "./describe.js";
 import { cpuPhrase } from "./cpu.js";
 import { escapeBytes, escapeText } from "./escape.js";
+import { portLines } from "./ports.js";
 
 export interface Formatted {
   readonly text: string;
@@ -23,6 +25,8 @@ export interface CheckOutcome {
   readonly cpuBasis?: CpuBasis;
   /** Present when --security was given. */
   readonly security?: SecurityReport;
+  /** One per probe rule, in rule order; absent without probes. */
+  readonly probes?: readonly ProbeVerdict[];
 }
 
 /** "1-5", "1-", "-3", "0-0": the range as the operator wrote it. */
@@ -60,15 +64,17 @@ export function verdictLine(v: RuleVerdict): string {
 
 /**
  * The indented detail lines of one rule (matches, undecided, near misses), at most `limit` and
- * then "... and N more". mon and Nagios long output use the same lines.
+ * then "... and N more"; for a listen= rule first who else holds its port (at most `limit`).
+ * mon and Nagios long output use the same lines.
  */
 export function detailLines(v: RuleVerdict, names: NameLookup, limit: number): string[] {
+  const ports = portLines(v, names, limit);
   const entries: string[] = [];
   const line = (p: ProcessRecord): string => formatProcessLine(p, names);
   for (const p of v.matches) entries.push(`  ${line(p)}`);
   for (const u of v.unknowns) entries.push(`  undecided: ${line(u.process)}: ${escapeBytes(u.why)}`);
   if (v.hiddenWhy !== undefined) entries.push(`  undecided: ${escapeBytes(v.hiddenWhy)}`);
   for (const n of v.nearMisses) entries.push(`  near miss: ${line(n.process)}: ${escapeBytes(n.reason)}`);
-  if (entries.length <= limit) return entries;
-  return [...entries.slice(0, limit), `  ... and ${entries.length - limit} more`];
+  if (entries.length <= limit) return [...ports, ...entries];
+  return [...ports, ...entries.slice(0, limit), `  ... and ${entries.length - limit} more`];
 }

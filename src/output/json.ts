@@ -5,13 +5,15 @@ import { type NameLookup, formatExe, formatUser } from "./describe.js";
 import { escapeBytes, escapeText } from "./escape.js";
 import { basisText } from "./cpu.js";
 import type { CheckOutcome, Formatted } from "./format.js";
+import { listenJson } from "./ports.js";
+import { probesJson } from "./probe.js";
 import { securityJson, securityStatus } from "./security.js";
 
 export function formatJson(outcome: CheckOutcome, snapshot: Snapshot | undefined, names: NameLookup, extra: Record<string, unknown> = {}): Formatted {
   const { verdicts, runaway } = outcome;
-  const { security } = outcome;
+  const { security, probes } = outcome;
   const ok = verdicts.every((v) => v.state === "ok") && (runaway === undefined || runaway.offenders.length === 0)
-    && (security === undefined || securityStatus(security) === "ok");
+    && (security === undefined || securityStatus(security) === "ok") && (probes ?? []).every((v) => v.state === "ok");
   const doc = {
     ok,
     ...extra,
@@ -35,7 +37,9 @@ export function formatJson(outcome: CheckOutcome, snapshot: Snapshot | undefined
       nearMisses: v.nearMisses.map((n) => ({ ...processJson(n.process, names), reason: escapeBytes(n.reason) })),
       undecidedProcesses: v.unknowns.map((u) => ({ ...processJson(u.process, names), why: escapeBytes(u.why) })),
       ...(v.cpu === undefined ? {} : { cpu: { percent: v.cpu.percent, unmeasured: v.cpu.unmeasured, state: v.cpu.state, min: v.rule.cpu?.min ?? null, max: v.rule.cpu?.max ?? null } }),
+      ...(v.listen === undefined ? {} : { listen: listenJson(v.listen, names) }),
     })),
+    ...(probes === undefined ? {} : { probes: probesJson(probes) }),
     ...(outcome.cpuBasis === undefined ? {} : { cpuScale: basisText(outcome.cpuBasis).replace(/^% /, "percent ") }),
     ...(runaway === undefined ? {} : {
       runaway: {

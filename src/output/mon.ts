@@ -1,9 +1,10 @@
 // Pure: verdicts → mon monitor output. All ok: exit 0 and no output. Otherwise exit 1, line 1 the
-// summary (failing rules in argument order, no PIDs or figures, so mon's alertevery works), then
-// detail lines. Output stays far below mon's 128 KiB MON_LAST_OUTPUT limit.
+// summary (failing rules in argument order, then probes that are down, no PIDs or figures, so
+// mon's alertevery works), then detail lines. Output stays far below mon's 128 KiB MON_LAST_OUTPUT limit.
 import { runawayHeadline, runawayLines, runawayTokens } from "./cpu.js";
 import type { NameLookup } from "./describe.js";
 import { type CheckOutcome, type Formatted, detailLines, ruleLines, summaryToken } from "./format.js";
+import { probeLine, probeTokens } from "./probe.js";
 import { securityLines, securityStatus, securityTokens } from "./security.js";
 
 export interface MonOptions {
@@ -23,8 +24,10 @@ export function formatMon(outcome: CheckOutcome, options: MonOptions): Formatted
   // A security check that is not applicable (no LSM) never fails the run; it is named in the
   // detail when the run fails for another reason.
   const security = outcome.security !== undefined && securityStatus(outcome.security) !== "ok" ? outcome.security : undefined;
-  if (failing.length === 0 && runaway === undefined && security === undefined) return { text: "", exitCode: 0 };
+  const down = (outcome.probes ?? []).filter((v) => v.state !== "ok");
+  if (failing.length === 0 && down.length === 0 && runaway === undefined && security === undefined) return { text: "", exitCode: 0 };
   const tokens = failing.map(summaryToken);
+  tokens.push(...probeTokens(down));
   if (runaway !== undefined) tokens.push(...runawayTokens(runaway, options.names));
   if (security !== undefined) tokens.push(...securityTokens(security, options.names));
   const lines = [tokens.join(" ")];
@@ -32,6 +35,7 @@ export function formatMon(outcome: CheckOutcome, options: MonOptions): Formatted
     lines.push(...ruleLines(v, outcome.cpuBasis));
     lines.push(...detailLines(v, options.names, options.detailLimit));
   }
+  lines.push(...down.map(probeLine));
   if (runaway !== undefined) lines.push(runawayHeadline(runaway), ...runawayLines(runaway, options.names));
   if (outcome.security !== undefined) lines.push(...securityLines(outcome.security, options.names, options.detailLimit, true));
   lines.push(...(options.notes ?? []));

@@ -11,6 +11,7 @@ import { escapeText } from "./escape.js";
 import { basisText, cpuPhrase, formatPercent, runawayHeadline, runawayLines, runawayTokens } from "./cpu.js";
 import { type CheckOutcome, type Formatted, detailLines, formatRange } from "./format.js";
 import { capOutput } from "./mon.js";
+import { probeLine, probePerfItems } from "./probe.js";
 import { securityLines, securityPerfItems, securityPhrase, securityStatus } from "./security.js";
 
 export type NagiosState = "OK" | "WARNING" | "CRITICAL" | "UNKNOWN";
@@ -61,15 +62,20 @@ export function worstState(states: readonly NagiosState[]): NagiosState {
 
 export function formatNagios(outcome: CheckOutcome, options: NagiosOptions): Formatted {
   const { verdicts, runaway, security } = outcome;
-  if (verdicts.length === 0 && runaway === undefined && security === undefined) return formatNagiosUnknown("no rules given (usage: procwatch check --format nagios RULE...)");
+  const probes = outcome.probes ?? [];
+  if (verdicts.length === 0 && probes.length === 0 && runaway === undefined && security === undefined) return formatNagiosUnknown("no rules given (usage: procwatch check --format nagios RULE...)");
   const runawayState: NagiosState = runaway !== undefined && runaway.offenders.length > 0 ? "CRITICAL" : "OK";
   // Any security offender is CRITICAL; a check that could not decide is UNKNOWN; not applicable is OK.
   const securityState: NagiosState = security === undefined ? "OK" : SECURITY_STATE[securityStatus(security)];
   const states = verdicts.map(nagiosState);
-  const overall = worstState([...states, runawayState, securityState]);
+  // A probe that is down is CRITICAL: the service does not answer as it should.
+  const probeStates: NagiosState[] = probes.map((v) => (v.state === "ok" ? "OK" : "CRITICAL"));
+  const overall = worstState([...states, ...probeStates, runawayState, securityState]);
   // OK names every rule with its count; otherwise only the rules that are not OK, in argument order.
   const shown = verdicts.filter((_, i) => overall === "OK" || states[i] !== "OK");
+  const shownProbes = probes.filter((_, i) => overall === "OK" || probeStates[i] !== "OK");
   const phrases = shown.map((v) => rulePhrase(v, nagiosState(v), outcome));
+  phrases.push(...shownProbes.map(probeLine));
   if (runaway !== undefined && (overall === "OK" || runawayState !== "OK")) phrases.push(runawayPhrase(runaway, options));
   if (security !== undefined && (overall === "OK" || securityState !== "OK")) phrases.push(securityPhrase(security, options.names));
   const text = joinCapped(phrases, STATUS_TEXT_CAP);
@@ -81,6 +87,7 @@ export function formatNagios(outcome: CheckOutcome, options: NagiosOptions): For
     long.push(rulePhrase(v, nagiosState(v), outcome));
     long.push(...detailLines(v, options.names, options.detailLimit));
   }
+  if (overall !== "OK") long.push(...shownProbes.map(probeLine));
   if (runaway !== undefined && runawayState !== "OK") long.push(runawayHeadline(runaway), ...runawayLines(runaway, options.names));
   if (security !== undefined && overall !== "OK") long.push(...securityLines(security, options.names, options.detailLimit, true));
   long.push(...(options.notes ?? []));
@@ -160,8 +167,14 @@ export function formatPerfdata(outcome: CheckOutcome): string[] {
   const cpuRules = verdicts.filter((v) => v.cpu !== undefined);
   // One offender count per applicable security check, "sec_<check>", never for a not applicable one.
   const sec = outcome.security === undefined ? [] : securityPerfItems(outcome.security);
+  // One response time per probe, in seconds, "U" when it is down (check_tcp's `time`).
+  const probes = probePerfItems(outcome.probes ?? []);
   // cpu= rules get a second series "<label>_cpu"; the runaway count is "cpu_runaway".
-  const labels = perfLabels([...verdicts.map((v) => v.rule.label), ...cpuRules.map((v) => `${v.rule.label}_cpu`), ...(runaway === undefined ? [] : ["cpu_runaway"]), ...sec.map((x) => x.label)]);
+  const labels = perfLabels([
+    ...verdicts.map((v) => v.rule.label), ...cpuRules.map((v) => `${v.rule.label}_cpu`), ...(runaway === undefined ? [] : ["cpu_runaway"]), ...sec.map((x) => x.label),
+    ...probes.map((x) => x.label),
+  ]);
+  const probeLabels = labels.splice(labels.length - probes.length);
   const items = verdicts.map((v, i) => {
     const value = v.undecided > 0 ? "U" : String(v.count);
     const warn = v.rule.warn === undefined ? "" : toPluginRange(v.rule.warn);
@@ -174,6 +187,7 @@ export function formatPerfdata(outcome: CheckOutcome): string[] {
   });
   if (runaway !== undefined) items.push(`'${labels[labels.length - 1 - sec.length] as string}'=${runaway.offenders.length};;0:0;0;`);
   sec.forEach((x, k) => items.push(`'${labels[labels.length - sec.length + k] as string}'=${x.value};;0:0;0;`));
+  probes.forEach((x, k) => items.push(`'${probeLabels[k] as string}'=${x.value};;;0;${x.max}`));
   return items;
 }
 

@@ -6,11 +6,13 @@ import { parseCmdline } from "./cmdline.js";
 import { ProcParseError } from "./errors.js";
 import { parseExeLink } from "./exe.js";
 import { type ExeFileCache, newExeFileCache, readExeFile } from "./exe-file.js";
+import { readSocketInodes } from "./fd.js";
+import { isNetTableFailure, type NetTableFailure, readNetTables } from "./net.js";
 import { createLabelReader, type LabelReader, securityfsFor } from "./lsm/read.js";
 import { isFailure, readBytes, readLinkBytes, readRaw, type ReadFailure } from "./read.js";
 import { PF_KTHREAD, parseStatBytes } from "./stat.js";
 import { parseStatus } from "./status.js";
-import { Field, type FieldMask, type FieldName, type ProcessRecord, type SkipCounts, type Snapshot } from "./types.js";
+import { Field, type FieldMask, type FieldName, type ListeningSocket, type ProcessRecord, type SkipCounts, type Snapshot } from "./types.js";
 import { readVisibility } from "./visibility.js";
 import { readUptime } from "./clock.js";
 
@@ -29,23 +31,47 @@ export interface SnapshotOptions {
   /** Where securityfs is (its lsm file lists the active security modules); default: the one
    * beside the proc root (lsm/read.ts securityfsFor), /sys/kernel/security for /proc. */
   readonly securityfs?: string;
+  /** Read the listening sockets of procwatch's network namespace into Snapshot.listening (for
+   * listen= rules' details). Only then, or when the plan asks some process for Field.sockets,
+   * are the /proc/net tables read at all. */
+  readonly readListening?: boolean;
 }
 
-/** What one scan shares across processes: the active security modules, stat'ed exe paths. */
+/** What one scan shares across processes: the active security modules, stat'ed exe paths, and
+ * the socket tables of each network namespace met (read on first need, once per scan). */
 interface ScanShared {
   readonly readLabels: LabelReader;
   readonly exeFiles: ExeFileCache;
+  readonly net: NetCache;
+}
+
+interface NetCache {
+  readonly procRoot: string;
+  /** procwatch's own namespace (<root>/self/ns/net); null when unreadable (a fixture tree). */
+  ownNs?: string | null;
+  own?: ListeningSocket[] | NetTableFailure;
+  readonly others: Map<string, ListeningSocket[] | NetTableFailure>;
 }
 
 function scanShared(procRoot: string, options: SnapshotOptions): ScanShared {
-  return { readLabels: createLabelReader(options.securityfs ?? securityfsFor(procRoot)), exeFiles: newExeFileCache() };
+  return {
+    readLabels: createLabelReader(options.securityfs ?? securityfsFor(procRoot), procRoot),
+    exeFiles: newExeFileCache(),
+    net: { procRoot, others: new Map() },
+  };
+}
+
+function ownTables(net: NetCache): ListeningSocket[] | NetTableFailure {
+  net.own ??= readNetTables(`${net.procRoot}/net`);
+  return net.own;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 // Enough for the longest chain: cmdline (interpreter name) → exe (long name) → qualifier fields →
-// exeFile (after exe= matched); one more for safety. A plan still asking after that is a bug.
-const PLAN_ROUNDS = 5;
+// exeFile (after exe= matched) → sockets (after the rest of a listen= rule matched); one more for
+// safety. A plan still asking after that is a bug.
+const PLAN_ROUNDS = 6;
 const NO_EXE: ReadFailure = { failure: "vanished", code: "ENOENT" };
 /** stat is a few hundred bytes; comm is at most 64 bytes even for kernel threads. */
 const STAT_CAP = 4096;
@@ -92,7 +118,12 @@ function beginScan(procRoot: string, options: SnapshotOptions) {
       // "... and N more" cut read best, and stay stable, in PID order.
       processes.sort((a, b) => a.pid - b.pid);
       const visibility = options.checkVisibility === false ? { kind: "full" as const } : readVisibility(procRoot);
-      return { atNs, atMs, processes, skipped, visibility, unreadable, ...(uptimeSec === undefined ? {} : { uptimeSec }) };
+      const listening = options.readListening === true ? ownTables(shared.net) : undefined;
+      return {
+        atNs, atMs, processes, skipped, visibility, unreadable,
+        ...(uptimeSec === undefined ? {} : { uptimeSec }),
+        ...(listening === undefined ? {} : { listening: isNetTableFailure(listening) ? { error: `net/${listening.file}: ${listening.code}` } : listening }),
+      };
     },
   };
 }
@@ -204,7 +235,43 @@ function readFields(dir: string, rec: Mutable<ProcessRecord>, want: FieldMask, o
       rec.exeFile = r;
     }
   }
+  if (want & Field.sockets) {
+    const inodes = readSocketInodes(dir);
+    if (isFailure(inodes)) {
+      if (!noteUnknown(rec, "sockets", inodes, skipped)) return false;
+    } else {
+      const tables = tablesOf(dir, rec, shared.net);
+      if (isNetTableFailure(tables)) {
+        noteUnknown(rec, "sockets", { failure: tables.failure === "vanished" ? "other" : tables.failure, code: `net/${tables.file}: ${tables.code}` }, skipped);
+      } else {
+        const held = new Set(inodes);
+        rec.listening = tables.filter((s) => held.has(s.inode));
+      }
+    }
+  }
   return true;
+}
+
+/**
+ * The socket tables of the process's network namespace: procwatch's own (<root>/net), or, for a
+ * process in another one (a container), that namespace's as the process sees it (<pid>/net),
+ * read once per namespace. A namespace link that cannot be read counts as procwatch's own: the
+ * fd links just read need the same access, so that happens only in fixture trees.
+ */
+function tablesOf(dir: string, rec: Mutable<ProcessRecord>, net: NetCache): ListeningSocket[] | NetTableFailure {
+  if (net.ownNs === undefined) {
+    const own = readLinkBytes(`${net.procRoot}/self/ns/net`);
+    net.ownNs = isFailure(own) ? null : own;
+  }
+  const ns = readLinkBytes(`${dir}/ns/net`);
+  if (isFailure(ns) || net.ownNs === null || ns === net.ownNs) return ownTables(net);
+  rec.netNs = ns;
+  let tables = net.others.get(ns);
+  if (tables === undefined) {
+    tables = readNetTables(`${dir}/net`);
+    net.others.set(ns, tables);
+  }
+  return tables;
 }
 
 /** Records an unreadable field. Returns false when the failure means the process is gone. */

@@ -11,6 +11,10 @@ export const Field = {
   /** dev:inode of the running executable and of the file at its path (spoof resistance): asked
    * for only after a path rule or exe= matched the exe path, so most processes never pay for it. */
   exeFile: 16,
+  /** The listening sockets the process holds: its fd links (socket:[INODE]) looked up in the
+   * /proc/net tables of its network namespace. Asked for only by a listen= rule, and only after
+   * the rest of that rule matched, so other processes never pay for it. */
+  sockets: 32,
 } as const;
 export type FieldName = keyof typeof Field;
 /** Bit set of {@link Field} values. */
@@ -65,6 +69,24 @@ export interface SecurityLabel {
   readonly domain?: string;
 }
 
+/** A socket that listens: a TCP socket in LISTEN, or a bound, unconnected UDP socket (state 07,
+ * no remote port), from /proc/net/{tcp,tcp6,udp,udp6}. */
+export interface ListeningSocket {
+  readonly proto: "tcp" | "udp";
+  /** 4 from tcp/udp, 6 from tcp6/udp6 (an IPv6 socket may be bound to an IPv4-mapped address). */
+  readonly family: 4 | 6;
+  /** The local address as text: "127.0.0.1", "0.0.0.0", "::1", "::", "::ffff:127.0.0.1". */
+  readonly address: string;
+  /** The 16 address bytes as 32 lowercase hex digits, IPv4 in its IPv4-mapped form, so the same
+   * address compares equal from either table (and with a rule's address, rules/address.ts). */
+  readonly addressKey: string;
+  readonly port: number;
+  /** The socket's inode: what /proc/PID/fd/N links to as "socket:[INODE]". */
+  readonly inode: number;
+  /** The uid column: the socket's owner (its creator's uid); a hint, not the process holding it. */
+  readonly uid: number;
+}
+
 /** One process (a thread-group leader: threads are never listed as processes). */
 export interface ProcessRecord {
   readonly pid: number;
@@ -99,11 +121,17 @@ export interface ProcessRecord {
   readonly labels?: readonly SecurityLabel[];
   /** Running executable vs the file at its path; read only for processes a path rule matched. */
   readonly exeFile?: ExeFileCheck;
+  /** Listening sockets among the process's open files (Field.sockets); [] when it holds none. */
+  readonly listening?: readonly ListeningSocket[];
+  /** The network namespace (ns/net link, e.g. "net:[4026532290]") when it is not procwatch's:
+   * then `listening` came from that namespace's tables. Absent for procwatch's own namespace. */
+  readonly netNs?: string;
   /** Fields whose read was attempted. */
   readonly readMask: FieldMask;
   /** Fields that could not be read (permission, hidepid, no LSM): their value is unknown. */
   readonly unknownMask: FieldMask;
-  /** For each unknown field, why (errno code), e.g. { exe: "EACCES", label: "EINVAL" }. */
+  /** For each unknown field, why (errno code), e.g. { exe: "EACCES", label: "EINVAL" }; for
+   * sockets the fd directory's code, or "net/tcp6: EIO" when a socket table was unreadable. */
   readonly unknownWhy?: Readonly<Partial<Record<FieldName, string>>>;
 }
 
@@ -131,6 +159,9 @@ export interface Snapshot {
   readonly unreadable: number;
   /** Seconds since boot at the scan start (from <root>/uptime), when asked for and available. */
   readonly uptimeSec?: number;
+  /** The listening sockets of procwatch's own network namespace (<root>/net/*), when the scan was
+   * asked for them (a listen= rule): who holds a port, for detail lines. */
+  readonly listening?: readonly ListeningSocket[] | { readonly error: string };
 }
 
 export type Visibility =

@@ -3,17 +3,19 @@
 //   /usr/lib/postfix/sbin/master:1-1  sshd:1-,user=root  x:1-,args=--config=/etc/x\.conf
 //   cron:1-5,warn=2-4   (Nagios: WARNING outside 2-4, CRITICAL outside 1-5)
 //   sshd:1-,domain=sshd_t   (the SELinux type or AppArmor profile; label= globs the raw label)
+//   master:1-1,listen=25  named:1-,listen=udp/53  x:1-,listen=127.0.0.1:25  y:1-,listen=::1:25
 // Deliberate differences from ps.monitor: 0 is a real bound, and anything ps.monitor would
 // silently misread (junk after the range, min > max, empty ranges, globs) is an error.
 import type { Accounts } from "../accounts.js";
 import { RuleError } from "./errors.js";
 import { compileGlob, compileLinearRegex, hasGlobMagic, toBytes } from "./pattern.js";
-import type { CountRange, Qualifier, QualifierKey, Rule, RuleSource, Selector } from "./types.js";
+import { parseIpAddress } from "./address.js";
+import type { CountRange, CountRule, IpAddress, ListenSpec, Qualifier, QualifierKey, RuleSource, Selector } from "./types.js";
 
 /** The largest count accepted: Linux's pid_max ceiling (2^22); more processes cannot exist. */
 export const MAX_COUNT = 4_194_304;
 
-export const QUALIFIER_KEYS: readonly QualifierKey[] = ["user", "group", "uid", "gid", "exe", "args", "label", "domain"];
+export const QUALIFIER_KEYS: readonly QualifierKey[] = ["user", "group", "uid", "gid", "exe", "args", "label", "domain", "listen"];
 
 export interface ParseContext {
   readonly accounts: Accounts;
@@ -21,9 +23,9 @@ export interface ParseContext {
 }
 
 // A qualifier starts at a comma followed by key=; values may hold ':' and ',' (args=a{1,3}).
-const QUALIFIER_START = /,(?=[A-Za-z][A-Za-z0-9_-]*=)/;
+export const QUALIFIER_START = /,(?=[A-Za-z][A-Za-z0-9_-]*=)/;
 
-export function parseOneLiner(arg: string, ctx: ParseContext): Rule {
+export function parseOneLiner(arg: string, ctx: ParseContext): CountRule {
   const fail = (reason: string): never => {
     throw new RuleError(arg, reason, ctx.source);
   };
@@ -56,7 +58,7 @@ export function parseOneLiner(arg: string, ctx: ParseContext): Rule {
   const cpu = cpuParts[0] === undefined ? undefined : parseCpu(cpuParts[0].slice(CPU_KEY.length + 1), fail);
   const label = selectorText + parts.filter((p) => !isKey(p, WARN_KEY)).map((p) => `,${p}`).join("");
   return {
-    text: arg, label, selector, range, ...(warn === undefined ? {} : { warn }), ...(cpu === undefined ? {} : { cpu }), qualifiers, source: ctx.source,
+    kind: "count", text: arg, label, selector, range, ...(warn === undefined ? {} : { warn }), ...(cpu === undefined ? {} : { cpu }), qualifiers, source: ctx.source,
   };
 }
 
@@ -163,7 +165,53 @@ function parseQualifier(key: QualifierKey, value: string, ctx: ParseContext, fai
       } catch (err) {
         return fail(`args=: ${(err as Error).message}`);
       }
+    case "listen":
+      return { key, text: value, listen: parseListen(value, (reason) => fail(`listen=: ${reason}`)) };
   }
+}
+
+/**
+ * listen=[tcp/|udp/][ADDR:]PORT: `25`, `udp/53`, `127.0.0.1:25`, `::1:25` or `[::1]:25`, `:::25`
+ * (IPv6 any). The port is after the last ':', so IPv6 needs no brackets (which sh and zsh glob).
+ */
+export function parseListen(text: string, fail: (reason: string) => never): ListenSpec {
+  const proto = /^(tcp|udp)\//.exec(text);
+  const rest = proto === null ? text : text.slice(proto[0].length);
+  const other = /^([A-Za-z0-9]+)\//.exec(rest);
+  if (other !== null) fail(`unknown protocol "${other[1]}" (tcp/ or udp/; tcp when left out)`);
+  const { host, port } = splitHostPort(rest, fail);
+  const address = host === undefined ? undefined : addressOrFail(host, fail);
+  return { proto: (proto?.[1] ?? "tcp") as "tcp" | "udp", ...(address === undefined ? {} : { address }), port };
+}
+
+/** "ADDR:PORT", "[ADDR]:PORT" or "PORT" (host undefined); the port is after the last ':'. */
+export function splitHostPort(text: string, fail: (reason: string) => never): { host?: string; port: number } {
+  let host: string | undefined;
+  let portText = text;
+  if (text.startsWith("[")) {
+    const m = /^\[([^\]]*)\]:(.*)$/.exec(text);
+    if (m === null) fail(`"${text}": expected [IPV6]:PORT`);
+    host = (m as RegExpExecArray)[1] as string;
+    portText = (m as RegExpExecArray)[2] as string;
+  } else {
+    const colon = text.lastIndexOf(":");
+    if (colon >= 0) {
+      host = text.slice(0, colon);
+      portText = text.slice(colon + 1);
+      if (host === "") fail(`"${text}": no address before ':' (leave out ':' for any address: ${portText})`);
+    }
+  }
+  if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) {
+    const hint = portText.includes(".") ? " (an address needs its port: ADDR:PORT)" : "";
+    fail(`port "${portText}" is not a number from 1 to 65535${hint}`);
+  }
+  return { ...(host === undefined ? {} : { host }), port: Number(portText) };
+}
+
+function addressOrFail(host: string, fail: (reason: string) => never): IpAddress {
+  const a = parseIpAddress(host);
+  if (typeof a === "string") fail(`${a}${host.includes(":") ? " (the port follows the last ':': ::1:25 or [::1]:25)" : ""}`);
+  return a as IpAddress;
 }
 
 const MAX_ID = 4_294_967_294; // (uid_t)-1 means "no id"

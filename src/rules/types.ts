@@ -21,6 +21,24 @@ export type Selector =
   /** Matches the executable path (or an interpreter's script path); glob characters allowed. */
   | { readonly kind: "path"; readonly path: string; readonly pattern: RegExp };
 
+/** An IP address literal from a rule (listen=ADDR:PORT, tcp://ADDR:PORT); see address.ts. */
+export interface IpAddress {
+  /** As written (brackets removed), for messages. */
+  readonly text: string;
+  readonly family: 4 | 6;
+  /** The 16 bytes as 32 lowercase hex digits, an IPv4 address in its IPv4-mapped form
+   * (::ffff:a.b.c.d), so it equals the same address in an IPv6 socket's row of /proc/net/tcp6. */
+  readonly key: string;
+}
+
+/** The listening socket a `listen=` qualifier asks for. */
+export interface ListenSpec {
+  readonly proto: "tcp" | "udp";
+  /** The exact local address the socket is bound to; absent: any address, IPv4 or IPv6. */
+  readonly address?: IpAddress;
+  readonly port: number;
+}
+
 export type Qualifier =
   | { readonly key: "user" | "uid"; readonly text: string; readonly id: number }
   | { readonly key: "group" | "gid"; readonly text: string; readonly id: number }
@@ -29,11 +47,14 @@ export type Qualifier =
   /** Glob over the raw label of any of the process's security modules. */
   | { readonly key: "label"; readonly text: string; readonly pattern: RegExp }
   /** Glob over the domain: the SELinux type or the AppArmor profile name. */
-  | { readonly key: "domain"; readonly text: string; readonly pattern: RegExp };
+  | { readonly key: "domain"; readonly text: string; readonly pattern: RegExp }
+  /** The process holds a listening socket on this port (fd links against /proc/net tables). */
+  | { readonly key: "listen"; readonly text: string; readonly listen: ListenSpec };
 
 export type QualifierKey = Qualifier["key"];
 
 export interface CountRule {
+  readonly kind: "count";
   /** The argument as written, e.g. "sshd:1-,user=root". */
   readonly text: string;
   /** The argument without the range, e.g. "sshd,user=root": names the rule in summaries. */
@@ -56,4 +77,28 @@ export interface CountRule {
   readonly source: RuleSource;
 }
 
-export type Rule = CountRule;
+/**
+ * A service probe, `tcp://127.0.0.1:22,banner=^SSH-2.0-`: one TCP connection per check (per scan
+ * in the daemon), optionally reading the first line the service sends and matching it.
+ */
+export interface ProbeRule {
+  readonly kind: "probe";
+  /** The argument as written. */
+  readonly text: string;
+  /** The argument without timeout= and remote=, e.g. "tcp://127.0.0.1:22,banner=^SSH-": names
+   * the probe in summaries and metrics (a YAML rule's name: replaces it). */
+  readonly label: string;
+  /** An IP literal that net.connect takes as is (no DNS lookup): "127.0.0.1", "::1". */
+  readonly host: string;
+  readonly address: IpAddress;
+  readonly port: number;
+  /** banner=REGEX: the banner (the first line the service sends) must match; linear-time. */
+  readonly banner?: { readonly text: string; readonly pattern: RegExp };
+  /** Bound on connect and banner together. */
+  readonly timeoutMs: number;
+  /** remote=yes: the address is not loopback, and the rule says probing it is intended. */
+  readonly isRemote: boolean;
+  readonly source: RuleSource;
+}
+
+export type Rule = CountRule | ProbeRule;

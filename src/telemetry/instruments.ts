@@ -33,6 +33,8 @@ export const ATTR = {
   check: "procwatch.security.check",
   errorType: "procwatch.error.type",
   exporter: "procwatch.exporter",
+  probe: "procwatch.probe.name",
+  probePhase: "procwatch.probe.phase",
   pid: "process.pid",
   creationTime: "process.creation.time",
   executableName: "process.executable.name",
@@ -93,6 +95,16 @@ export const INSTRUMENTS = {
     name: "procwatch.security.status", kind: "gauge", unit: "", valueType: "int",
     description: "Debounced security check verdict: 0 ok, 2 failing, 3 unknown; a check that does not apply (no SELinux) is not reported.",
     attributes: [ATTR.check], prometheusName: "procwatch_security_status",
+  },
+  probeStatus: {
+    name: "procwatch.probe.status", kind: "gauge", unit: "", valueType: "int",
+    description: "Debounced probe verdict: 0 up (connected, and the banner matched if banner= is set), 2 down (refused, timed out, wrong banner, closed, other error).",
+    attributes: [ATTR.probe], prometheusName: "procwatch_probe_status",
+  },
+  probeDuration: {
+    name: "procwatch.probe.duration", kind: "gauge", unit: "s", valueType: "double",
+    description: "Seconds from the start of the latest probe until it connected (phase connect) and until its banner matched (phase banner, banner= probes only); a phase the probe did not reach is not reported.",
+    attributes: [ATTR.probe, ATTR.probePhase], prometheusName: "procwatch_probe_duration", collectorName: "procwatch_probe_duration_seconds",
   },
   scanDuration: {
     name: "procwatch.scan.duration", kind: "histogram", unit: "s", valueType: "double",

@@ -47,6 +47,7 @@ export function publishObservations(meter: Meter, sources: PublishSources): Publ
     if (obs === undefined) return; // before the first scan there is nothing true to say
     observeRules(put, obs);
     observeRunaway(put, obs, sources, cpus);
+    observeProbes(put, obs);
     for (const result of obs.measurement.security?.results ?? []) {
       // A check that does not apply (no SELinux) has no series: there is nothing to alert on.
       if (result.state === "not-applicable") continue;
@@ -80,6 +81,17 @@ function observeRules(put: Put, obs: Observation): void {
     if (cpu !== undefined) put("ruleCpu", cpu, rule);
     if (v.rule.cpu?.min !== undefined) put("ruleCpuLimit", v.rule.cpu.min, { ...rule, [ATTR.limitType]: "min" });
     if (v.rule.cpu?.max !== undefined) put("ruleCpuLimit", v.rule.cpu.max, { ...rule, [ATTR.limitType]: "max" });
+  }
+}
+
+/** Every probe on every collection (status); its latencies when the latest probe got that far. */
+function observeProbes(put: Put, obs: Observation): void {
+  for (const v of obs.measurement.probes ?? []) {
+    const probe = { [ATTR.probe]: v.rule.label };
+    put("probeStatus", v.state === "ok" ? STATE_VALUE.ok : STATE_VALUE.fail, probe);
+    if (v.result.connectMs !== undefined) put("probeDuration", v.result.connectMs / 1000, { ...probe, [ATTR.probePhase]: "connect" });
+    // Only a banner that matched: the time to a wrong banner is no service's latency.
+    if (v.result.bannerMs !== undefined && v.failure === undefined) put("probeDuration", v.result.bannerMs / 1000, { ...probe, [ATTR.probePhase]: "banner" });
   }
 }
 

@@ -4,7 +4,7 @@ import { DEFAULT_INTERPRETERS, makeInterpreterSet } from "../../src/evaluate/nam
 import { evaluateRules } from "../../src/evaluate/verdict.js";
 import { capOutput, formatMon, MON_OUTPUT_CAP } from "../../src/output/mon.js";
 import { Field, type ProcessRecord, type Snapshot } from "../../src/procfs/types.js";
-import { parseRuleArgs } from "../../src/rules/list.js";
+import { countRules, parseRuleArgs } from "../../src/rules/list.js";
 import { fixtureAccounts } from "../helpers/accounts.js";
 import { ids, proc } from "../helpers/records.js";
 
@@ -15,7 +15,7 @@ function mon(args: string[], processes: ProcessRecord[], detailLimit = 10) {
   const { rules, errors } = parseRuleArgs(args, accounts);
   assert.deepEqual(errors, []);
   const snapshot: Snapshot = { atNs: 0n, atMs: 0, processes, skipped: { vanished: 0, denied: 0, parse: 0, other: 0 }, visibility: { kind: "full" }, unreadable: 0 };
-  return formatMon({ verdicts: evaluateRules(rules, snapshot, ctx) }, { names: accounts, detailLimit });
+  return formatMon({ verdicts: evaluateRules(countRules(rules), snapshot, ctx) }, { names: accounts, detailLimit });
 }
 
 test("all rules hold: exit 0 and no output at all", () => {

@@ -9,7 +9,7 @@ import { FIRST_LINE_CAP, LONG_OUTPUT_CAP, formatNagios, formatNagiosUnknown, per
 import { Field, type ProcessRecord, type Snapshot } from "../../src/procfs/types.js";
 import { requestedFormat } from "../../src/program.js";
 import { RuleError } from "../../src/rules/errors.js";
-import { parseRuleArgs } from "../../src/rules/list.js";
+import { countRules, parseRuleArgs } from "../../src/rules/list.js";
 import { parseOneLiner } from "../../src/rules/oneliner.js";
 import { fixtureAccounts } from "../helpers/accounts.js";
 import { ids, proc } from "../helpers/records.js";
@@ -23,7 +23,7 @@ const snap = (processes: ProcessRecord[], extra: Partial<Snapshot> = {}): Snapsh
 function verdicts(args: string[], processes: ProcessRecord[], extra: Partial<Snapshot> = {}): RuleVerdict[] {
   const { rules, errors } = parseRuleArgs(args, accounts);
   assert.deepEqual(errors, []);
-  return evaluateRules(rules, snap(processes, extra), ctx);
+  return evaluateRules(countRules(rules), snap(processes, extra), ctx);
 }
 
 function nagios(args: string[], processes: ProcessRecord[], extra: Partial<Snapshot> = {}) {
@@ -308,7 +308,7 @@ describe("CPU checks: their own states and perfdata", () => {
 
   test("cpu= on a rule: CRITICAL when out of range, a <label>_cpu series in percent", () => {
     const { rules } = parseRuleArgs(["boinc:1-,cpu=50-"], accounts);
-    const v = evaluateRules(rules, snap([proc({ pid: 7, comm: "boinc", cpuTicks: 12 })]), ctx, figures);
+    const v = evaluateRules(countRules(rules), snap([proc({ pid: 7, comm: "boinc", cpuTicks: 12 })]), ctx, figures);
     const r = formatNagios({ verdicts: v, cpuBasis: basis }, { names: accounts, detailLimit: 10 });
     assert.equal(r.exitCode, 2);
     assert.equal(r.text.split("\n")[0],

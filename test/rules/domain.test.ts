@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { RuleError } from "../../src/rules/errors.js";
+import { countRules } from "../../src/rules/list.js";
 import { parseOneLiner } from "../../src/rules/oneliner.js";
 import { configOf, problemsOf } from "../config/fixture.js";
 import { fixtureAccounts } from "../helpers/accounts.js";
@@ -41,7 +42,7 @@ describe("domain= in a one-liner", () => {
 
 describe("domain: in a config rule mapping", () => {
   test("the same rule as the one-liner", () => {
-    const [mapped, line] = configOf("rules:\n  - { select: sshd, count: 1-, domain: sshd_t }\n  - \"ntpd:1-1,domain=/usr/sbin/ntpd\"\n").rules;
+    const [mapped, line] = countRules(configOf("rules:\n  - { select: sshd, count: 1-, domain: sshd_t }\n  - \"ntpd:1-1,domain=/usr/sbin/ntpd\"\n").rules);
     assert.deepEqual([mapped?.text, mapped?.label, mapped?.qualifiers.map((q) => [q.key, q.text])], ["sshd:1-,domain=sshd_t", "sshd,domain=sshd_t", [["domain", "sshd_t"]]]);
     assert.deepEqual(line?.qualifiers.map((q) => [q.key, q.text]), [["domain", "/usr/sbin/ntpd"]]);
   });

@@ -1,0 +1,63 @@
+// A process's open sockets from its fd links (/proc/PID/fd/N → "socket:[INODE]"), and the reverse:
+// which processes hold given sockets. Reads and classifies; knows nothing about ports or rules.
+// The fd directory needs ptrace read access (PTRACE_MODE_READ_FSCREDS, proc(5)): other users'
+// processes give EACCES unless procwatch runs as root, which the caller turns into "unknown".
+// Threads normally share one fd table; a thread that unshared its files (CLONE_FILES off) has
+// sockets only /proc/PID/task/TID/fd shows: not read here (no daemon we know of does that).
+import { readdirSync } from "node:fs";
+import { classifyError, isFailure, readLinkBytes, type ReadFailure, readRaw } from "./read.js";
+
+const SOCKET_PREFIX = "socket:[";
+
+/** Inodes of the sockets among the process's open files; a failure means the directory was
+ * unreadable (denied) or the process left (vanished). */
+export function readSocketInodes(pidDir: string): number[] | ReadFailure {
+  let fds: string[];
+  try {
+    fds = readdirSync(`${pidDir}/fd`);
+  } catch (err) {
+    return classifyError(err);
+  }
+  const inodes: number[] = [];
+  let closedMeanwhile = false;
+  for (const fd of fds) {
+    const target = readLinkBytes(`${pidDir}/fd/${fd}`);
+    if (isFailure(target)) {
+      // An fd closed between readdir and readlink is normal (and so is readdir's own fd): skip it.
+      // Denied after a readable directory would mean the process changed credentials: unknown.
+      if (target.failure === "vanished") closedMeanwhile = true;
+      else return target;
+      continue;
+    }
+    if (target.startsWith(SOCKET_PREFIX) && target.endsWith("]")) inodes.push(Number(target.slice(SOCKET_PREFIX.length, -1)));
+  }
+  // Every link gone may mean the process exited: then its sockets say nothing.
+  if (closedMeanwhile && isFailure(readRaw(`${pidDir}/stat`, 1))) return { failure: "vanished", code: "ESRCH" };
+  return inodes;
+}
+
+export interface SocketHolders {
+  /** PID and socket inode for every process under the root holding one of the sockets. */
+  readonly holders: readonly { readonly pid: number; readonly inode: number }[];
+  /** Processes whose fd links could not be read (another user's, when not root). */
+  readonly unreadable: number;
+}
+
+/**
+ * Who holds these sockets: the fd links of every process under the root. Costly (every open file
+ * on the host), so only for detail lines, when a listen= rule did not hold. PIDs in numeric order.
+ */
+export function findSocketHolders(procRoot: string, inodes: ReadonlySet<number>): SocketHolders {
+  const holders: { pid: number; inode: number }[] = [];
+  let unreadable = 0;
+  const pids = readdirSync(procRoot).filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b);
+  for (const pid of pids) {
+    const held = readSocketInodes(`${procRoot}/${pid}`);
+    if (isFailure(held)) {
+      if (held.failure !== "vanished") unreadable++;
+      continue;
+    }
+    for (const inode of new Set(held)) if (inodes.has(inode)) holders.push({ pid, inode });
+  }
+  return { holders, unreadable };
+}

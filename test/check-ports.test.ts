@@ -1,0 +1,113 @@
+// listen= through the whole check on the checked-in fixture tree (test/fixtures/proc/sockets): mon,
+// Nagios, JSON and explain output, and who holds a port when the rule's process does not.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { type CheckRequest, runCheck } from "../src/check.js";
+import { fixtureAccounts } from "./helpers/accounts.js";
+import { fixtureRoot } from "./helpers/proctree.js";
+
+const accounts = fixtureAccounts();
+const ROOT = fixtureRoot("sockets");
+
+function check(rules: string[], format: CheckRequest["format"] = "mon", mode: CheckRequest["mode"] = "check") {
+  return runCheck({ mode, rules, procRoot: ROOT, format, excludeRoots: [] }, { accounts });
+}
+
+describe("mon", () => {
+  test("every daemon holds its port (IPv4, IPv6, IPv4-mapped, UDP, SO_REUSEPORT, prefork): exit 0, no output", async () => {
+    const r = await check([
+      "master:1-1,listen=25", "smtpd:1-,listen=25", "mysqld:1-1,listen=127.0.0.1:3306", "nginx:2-2,listen=8080",
+      "pwreuse:2-2,listen=127.0.0.1:9000", "sshd:1-1,listen=:::22", "cupsd:1-1,listen=::1:631", "redis-server:1-1,listen=127.0.0.1:6379",
+      "named:1-1,listen=udp/53", "named:1-1,listen=udp/::1:53", "sshd:1-1,listen=22,user=root",
+    ]);
+    assert.deepEqual(r, { text: "", exitCode: 0 });
+  });
+
+  test("another program holds the port: the detail names it (pid, user, exe); the daemon is a near miss", async () => {
+    const r = await check(["master:1-1,listen=3306"]);
+    assert.equal(r.exitCode, 1);
+    assert.equal(r.text, [
+      "master,listen=3306:0",
+      "master,listen=3306:0 < 1 (1-1)",
+      "  port tcp/3306: held by pid 110 user 110 exe /usr/sbin/mysqld (tcp/127.0.0.1:3306)",
+      "  near miss: pid 100 user root exe /usr/lib/postfix/sbin/master: listen=3306: holds no socket listening on tcp/3306 (it listens on tcp/0.0.0.0:25)",
+      "",
+    ].join("\n"));
+  });
+
+  test("nothing listens on the port: said once, beside the near misses", async () => {
+    const r = await check(["sshd:1-,listen=2222"]);
+    assert.equal(r.text, [
+      "sshd,listen=2222:0",
+      "sshd,listen=2222:0 < 1 (1-)",
+      "  port tcp/2222: nothing listens on it",
+      "  near miss: pid 140 user root exe /usr/sbin/sshd: listen=2222: holds no socket listening on tcp/2222 (it listens on tcp/[::]:22)",
+      // the fake sshd (python as nobody) holds only a client connection
+      "  near miss: pid 180 user nobody exe /usr/bin/python3.11: listen=2222: holds no socket listening on tcp/2222",
+      "",
+    ].join("\n"));
+  });
+
+  test("too many holders: the matches are the holders, no extra port line", async () => {
+    const r = await check(["nginx:1-1,listen=8080"]);
+    assert.equal(r.text.split("\n").slice(1, 4).join("\n"), [
+      "nginx,listen=8080:2 > 1 (1-1)",
+      "  pid 120 user root exe /usr/sbin/nginx",
+      "  pid 121 user 33 exe /usr/sbin/nginx",
+    ].join("\n"));
+    assert.doesNotMatch(r.text, /port tcp\/8080/);
+  });
+
+  test("a container's nginx listens on 80 in its own network namespace, not on the host's 8080", async () => {
+    const r = await check(["nginx:3-,listen=8080"]);
+    assert.match(r.text, /near miss: pid 190 user root exe \/usr\/sbin\/nginx: listen=8080: holds no socket listening on tcp\/8080 in network namespace net:\[4026532999\] \(it listens on tcp\/0\.0\.0\.0:80\)/);
+  });
+
+  test("a UDP port asked for as TCP is another port", async () => {
+    const r = await check(["named:1-,listen=53"]);
+    assert.match(r.text, /^  port tcp\/53: nothing listens on it$/m);
+    assert.match(r.text, /listen=53: holds no socket listening on tcp\/53 \(it listens on udp\/0\.0\.0\.0:53, udp\/127\.0\.0\.1:53, udp\/\[::1\]:53\)/);
+  });
+});
+
+describe("nagios and json", () => {
+  test("Nagios: CRITICAL, the holder in the long output, a count in perfdata", async () => {
+    const r = await check(["master:1-1,listen=3306", "master:1-1,listen=25"], "nagios");
+    assert.equal(r.exitCode, 2);
+    assert.equal(r.text.split("\n")[0], "PROCS CRITICAL: master,listen=3306:0 < 1 (1-1) | 'master_listen_3306'=0;;1:1;0; 'master_listen_25'=1;;1:1;0;");
+    assert.match(r.text, /^  port tcp\/3306: held by pid 110 user 110 exe \/usr\/sbin\/mysqld \(tcp\/127\.0\.0\.1:3306\)$/m);
+  });
+
+  test("JSON: the port's sockets for every listen= rule; holders for the failing one", async () => {
+    const r = await check(["master:1-1,listen=3306", "nginx:2-2,listen=8080"], "json");
+    const doc = JSON.parse(r.text) as { ok: boolean; rules: { label: string; state: string; listen: Record<string, unknown> }[] };
+    assert.equal(doc.ok, false);
+    assert.deepEqual(doc.rules[0]?.listen, {
+      listen: "3306",
+      sockets: [{ proto: "tcp", address: "127.0.0.1", port: 3306, inode: 20002, uid: 110 }],
+      holders: [{ pid: 110, comm: "mysqld", user: "110", exe: "/usr/sbin/mysqld", socket: "tcp/127.0.0.1:3306" }],
+      unreadableHolders: 0,
+    });
+    assert.deepEqual(doc.rules[1]?.listen, {
+      listen: "8080",
+      sockets: [{ proto: "tcp", address: "0.0.0.0", port: 8080, inode: 20005, uid: 0 }],
+    });
+  });
+
+  test("explain --pid lists the sockets a process listens on, and its network namespace when not procwatch's", async () => {
+    const explain = async (pid: number) => (await runCheck({ mode: "explain-pid", pid, rules: [], procRoot: ROOT, format: "mon", excludeRoots: [] }, { accounts })).text.split("\n").filter((l) => l.startsWith("listening"));
+    assert.deepEqual(await explain(170), ["listening udp/0.0.0.0:53, udp/127.0.0.1:53, udp/[::1]:53"]);
+    assert.deepEqual(await explain(190), ["listening tcp/0.0.0.0:80 (network namespace net:[4026532999])"]);
+    assert.deepEqual(await explain(200), ["listening none"]);
+  });
+
+  test("explain lists the port's holders with every match and near miss", async () => {
+    const r = await check(["cupsd:1-,listen=::1:25"], "mon", "explain-rules");
+    assert.equal(r.text, [
+      "rule cupsd:1-,listen=::1:25: fail, 0 matching (range 1-)",
+      "  near miss: pid 150 user root exe /usr/sbin/cupsd: listen=::1:25: holds no socket listening on tcp/[::1]:25 (it listens on tcp/[::1]:631)",
+      "  port tcp/[::1]:25: nothing listens on it",
+      "",
+    ].join("\n"));
+  });
+});
