@@ -25,9 +25,10 @@ describe("loadConfig reads the file", () => {
     assert.equal(c.origin, EXAMPLE);
     assert.equal(c.intervalMs, 10_000);
     assert.equal(c.forCycles, 2);
-    assert.equal(c.rules.length, 7);
+    assert.equal(c.rules.length, 10);
     assert.deepEqual(c.rules.map((r) => r.label), [
       "sshd,user=root,exe=/usr/sbin/sshd", "cron", "telnetd", "postfix-master", "tor", "backup-job", "boinc,cpu=50-",
+      "named,listen=udp/53", "tcp://127.0.0.1:22,banner=^SSH-2.0-OpenSSH_", "smtp-answers",
     ]);
     assert.equal(c.cpu?.maxPercent, 90);
     assert.deepEqual(c.cpu?.exemptUsers, ["backup"]);
@@ -45,7 +46,8 @@ describe("loadConfig reads the file", () => {
   test("examples/mail-server/procwatch.yaml is valid too", () => {
     const c = config(loadConfig(join(process.cwd(), "examples", "mail-server", "procwatch.yaml"), { accounts, env: {} }));
     assert.deepEqual(c.rules.map((r) => r.label), [
-      "postfix-master", "qmgr,user=postfix,exe=/usr/lib/postfix/sbin/qmgr", "smtpd,user=postfix", "sshd,user=root,exe=/usr/sbin/sshd", "tor", "cron,user=root", "telnetd",
+      "postfix-master", "postfix-smtp-listener", "tcp://127.0.0.1:25,banner=^220[ -]", "qmgr,user=postfix,exe=/usr/lib/postfix/sbin/qmgr",
+      "smtpd,user=postfix", "sshd,user=root,exe=/usr/sbin/sshd", "tcp://127.0.0.1:22,banner=^SSH-2.0-OpenSSH_", "tor", "cron,user=root", "telnetd",
     ]);
     assert.equal(c.forCycles, 3);
   });

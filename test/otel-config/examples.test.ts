@@ -6,8 +6,6 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import type { Accounts } from "../../src/accounts.js";
-import { parseOneLiner } from "../../src/rules/oneliner.js";
 import { runCommand } from "../helpers/cli.js";
 import { haveTools } from "../helpers/e2e.js";
 import { INSTALL, PATHS, readYaml, TOOLS } from "./shipped.js";
@@ -69,58 +67,8 @@ test("the unit runs procwatch unprivileged with exactly CAP_SYS_PTRACE, its misu
   assert.match(one("ExecStart") ?? "", /procwatch run --config \/etc\/procwatch\/procwatch\.yaml$/);
 });
 
-// The config shape agreed for src/config/load.ts (being written in parallel): the keys the
-// example may use. Its own loader test will load the file for real.
-const TOP_KEYS = ["interval", "for_cycles", "rules", "cpu", "security", "export"];
-const RULE_KEYS = ["name", "select", "count", "user", "group", "uid", "gid", "exe", "args", "label", "cpu", "warn"];
-const NESTED_KEYS: Record<string, string[]> = {
-  cpu: ["max_percent", "exempt", "exempt_users"],
-  security: ["checks", "exempt", "exempt_users"],
-  export: ["top_processes", "prometheus", "otlp"],
-};
-
-/** The users and groups the example names, as on a Debian 12 mail server (ids as Debian assigns them). */
-const accounts: Accounts = {
-  userId: (name) => ({ root: 0, postfix: 107, "debian-tor": 108, backup: 34 } as Record<string, number>)[name],
-  groupId: (name) => ({ root: 0, postfix: 113 } as Record<string, number>)[name],
-  userName: () => undefined,
-  groupName: () => undefined,
-};
-
-const mail = readYaml(PATHS.mailConfig) as Record<string, unknown> & { rules: unknown[]; export: Record<string, Record<string, unknown>> };
-
-test("mail-server/procwatch.yaml keeps to the daemon config's keys", () => {
-  const extra = Object.keys(mail).filter((k) => !TOP_KEYS.includes(k));
-  for (const [section, keys] of Object.entries(NESTED_KEYS)) {
-    extra.push(...Object.keys(mail[section] as object).filter((k) => !keys.includes(k)).map((k) => `${section}.${k}`));
-  }
-  extra.push(...Object.keys(mail.export.prometheus ?? {}).filter((k) => !["enabled", "listen"].includes(k)).map((k) => `export.prometheus.${k}`));
-  extra.push(...Object.keys(mail.export.otlp ?? {}).filter((k) => !["enabled"].includes(k)).map((k) => `export.otlp.${k}`));
-  for (const rule of mail.rules) {
-    if (typeof rule === "object" && rule !== null) extra.push(...Object.keys(rule).filter((k) => !RULE_KEYS.includes(k)).map((k) => `rules[].${k}`));
-  }
-  assert.deepEqual(extra, []);
-});
-
-test("every rule of mail-server/procwatch.yaml is valid in the one-liner grammar", () => {
-  const labels: string[] = [];
-  mail.rules.forEach((rule, i) => {
-    let text: string;
-    if (typeof rule === "string") {
-      text = rule;
-    } else {
-      const r = rule as Record<string, string | number>;
-      const qualifiers = RULE_KEYS.filter((k) => !["name", "select", "count"].includes(k) && r[k] !== undefined).map((k) => `,${k}=${r[k]}`);
-      text = `${r.select}:${r.count}${qualifiers.join("")}`;
-    }
-    const parsed = parseOneLiner(text, { accounts, source: { file: PATHS.mailConfig, line: i + 1, column: 1 } });
-    labels.push(typeof rule === "string" ? parsed.label : String((rule as Record<string, unknown>).name));
-  });
-  assert.deepEqual(labels, [
-    "postfix-master", "qmgr,user=postfix,exe=/usr/lib/postfix/sbin/qmgr", "smtpd,user=postfix",
-    "sshd,user=root,exe=/usr/sbin/sshd", "tor", "cron,user=root", "telnetd",
-  ]);
-});
+// The mail example's rules are loaded by the daemon's own loader in test/config/load.test.ts.
+const mail = readYaml(PATHS.mailConfig) as Record<string, unknown> & { export: Record<string, Record<string, unknown>> };
 
 test("mail-server/mon.cf reads the daemon that procwatch.yaml configures", () => {
   const monitors = readFileSync(PATHS.mailMon, "utf8").split("\n").filter((l) => /^\s*monitor\s/.test(l));
