@@ -1,6 +1,5 @@
 // The shipped deployment examples: the hardened systemd unit (systemd-analyze verify and its
-// offline security score), the mail server's procwatch.yaml (the agreed config shape; every rule
-// through the real one-liner grammar) and its mon.cf (reads the daemon the yaml configures).
+// offline security score) and the mail server's mon.cf (reads the daemon its procwatch.yaml configures).
 import assert from "node:assert/strict";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
