@@ -2,7 +2,7 @@
 // in a child process (as another uid, or under a deadline). Never mocks fs: the reader opens these
 // files exactly as it opens /proc. Not for src/: nothing here may be imported by the product.
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -189,7 +189,17 @@ export function byteString(s: Bytes): string {
 /** Directory of a checked-in scenario, test/fixtures/proc/<scenario> (read from the source tree,
  * since tsc does not copy fixtures into dist/). */
 export function fixtureRoot(scenario: string): string {
-  return fileURLToPath(new URL(`../../../test/fixtures/proc/${scenario}`, import.meta.url));
+  const root = fileURLToPath(new URL(`../../../test/fixtures/proc/${scenario}`, import.meta.url));
+  // git keeps no empty directories (a process with no open files has an empty fd/): a scenario
+  // lists them in EMPTY_DIRS, and they are made here, in a clean clone too.
+  try {
+    for (const dir of readFileSync(join(root, "EMPTY_DIRS"), "utf8").split("\n")) {
+      if (dir.trim() !== "") mkdirSync(join(root, dir.trim()), { recursive: true });
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
+  return root;
 }
 
 /** What {@link takeSnapshotInChild} reports: the Snapshot minus its clock readings. */
