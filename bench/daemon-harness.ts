@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { readAccounts } from "../src/accounts.js";
+import { createAfterScanCollector } from "../src/daemon/collect.js";
 import { defaultConfig, mergeCliRules } from "../src/config/load.js";
 import { createScanner, type Observation } from "../src/daemon/loop.js";
 import { loadProgram } from "../src/daemon/run.js";
@@ -49,12 +50,14 @@ export interface Sample {
 
 const INTERVAL_MS = 1000;
 
-/** run.ts's full collection after each scan: there only when the CLI's flags expose gc. */
-const collectAfterScan = (globalThis as { gc?: () => void }).gc;
+/** globalThis.gc as the CLI's flags made it (run.ts's after-scan collector needs it). */
+const exposedGc = (globalThis as { gc?: () => void }).gc;
+/** run.ts's collection policy after each scan, the same code. */
+const collectAfterScan = createAfterScanCollector(exposedGc);
 
 /** A gc() for the samples that leaves globalThis.gc as the CLI's flags made it. */
 function sampleGc(): () => void {
-  if (collectAfterScan !== undefined) return collectAfterScan;
+  if (exposedGc !== undefined) return exposedGc;
   setFlagsFromString("--expose-gc");
   return runInNewContext("gc") as () => void;
 }

@@ -3,7 +3,9 @@
 // scan vs CPU per exporter scrape, RSS with the exporters loaded (with and without the CLI's
 // --max-semi-space-size=1), RSS over 1,000 back-to-back scans (daemon-harness.ts) and /metrics
 // latency while a scan runs. Prints the exact commands and a table. Spawns and kills only its own
-// processes, by PID; every listener is on 127.0.0.1. Run alone: node dist/bench/daemon.js
+// processes, by PID; every listener is on 127.0.0.1; root or not. Run alone: node dist/bench/daemon.js
+// (BENCH_DAEMON_ROUNDS, BENCH_LATENCY_SECONDS, BENCH_SOAK_SCANS shorten it; BENCH_NODE_FLAGS tries
+// other node flags than cli.js's shebang for the daemon and the harness).
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -27,10 +29,11 @@ const EXPORTER_WARMUP_SCRAPES = 2;
 /** While the daemon's CPU is measured, /metrics is scraped this often (Prometheus's default is 1 min). */
 const SCRAPE_EVERY_S = 5;
 const LATENCY_SECONDS = Math.max(5, Number(process.env.BENCH_LATENCY_SECONDS ?? 12));
-const SOAK_SCANS = Math.max(200, Number(process.env.BENCH_SOAK_SCANS ?? 1000));
 const SOAK_SAMPLE_EVERY = 100;
 /** Growth is measured from this scan on: the first scans warm the JIT and grow the heap to its steady size. */
 const SOAK_WARM_SCAN = 200;
+/** At least two samples in each half after warm-up. */
+const SOAK_SCANS = Math.max(SOAK_WARM_SCAN + 4 * SOAK_SAMPLE_EVERY, Number(process.env.BENCH_SOAK_SCANS ?? 1000));
 /** In-process CPU per scan at the small load (the big load's comes from the soak). */
 const HARNESS_SCANS = 60;
 
@@ -225,7 +228,7 @@ async function quietPoint(base: string): Promise<number> {
       await sleep(wait);
       return s.seq;
     }
-    await sleep(s.atMs + s.intervalMs + s.durationMs + 50 - Date.now());
+    await sleep(Math.max(50, s.atMs + s.intervalMs + s.durationMs + 50 - Date.now()));
   }
 }
 
@@ -496,6 +499,7 @@ async function main(): Promise<void> {
 
   for (const extra of LOADS) {
     log(`growing the herd to ${extra} ...`);
+    table.phase(""); // our own herd growing is not a change under a measurement
     await herd.growTo(extra);
     const processes = countProcesses();
     const loadAvg = loadavg()[0] ?? NaN;
@@ -565,7 +569,7 @@ async function main(): Promise<void> {
   const r0 = soak.report;
   line("1. CPU time per scan vs per process-exporter scrape");
   line(`   daemon: utime+stime of /proc/PID/stat between two quiet points ${ROUNDS}+ scans apart (seq from /verdicts), 1 s interval, Prometheus and OTLP exports on;`);
-  line(`   in-process: process.cpuUsage() around scanner.scan() (scan), and scan + recordScan${r0.collectsAfterScan ? " + run.ts's gc()" : ""} + one /metrics scrape (cycle); medians after warm-up;`);
+  line(`   in-process: process.cpuUsage() around scanner.scan() (scan), and scan + recordScan${r0.collectsAfterScan ? " + run.ts's after-scan collector" : ""} + one /metrics scrape (cycle); medians after warm-up;`);
   line(`   exporter: utime+stime of /proc/PID/stat over ${ROUNDS} sequential /metrics scrapes after ${EXPORTER_WARMUP_SCRAPES} warm-up scrapes.`);
   const head = ["extra", "procs", "daemon/scan", "µs/proc", "scan wall", "in-proc scan", "in-proc cycle", "exporter/scrape", "µs/proc", "ratio", "≤ 0.2×"];
   const widths = [7, 7, 19, 9, 11, 14, 15, 17, 9, 8, 6];
@@ -593,7 +597,7 @@ async function main(): Promise<void> {
   line(`   no node flags: median ${mb(median(uwin))}, max ${mb(maxOf(uwin))}; after the scrape storm ${mb(uncapped.rssKb)}, peak VmHWM ${mb(uncapped.hwmKb)} (CPU ${ms(uncapped.cpu.cpuMsPerScan)} per scan over ${uncapped.cpu.scans} scans)`);
   line();
   const r = soak.report;
-  line(`3. RSS over ${r.scans} back-to-back scans at +5000 (in-process harness, ${flags}; scan + recordScan${r.collectsAfterScan ? " + gc() as run.ts" : ""} + /metrics scrape per cycle, OTLP every 1 s)`);
+  line(`3. RSS over ${r.scans} back-to-back scans at +5000 (in-process harness, ${flags}; scan + recordScan${r.collectsAfterScan ? " + run.ts's after-scan collector" : ""} + /metrics scrape per cycle, OTLP every 1 s)`);
   line(`   VmRSS every ${SOAK_SAMPLE_EVERY} scans (MB): ${r.samples.map((x) => `${x.scan}: ${(x.rssKb / 1024).toFixed(1)}`).join(", ")}`);
   line(`   live heap after a full GC (MB):  ${r.samples.map((x) => `${x.scan}: ${(x.liveHeapKb / 1024).toFixed(1)}`).join(", ")}`);
   const peakGrowthMb = (soak.latePeakKb - soak.earlyPeakKb) / 1024;

@@ -1,9 +1,9 @@
 #!/usr/bin/env -S node --max-semi-space-size=1 --expose-gc
 // The shebang's flags are for the daemon (procwatch run), which allocates a fresh generation of
 // process records every scan. --max-semi-space-size=1 caps V8's young generation at 1 MB (V8
-// grows it to tens of MB for that pattern); --expose-gc lets the daemon collect fully right after
-// each scan (src/daemon/run.ts). Measured at 5,000 extra processes: RSS median 146 / max 213 MB
-// with neither, 95-100 / 116-131 MB with the cap alone, a flat 88-91 MB with both (npm run
+// grows it to tens of MB for that pattern); --expose-gc lets the daemon collect fully after a
+// scan once its heap has grown 16 MB (src/daemon/collect.ts). Measured at 5,000 extra processes:
+// RSS max 122 MB with neither, 109-131 MB with the cap alone, under 90 MB with both (npm run
 // bench). Neither can be set once V8 runs, and the check's scanner child is a process of its own.
 // Entry point. Starts the scanner child first, then loads the CLI (commander and friends) while
 // the child boots on the other core: the two Node start-ups overlap instead of adding up.

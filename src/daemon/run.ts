@@ -11,6 +11,7 @@ import type { Formatted } from "../output/format.js";
 import { formatDuration } from "../rules/duration.js";
 import { startTelemetry } from "../telemetry/exporters.js";
 import { publishObservations } from "../telemetry/publish.js";
+import { createAfterScanCollector } from "./collect.js";
 import { createScanner, type Observation, type ScanProgram } from "./loop.js";
 import { startServer } from "./server.js";
 
@@ -23,13 +24,6 @@ export interface DaemonDeps {
   readonly log: (line: string) => void;
 }
 
-/**
- * A full collection right after each scan, when the CLI's shebang exposes it (--expose-gc): a scan
- * promotes a whole generation of process records into the old space, and waiting for V8 to
- * collect them on its own let RSS swing by ~30 MB at 5,000 processes; collected at once it stays
- * flat, for a few ms per scan.
- */
-const collectGarbage = (globalThis as { gc?: () => void }).gc;
 
 /** How long SIGTERM waits for the last export before exiting anyway (a dead collector). */
 const SHUTDOWN_WAIT_MS = 5000;
@@ -43,6 +37,7 @@ export async function runDaemon(deps: DaemonDeps): Promise<number> {
   }
   let { config, program } = first;
   const scanner = createScanner(program);
+  const collectGarbage = createAfterScanCollector();
   let latest: Observation | undefined;
   const telemetry = startTelemetry({ export: config.export, scanIntervalMs: config.intervalMs, version: deps.version, log: deps.log, env: deps.env });
   const publisher = publishObservations(telemetry.meter, {
