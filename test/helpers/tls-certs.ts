@@ -1,6 +1,7 @@
 // Test-only: a throwaway private CA, a server certificate for 127.0.0.1 and a client certificate,
 // made with the openssl command line in a temp directory the caller removes.
 import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 export const OPENSSL = "/usr/bin/openssl";
@@ -27,8 +28,9 @@ export function makeCertificates(dir: string, clientCn: string): TestCertificate
   const leaf = (name: string, cn: string, ext: string): void => {
     key(f(`${name}.key`));
     run(["req", "-new", "-key", f(`${name}.key`), "-subj", `/CN=${cn}`, "-out", f(`${name}.csr`)]);
-    execFileSync(OPENSSL, ["x509", "-req", "-in", f(`${name}.csr`), "-CA", f("ca.pem"), "-CAkey", f("ca.key"), "-CAcreateserial",
-      "-days", "2", "-out", f(`${name}.pem`), "-extfile", "/dev/stdin"], { input: ext, stdio: ["pipe", "ignore", "pipe"], timeout: 30_000 });
+    writeFileSync(f(`${name}.ext`), ext);
+    run(["x509", "-req", "-in", f(`${name}.csr`), "-CA", f("ca.pem"), "-CAkey", f("ca.key"), "-CAcreateserial",
+      "-days", "2", "-out", f(`${name}.pem`), "-extfile", f(`${name}.ext`)]);
   };
   leaf("server", "127.0.0.1", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
   leaf("client", clientCn, "extendedKeyUsage=clientAuth\n");
