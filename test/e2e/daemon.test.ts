@@ -156,23 +156,26 @@ test("a real CPU burner gets a per-process series while it runs away, and the se
   const burner = await pool.start(name, { target: "/bin/sh", args: ["-c", "while :; do :; done"] });
   const d = await startDaemon(["--interval", "1s", "--cpu-max", "30", `${name}:1-,cpu=30-`]);
   try {
-    const labels = { process_pid: String(burner.pid), process_executable_name: name };
+    const labels = { procwatch_process_pid: String(burner.pid), procwatch_process_executable_name: name };
     const m = await d.until("the burner's per-process series", async () => {
       const text = await metrics(d);
-      return (sample(text, "process_cpu_utilization", labels) ?? 0) > 0 ? text : undefined;
+      return (sample(text, "procwatch_runaway_cpu_usage", labels) ?? 0) > 0 ? text : undefined;
     });
     assert.ok((sample(m, "procwatch_runaway_process_count") ?? 0) >= 1);
-    assert.equal(sample(m, "procwatch_runaway_limit_percent"), 30);
-    // Busy-rule: the rule's CPU is the burner's, around one full CPU on the ps/top scale.
-    const rulePercent = sample(m, "procwatch_rule_cpu_percent", { procwatch_rule_name: `${name},cpu=30-` }) ?? 0;
-    assert.ok(rulePercent > 30, `rule CPU ${rulePercent}%`);
+    // --cpu-max 30 and cpu=30- are ps/top percentages: 0.3 CPUs.
+    assert.equal(sample(m, "procwatch_runaway_cpu_usage_limit"), 0.3);
+    assert.equal(sample(m, "procwatch_rule_cpu_usage_limit", { procwatch_rule_name: `${name},cpu=30-`, procwatch_limit_type: "min" }), 0.3);
+    // Busy-rule: the rule's CPU is the burner's, around one full CPU.
+    const ruleCpus = sample(m, "procwatch_rule_cpu_usage", { procwatch_rule_name: `${name},cpu=30-` }) ?? 0;
+    assert.ok(ruleCpus > 0.3, `rule CPU ${ruleCpus} CPUs`);
     // Per-rule series never carry a PID.
     assert.ok(!/procwatch_rule_[a-z_]*\{[^}]*process_pid/.test(m));
+    assert.ok(!/^process_/m.test(m), "no series borrows a semconv process.* name");
 
     await pool.kill(burner);
     await d.until("the per-process series gone and the busy rule failing", async () => {
       const text = await metrics(d);
-      return sample(text, "process_cpu_utilization", labels) === undefined
+      return sample(text, "procwatch_runaway_cpu_usage", labels) === undefined
         && sample(text, "procwatch_rule_status", { procwatch_rule_name: `${name},cpu=30-` }) === 2 ? true : undefined;
     });
   } finally {
