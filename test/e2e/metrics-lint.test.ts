@@ -35,7 +35,7 @@ test("promtool check metrics on a live scrape: only the documented _count except
   if (!haveTools(t, [TOOLS.promtool], INSTALL.prometheus)) return;
   const name = uniqueName("li");
   await pool.start(name, { target: "/bin/sh", args: ["-c", "while :; do :; done"] });
-  const d = await startDaemon(["--interval", "1s", "--cpu-max", "20", `${name}:1-,cpu=10-200`, "tcp://127.0.0.1:1"]);
+  const d = await startDaemon(["--interval", "1s", "--cpu-max", "5", `${name}:1-,cpu=1-200`, "tcp://127.0.0.1:1"]);
   try {
     const text = await d.until("a scrape with the runaway, rule CPU and probe series", async () => {
       const body = (await d.get("/metrics")).body;
