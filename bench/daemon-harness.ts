@@ -8,7 +8,7 @@
 import type { AddressInfo } from "node:net";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { readAccounts } from "../src/accounts.js";
+import { readAccounts } from "../src/system/accounts.js";
 import { createAfterScanCollector } from "../src/daemon/collect.js";
 import { defaultConfig, mergeCliRules } from "../src/config/load.js";
 import { createScanner, type Observation } from "../src/daemon/loop.js";

@@ -2,7 +2,7 @@
 // Nagios, JSON and explain output, and who holds a port when the rule's process does not.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { type CheckRequest, runCheck } from "../src/check.js";
+import { type CheckRequest, runCheck } from "../src/check/run-check.js";
 import { fixtureAccounts } from "./helpers/accounts.js";
 import { fixtureRoot } from "./helpers/proctree.js";
 

@@ -3,9 +3,9 @@
 // reach the evaluation, on top of the exemptions for every check, over a fixture /proc tree.
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
-import { prepareSetup, type SecurityRequest } from "../src/check.js";
+import { prepareSetup, type SecurityRequest } from "../src/check/run-check.js";
 import { DEFAULT_INTERPRETERS, makeInterpreterSet } from "../src/evaluate/names.js";
-import { measure } from "../src/measure.js";
+import { measure } from "../src/measure/measure.js";
 import { accounts, configOf } from "./config/fixture.js";
 import { link, statLine, statusText, TreePool } from "./helpers/proctree.js";
 

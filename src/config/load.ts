@@ -69,7 +69,7 @@
 // - YAML 1.2: yes/no/on/off are strings, so `lifetime: yes` is a type problem, not true.
 import { readFileSync } from "node:fs";
 import { isMap, LineCounter, parseDocument } from "yaml";
-import type { Accounts } from "../accounts.js";
+import type { Accounts } from "../system/accounts.js";
 import { DEFAULT_INTERPRETERS } from "../evaluate/names.js";
 import { DEFAULT_SELINUXFS } from "../procfs/selinuxfs.js";
 import { SECURITY_CHECKS } from "../evaluate/security-names.js";

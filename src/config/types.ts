@@ -1,6 +1,6 @@
 // What a daemon configuration says, after validation: plain data, independent of whether it came
 // from a YAML file, the command line, or the built-in defaults. Loading lives in load.ts.
-import type { CpuRequest, SecurityRequest } from "../check.js";
+import type { CpuRequest, SecurityRequest } from "../check/run-check.js";
 import type { Rule } from "../rules/types.js";
 
 export type OtlpProtocol = "http/json" | "http/protobuf";

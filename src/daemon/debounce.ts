@@ -4,7 +4,7 @@
 import { confirmRunaways } from "../evaluate/runaway.js";
 import { confirmSecurity } from "../evaluate/security.js";
 import { confirmFailures } from "../evaluate/verdict.js";
-import type { Measurement } from "../measure.js";
+import type { Measurement } from "../measure/measure.js";
 
 /**
  * The confirmed view of the newest measurement in `window` (oldest first, all from the same

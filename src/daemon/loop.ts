@@ -4,7 +4,7 @@
 // connection each per scan, awaited, so the next scan never starts while one is open); formats nothing.
 import { type CpuFigures, lifetimeFigures, windowFigures } from "../evaluate/cpu.js";
 import { confirmProbes } from "../evaluate/probe.js";
-import { hasListen, judge, type Measurement, type MeasureSetup, runProbes, scanPlan } from "../measure.js";
+import { hasListen, judge, type Measurement, type MeasureSetup, runProbes, scanPlan } from "../measure/measure.js";
 import { readUptime } from "../procfs/clock.js";
 import { takeSnapshotYielding } from "../procfs/snapshot.js";
 import type { SkipCounts, Snapshot } from "../procfs/types.js";

@@ -2,8 +2,8 @@
 // timer, signals, the listener and the telemetry pipeline; everything it decides comes from the
 // same measure/judge code as `procwatch check`. Logs to stderr, one line per event, never per process.
 import type { Server } from "node:http";
-import type { Accounts } from "../accounts.js";
-import { type CheckRequest, formatMeasurement, type OutputFormat, prepareSetup } from "../check.js";
+import type { Accounts } from "../system/accounts.js";
+import { type CheckRequest, formatMeasurement, type OutputFormat, prepareSetup } from "../check/run-check.js";
 import type { ConfigProblem, DaemonConfig } from "../config/types.js";
 import { formatProblem } from "../config/types.js";
 import { makeInterpreterSet } from "../evaluate/names.js";

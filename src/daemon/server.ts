@@ -2,7 +2,7 @@
 // /verdicts (the latest scan's verdicts as `procwatch check` would print them, for
 // `check --from`) and /healthz. Reads nothing itself: every answer comes from the latest scan.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { OutputFormat } from "../check.js";
+import type { OutputFormat } from "../check/run-check.js";
 import type { Formatted } from "../output/format.js";
 
 /** What /verdicts answers (format json also carries the parsed object as `result`). */

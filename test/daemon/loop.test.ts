@@ -2,7 +2,7 @@
 // debounce, CPU windows between scans (none on the first scan), and reprogramming on reload.
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
-import { prepareSetup } from "../../src/check.js";
+import { prepareSetup } from "../../src/check/run-check.js";
 import { createScanner, type ScanProgram } from "../../src/daemon/loop.js";
 import { DEFAULT_INTERPRETERS, makeInterpreterSet } from "../../src/evaluate/names.js";
 import { parseRuleArgs } from "../../src/rules/list.js";

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { AggregationTemporality, type DataPoint, MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
-import { prepareSetup } from "../../src/check.js";
+import { prepareSetup } from "../../src/check/run-check.js";
 import { createScanner, type Observation, type ScanProgram } from "../../src/daemon/loop.js";
 import { DEFAULT_INTERPRETERS, makeInterpreterSet } from "../../src/evaluate/names.js";
 import { parseRuleArgs } from "../../src/rules/list.js";

@@ -9,7 +9,7 @@
 // the child boots on the other core: the two Node start-ups overlap instead of adding up.
 // No top-level await: the shipped bundle is CommonJS, which starts ~9 ms faster than ESM.
 // program.js is a separate bundle (kept external) so this file stays small to parse.
-import { startScanner } from "./supervise.js";
+import { startScanner } from "../check/supervise.js";
 import type * as Program from "./program.js";
 
 const command = process.argv[2];

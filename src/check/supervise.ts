@@ -6,10 +6,10 @@
 // separate cores; it waits for its request on stdin. Imports only node builtins, to start fast.
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import type { CheckRequest } from "./check.js";
-import type { Formatted } from "./output/format.js";
+import type { CheckRequest } from "./run-check.js";
+import type { Formatted } from "../output/format.js";
 
-const CHILD = fileURLToPath(new URL("./child.js", import.meta.url));
+const CHILD = fileURLToPath(new URL("../bin/child.js", import.meta.url));
 const STDERR_CAP = 4096;
 const STOP_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP"] as const;
 

@@ -5,7 +5,7 @@
 // cost ~10 ms of start-up and teardown in a process that lives for a few tens of milliseconds.
 // No top-level await: the shipped bundle is CommonJS (faster start-up than ESM).
 import { closeSync, readFileSync, writeSync } from "node:fs";
-import { type CheckRequest, runCheck } from "./check.js";
+import { type CheckRequest, runCheck } from "../check/run-check.js";
 
 const input = readFileSync(0, "utf8");
 if (input !== "") {

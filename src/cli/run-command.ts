@@ -1,13 +1,13 @@
 // Commander wiring of `procwatch run` and `procwatch validate`: flags → RunFlags, then the daemon
 // module (loaded only for these commands: the one-shot check never pays for the OTel SDK).
 import { type Command, InvalidArgumentError } from "commander";
-import { isLoopback, parseListen } from "./config/export.js";
-import { withCpuOptions } from "./cpu-options.js";
-import type * as Daemon from "./daemon.js";
-import type { RunFlags } from "./daemon.js";
-import { durationArg } from "./duration-arg.js";
-import type { Formatted } from "./output/format.js";
-import { withSecurityOptions } from "./security-options.js";
+import { isLoopback, parseListen } from "../config/export.js";
+import { withCpuOptions } from "./cpu-flags.js";
+import type * as Daemon from "../bin/daemon.js";
+import type { RunFlags } from "../daemon/commands.js";
+import { durationArg } from "./arg-parsers.js";
+import type { Formatted } from "../output/format.js";
+import { withSecurityOptions } from "./security-flags.js";
 
 const listenArg = (value: string): { host: string; port: number } => {
   const parsed = parseListen(value);
@@ -20,9 +20,9 @@ const listenArg = (value: string): { host: string; port: number } => {
   return parsed;
 };
 
-// The bundle keeps daemon.js external: require() in the CommonJS bundle, import() under tsc's ESM.
+// The program bundle keeps the daemon bundle (bin/daemon.js) external: require() in the CommonJS bundle, import() under tsc's ESM.
 const loadDaemon = (): Promise<typeof Daemon> =>
-  typeof require === "function" ? Promise.resolve(require("./daemon.js") as typeof Daemon) : import("./daemon.js");
+  typeof require === "function" ? Promise.resolve(require("../bin/daemon.js") as typeof Daemon) : import("../bin/daemon.js");
 
 export function addDaemonCommands(program: Command, emit: (result: Formatted) => void): void {
   withSecurityOptions(withCpuOptions(

@@ -1,9 +1,9 @@
 // Commander wiring of the security check flags (--security and its exemptions): flags → the
 // request's security settings. Users are resolved in the scanner, like rules and --cpu-exempt-user.
 import { type Command, InvalidArgumentError } from "commander";
-import type { SecurityRequest } from "./check.js";
-import { SECURITY_CHECKS, type SecurityCheckName } from "./evaluate/security-names.js";
-import { DEFAULT_SELINUXFS } from "./procfs/selinuxfs.js";
+import type { SecurityRequest } from "../check/run-check.js";
+import { SECURITY_CHECKS, type SecurityCheckName } from "../evaluate/security-names.js";
+import { DEFAULT_SELINUXFS } from "../procfs/selinuxfs.js";
 
 export interface SecurityFlags {
   security?: SecurityCheckName[];

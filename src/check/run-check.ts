@@ -1,29 +1,29 @@
 // One-shot check: parse rules, measure (scan, CPU window, probes), evaluate, format. Runs inside
 // the scan child (see supervise.ts) so a /proc read that blocks forever can be ended by the
 // parent's deadline. Owns no process-wide state: returns the text and exit code, never prints or exits.
-import { type Accounts, readAccounts, readNormalUidRange } from "./accounts.js";
-import type { CpuBasis } from "./evaluate/cpu.js";
-import { countedName } from "./evaluate/match.js";
-import { DEFAULT_INTERPRETERS, type InterpreterSet, makeInterpreterSet } from "./evaluate/names.js";
-import { confirmRunaways, DEFAULT_CPU_EXEMPT, type RunawayReport, type RunawaySettings } from "./evaluate/runaway.js";
-import { confirmSecurity, DEFAULT_DELETED_EXE_IGNORE, type Exemptions, type SecurityCheckName, type SecurityReport, type SecuritySettings } from "./evaluate/security.js";
-import { confirmFailures, type RuleVerdict } from "./evaluate/verdict.js";
-import { measure, type Measurement, type MeasureSetup } from "./measure.js";
-import { findSocketHolders } from "./procfs/fd.js";
-import { formatExplainProcess, formatExplainRules } from "./output/explain.js";
-import { escapeText } from "./output/escape.js";
-import type { CheckOutcome, Formatted } from "./output/format.js";
-import { formatJson } from "./output/json.js";
-import { capOutput, formatMon } from "./output/mon.js";
-import { formatNagios, formatNagiosUnknown, nagiosState } from "./output/nagios.js";
-import { securityStatus } from "./output/security.js";
-import { readClockTicks } from "./procfs/clock.js";
-import { readMore, readProcess1 } from "./procfs/snapshot.js";
-import { Field, type ListeningSocket, type ProcessRecord } from "./procfs/types.js";
-import { formatDuration } from "./rules/duration.js";
-import { countRules, parseRuleArgs } from "./rules/list.js";
-import { toBytes } from "./rules/pattern.js";
-import type { Rule } from "./rules/types.js";
+import { type Accounts, readAccounts, readNormalUidRange } from "../system/accounts.js";
+import type { CpuBasis } from "../evaluate/cpu.js";
+import { countedName } from "../evaluate/match.js";
+import { DEFAULT_INTERPRETERS, type InterpreterSet, makeInterpreterSet } from "../evaluate/names.js";
+import { confirmRunaways, DEFAULT_CPU_EXEMPT, type RunawayReport, type RunawaySettings } from "../evaluate/runaway.js";
+import { confirmSecurity, DEFAULT_DELETED_EXE_IGNORE, type Exemptions, type SecurityCheckName, type SecurityReport, type SecuritySettings } from "../evaluate/security.js";
+import { confirmFailures, type RuleVerdict } from "../evaluate/verdict.js";
+import { measure, type Measurement, type MeasureSetup } from "../measure/measure.js";
+import { findSocketHolders } from "../procfs/fd.js";
+import { formatExplainProcess, formatExplainRules } from "../output/explain.js";
+import { escapeText } from "../output/escape.js";
+import type { CheckOutcome, Formatted } from "../output/format.js";
+import { formatJson } from "../output/json.js";
+import { capOutput, formatMon } from "../output/mon.js";
+import { formatNagios, formatNagiosUnknown, nagiosState } from "../output/nagios.js";
+import { securityStatus } from "../output/security.js";
+import { readClockTicks } from "../procfs/clock.js";
+import { readMore, readProcess1 } from "../procfs/snapshot.js";
+import { Field, type ListeningSocket, type ProcessRecord } from "../procfs/types.js";
+import { formatDuration } from "../rules/duration.js";
+import { countRules, parseRuleArgs } from "../rules/list.js";
+import { toBytes } from "../rules/pattern.js";
+import type { Rule } from "../rules/types.js";
 
 export type OutputFormat = "mon" | "json" | "nagios";
 

@@ -3,19 +3,19 @@
 // In Nagios mode (check --format nagios, spotted in argv before parsing) every outcome, even a
 // commander usage error, --help or a crash, exits 0-3 with a PROCS line on stdout.
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import type { CheckRequest, CpuRequest, OutputFormat } from "./check.js";
-import { DEFAULT_INTERPRETERS } from "./evaluate/names.js";
-import { escapeText } from "./output/escape.js";
-import type { Formatted } from "./output/format.js";
-import { NAGIOS_EXIT, formatNagiosUnknown } from "./output/nagios.js";
-import { formatDuration } from "./rules/duration.js";
-import { type CpuFlags, cpuRequest, withCpuOptions } from "./cpu-options.js";
-import { type SecurityFlags, securityRequest, withSecurityOptions } from "./security-options.js";
-import { durationArg } from "./duration-arg.js";
-import { checkFrom } from "./from.js";
-import { addDaemonCommands } from "./run-options.js";
-import type { Scanner } from "./supervise.js";
-import { VERSION } from "./version.js";
+import type { CheckRequest, CpuRequest, OutputFormat } from "../check/run-check.js";
+import { DEFAULT_INTERPRETERS } from "../evaluate/names.js";
+import { escapeText } from "../output/escape.js";
+import type { Formatted } from "../output/format.js";
+import { NAGIOS_EXIT, formatNagiosUnknown } from "../output/nagios.js";
+import { formatDuration } from "../rules/duration.js";
+import { type CpuFlags, cpuRequest, withCpuOptions } from "./cpu-flags.js";
+import { type SecurityFlags, securityRequest, withSecurityOptions } from "./security-flags.js";
+import { durationArg } from "./arg-parsers.js";
+import { checkFrom } from "../check/from-daemon.js";
+import { addDaemonCommands } from "./run-command.js";
+import type { Scanner } from "../check/supervise.js";
+import { VERSION } from "../version.js";
 
 const wholeArg = (flag: string, min: number, max: number) => (value: string): number => {
   if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {

@@ -1,16 +1,16 @@
 // `procwatch run` and `procwatch validate` behind the command line: the configuration (file or
 // built-in defaults) with the command line's rules and flags laid over it, then the daemon.
 // A separate bundle, loaded only by these commands, so `check` never loads the OTel SDK.
-import { readAccounts } from "./accounts.js";
-import type { CpuRequest, SecurityRequest } from "./check.js";
-import { defaultConfig, loadConfig, type LoadResult, mergeCliRules } from "./config/load.js";
-import type { DaemonConfig } from "./config/types.js";
-import type { CpuFlags } from "./cpu-options.js";
-import { describeConfig, loadProgram, runDaemon } from "./daemon/run.js";
-import type { Formatted } from "./output/format.js";
-import { DEFAULT_SELINUXFS } from "./procfs/selinuxfs.js";
-import type { SecurityFlags } from "./security-options.js";
-import { VERSION } from "./version.js";
+import { readAccounts } from "../system/accounts.js";
+import type { CpuRequest, SecurityRequest } from "../check/run-check.js";
+import { defaultConfig, loadConfig, type LoadResult, mergeCliRules } from "../config/load.js";
+import type { DaemonConfig } from "../config/types.js";
+import type { CpuFlags } from "../cli/cpu-flags.js";
+import { describeConfig, loadProgram, runDaemon } from "./run.js";
+import type { Formatted } from "../output/format.js";
+import { DEFAULT_SELINUXFS } from "../procfs/selinuxfs.js";
+import type { SecurityFlags } from "../cli/security-flags.js";
+import { VERSION } from "../version.js";
 
 export interface RunFlags extends CpuFlags, SecurityFlags {
   config?: string;
