@@ -2,8 +2,8 @@
 // Nagios and Grafana see the same observations (and CPU windows come from the daemon's continuous
 // measurement, without a multi-second wait). Fails, never passes, when the daemon is unreachable
 // or its last scan is older than three intervals.
+import type { OutputFormat } from "../output/format.js";
 import { get } from "node:http";
-import type { OutputFormat } from "./run-check.js";
 import { escapeText } from "../output/escape.js";
 import type { Formatted } from "../output/format.js";
 import { formatNagiosUnknown } from "../output/nagios.js";

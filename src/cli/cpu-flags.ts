@@ -1,7 +1,7 @@
 // Commander wiring of the CPU watch flags (shared by every command that scans): flags → the
 // request's cpu settings. Validation of names and users happens in the scanner, like rules.
+import type { CpuRequest } from "../config/types.js";
 import { type Command, InvalidArgumentError } from "commander";
-import type { CpuRequest } from "../check/run-check.js";
 import { durationArg } from "./arg-parsers.js";
 
 export interface CpuFlags {

@@ -3,7 +3,8 @@
 // security reports. Reads /proc (and selinuxfs), connects to probed services; formats nothing.
 // The scan plan reads per process only the files the rules, CPU and security checks need; the
 // socket tables only when a listen= rule exists.
-import { type CpuBasis, type CpuFigures, lifetimeFigures, windowFigures } from "../evaluate/cpu.js";
+import type { CpuBasis } from "../rules/types.js";
+import { type CpuFigures, lifetimeFigures, windowFigures } from "../evaluate/cpu.js";
 import { candidateFilter, type MatchContext, fieldsNeeded } from "../evaluate/match.js";
 import type { InterpreterSet } from "../evaluate/names.js";
 import { type CpuScale, evaluateRunaway, type RunawayReport, type RunawaySettings, runawayFieldsNeeded } from "../evaluate/runaway.js";

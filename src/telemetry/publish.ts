@@ -6,7 +6,7 @@ import type { Attributes, Meter, Observable } from "@opentelemetry/api";
 import { ValueType } from "@opentelemetry/api";
 import type { Accounts } from "../system/accounts.js";
 import type { RuleVerdict } from "../evaluate/verdict.js";
-import type { Observation } from "../daemon/loop.js";
+import type { Observation } from "../measure/cycle.js";
 import { escapeBytes } from "../output/escape.js";
 import { ATTR, INSTRUMENTS, type InstrumentId, type InstrumentSpec, STATE_VALUE } from "./instruments.js";
 

@@ -1,8 +1,9 @@
 // Nagios plugin output: states and exit codes, status line, long output, perfdata, range
 // conversion, safe labels, and the warn= qualifier that feeds WARNING.
+import { DEFAULT_INTERPRETERS } from "../../src/rules/interpreters.js";
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { DEFAULT_INTERPRETERS, makeInterpreterSet } from "../../src/evaluate/names.js";
+import { makeInterpreterSet } from "../../src/evaluate/names.js";
 import { evaluateRunaway } from "../../src/evaluate/runaway.js";
 import { type RuleVerdict, confirmFailures, evaluateRules } from "../../src/evaluate/verdict.js";
 import { FIRST_LINE_CAP, LONG_OUTPUT_CAP, formatNagios, formatNagiosUnknown, perfLabels, toPluginRange, worstState } from "../../src/output/nagios.js";

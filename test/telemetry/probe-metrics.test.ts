@@ -1,12 +1,13 @@
 // The daemon's probes, scan by scan, through the publisher and an in-process MetricReader: status
 // per probe (debounced by for_cycles), connect and banner times as gauges, a phase the probe did
 // not reach left out; a listen= rule is a rule like any other.
+import { DEFAULT_INTERPRETERS } from "../../src/rules/interpreters.js";
+import { prepareSetup } from "../../src/measure/setup.js";
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { AggregationTemporality, type DataPoint, MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
-import { prepareSetup } from "../../src/check/run-check.js";
-import { createScanner, type Observation, type ScanProgram } from "../../src/daemon/loop.js";
-import { DEFAULT_INTERPRETERS, makeInterpreterSet } from "../../src/evaluate/names.js";
+import { createScanner, type Observation, type ScanProgram } from "../../src/measure/cycle.js";
+import { makeInterpreterSet } from "../../src/evaluate/names.js";
 import { parseRuleArgs } from "../../src/rules/list.js";
 import { gaugeAwareTemporality } from "../../src/telemetry/exporters.js";
 import { INSTRUMENTS } from "../../src/telemetry/instruments.js";

@@ -1,12 +1,13 @@
 // What the SDK would export, read through an in-process MetricReader: every rule from the first
 // scan on (0 included), limits, debounced status, CPU from the second scan, runaway series that
 // disappear with the runaway (the cumulative-gauge trap), security checks and self metrics.
+import { DEFAULT_INTERPRETERS } from "../../src/rules/interpreters.js";
+import { prepareSetup } from "../../src/measure/setup.js";
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { AggregationTemporality, type DataPoint, MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
-import { prepareSetup } from "../../src/check/run-check.js";
-import { createScanner, type Observation, type ScanProgram } from "../../src/daemon/loop.js";
-import { DEFAULT_INTERPRETERS, makeInterpreterSet } from "../../src/evaluate/names.js";
+import { createScanner, type Observation, type ScanProgram } from "../../src/measure/cycle.js";
+import { makeInterpreterSet } from "../../src/evaluate/names.js";
 import { parseRuleArgs } from "../../src/rules/list.js";
 import { gaugeAwareTemporality } from "../../src/telemetry/exporters.js";
 import { INSTRUMENTS } from "../../src/telemetry/instruments.js";
