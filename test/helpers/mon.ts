@@ -1,6 +1,6 @@
 // Runs mon's side of the contract for end-to-end tests: Debian's real ps.monitor (the oracle),
 // monitor scripts as mon runs them, and a real mon daemon on a scratch config. Follows
-// shared/reference/mon-protocol.md §8: setsid + env -i, readiness via `moncmd version`, every
+// docs/e2e-mon-nagios.md: setsid + env -i, readiness via `moncmd version`, every
 // wait bounded, clean-up by PID only (never by name: the machine is shared).
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
