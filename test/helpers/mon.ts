@@ -11,7 +11,7 @@ import type { TestContext } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { runCommand } from "./cli.js";
-import { E2E_REQUIRED, haveTools } from "./e2e.js";
+import { haveTools, skipOrFail } from "./e2e.js";
 import { sessionMembers } from "./procs.js";
 
 export const MON = "/usr/sbin/mon";
@@ -37,10 +37,7 @@ export function havePsMonitor(t: TestContext): boolean {
     execFileSync("/usr/bin/perl", ["-MProc::ProcessTable", "-e", "1"], { stdio: "pipe", timeout: 10_000 });
     return true;
   } catch {
-    const reason = `needs the Perl module Proc::ProcessTable (${PS_MONITOR_INSTALL})`;
-    if (E2E_REQUIRED) throw new Error(`PROCWATCH_E2E_REQUIRED=1 but ${reason}`);
-    process.stderr.write(`\n*** SKIPPED ${t.name}: ${reason} ***\n`);
-    t.skip(reason);
+    skipOrFail(t, `needs the Perl module Proc::ProcessTable (${PS_MONITOR_INSTALL})`);
     return false;
   }
 }
