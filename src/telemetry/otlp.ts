@@ -34,6 +34,8 @@ export function parseRetryAfter(text: string | undefined, nowMs: number): number
   if (text === undefined) return undefined;
   const t = text.trim();
   if (/^\d+$/.test(t)) return Math.min(Number(t) * 1000, MAX_RETRY_AFTER_MS);
+  // Every HTTP-date form starts with the day name; Date.parse alone would take "-5" as a year.
+  if (!/^[A-Za-z]{3}/.test(t)) return undefined;
   const at = Date.parse(t);
   if (Number.isNaN(at)) return undefined;
   return Math.min(Math.max(0, at - nowMs), MAX_RETRY_AFTER_MS);
