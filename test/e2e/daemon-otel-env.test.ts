@@ -80,6 +80,25 @@ test("without OTEL_EXPORTER_OTLP_CERTIFICATE the private CA is not trusted, and 
   }
 });
 
+test("OTEL_EXPORTER_OTLP_METRICS_TIMEOUT bounds an export: a collector that never answers is given up on after it, not after the push interval", async () => {
+  const receiver = await startOtlpReceiver();
+  receiver.hang({ times: 1 });
+  // Pushes every 3 s: without the variable the exporter would wait the whole 3 s.
+  const d = await startDaemon(["--interval", "1s", "pwnothing:0-"], {
+    env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_METRIC_EXPORT_INTERVAL: "3000", OTEL_EXPORTER_OTLP_TIMEOUT: "9000", OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: "600" },
+  });
+  try {
+    const hung = await receiver.waitForRequest((r) => r.response === "hung", 15_000);
+    const closedAt = await d.until("the exporter giving up", () => receiver.hungClosedAt(hung.seq), 10_000);
+    const waited = closedAt - hung.receivedAtMs;
+    assert.ok(waited < 2000, `the hung export was abandoned after ${waited} ms (timeout 600 ms, push interval 3000 ms)`);
+    await d.until("the failure logged", () => d.log.find((l) => / failing: .*timed out/i.test(l)));
+  } finally {
+    await d.stop();
+    await receiver.stop();
+  }
+});
+
 for (const [what, env] of [
   ["OTEL_SDK_DISABLED=true", { OTEL_SDK_DISABLED: "true" }],
   ["OTEL_METRICS_EXPORTER=none", { OTEL_METRICS_EXPORTER: "none" }],

@@ -116,6 +116,8 @@ export interface OtlpReceiver {
   waitForRequest(predicate: (r: OtlpRequest) => boolean, timeoutMs: number): Promise<OtlpRequest>;
   /** Value of the newest point of `metricName` whose attributes include `subset`, over accepted exports. */
   latestValue(metricName: string, subset?: Attributes): number | undefined;
+  /** Date.now() when the sender gave up on a hung request (closed its connection); undefined while open. */
+  hungClosedAt(seq: number): number | undefined;
   /** Closes the listener, destroys every connection (hung ones too) and rejects pending waits. */
   stop(): Promise<void>;
 }
@@ -136,6 +138,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
   const seen: OtlpRequest[] = [];
   const waiters = new Set<Waiter>();
   const hung = new Set<ServerResponse>();
+  const hungClosed = new Map<number, number>();
   let script: Script | undefined;
   let scriptLeft = 0;
   let stopped = false;
@@ -177,7 +180,11 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     const scripted = takeScript();
     if (scripted?.kind === "hang") {
       hung.add(res);
-      res.on("close", () => hung.delete(res));
+      const seq = base.seq;
+      res.on("close", () => {
+        hung.delete(res);
+        if (!stopped) hungClosed.set(seq, Date.now());
+      });
       record({ ...base, response: "hung", scopes, error });
       return;
     }
@@ -274,6 +281,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
       }
       return undefined;
     },
+    hungClosedAt: (seq) => hungClosed.get(seq),
     stop,
   };
 }
