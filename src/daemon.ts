@@ -7,6 +7,7 @@ import { defaultConfig, loadConfig, type LoadResult, mergeCliRules } from "./con
 import type { DaemonConfig } from "./config/types.js";
 import type { CpuFlags } from "./cpu-options.js";
 import { describeConfig, loadProgram, runDaemon } from "./daemon/run.js";
+import { escapeText } from "./output/escape.js";
 import type { Formatted } from "./output/format.js";
 import { DEFAULT_SELINUXFS } from "./procfs/selinuxfs.js";
 import type { SecurityFlags } from "./security-options.js";
@@ -45,7 +46,7 @@ export function validateConfig(path: string, ruleArgs: readonly string[]): Forma
   const accounts = readAccounts();
   const loaded = loadProgram({ load: () => merged(loadConfig(path, { accounts, env: process.env }), ruleArgs, accounts), accounts });
   if ("problems" in loaded) return { text: loaded.problems.map((p) => `${p}\n`).join(""), exitCode: 1 };
-  return { text: `${path}: ok: ${describeConfig(loaded.config)}\n`, exitCode: 0 };
+  return { text: `${escapeText(path)}: ok: ${describeConfig(loaded.config)}\n`, exitCode: 0 };
 }
 
 function loadAll(ruleArgs: readonly string[], flags: RunFlags, typed: ReadonlySet<string>, accounts: ReturnType<typeof readAccounts>, env: NodeJS.ProcessEnv): LoadResult {
