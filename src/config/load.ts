@@ -9,7 +9,7 @@
 //                            consecutive failing scans (debounce), a whole number >= 1
 //   proc_root: /proc         absolute path (/host/proc in a container)
 //   interpreters: [perl, python3, "python3.*", ...]   replaces the built-in list (globs allowed)
-//   rules:                   each item is one of:
+//   rules:                   each item is one of (no control, bidi or separator character in any of its text):
 //     - "sshd:1-,user=root"  a one-liner, the command line's grammar (quote it: YAML reads ': ' and ' #')
 //     - name: postfix-master           optional; default: the one-liner label (select + qualifiers)
 //       select: /usr/lib/postfix/sbin/master   a process name, or an absolute path/glob
