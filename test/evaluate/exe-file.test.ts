@@ -1,10 +1,11 @@
 // evaluateExeFile and path rules: a process counts for /PATH or exe= only if it runs the file at
 // that path (same dev:inode; same device for a replaced executable). Table tests on records.
+import { DEFAULT_INTERPRETERS } from "../../src/rules/interpreters.js";
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { evaluateExeFile } from "../../src/evaluate/exe-file.js";
 import { matchRule } from "../../src/evaluate/match.js";
-import { DEFAULT_INTERPRETERS, makeInterpreterSet } from "../../src/evaluate/names.js";
+import { makeInterpreterSet } from "../../src/evaluate/names.js";
 import { Field, type ExeFileCheck, type ProcessRecord } from "../../src/procfs/types.js";
 import { parseOneLiner } from "../../src/rules/oneliner.js";
 import { fixtureAccounts } from "../helpers/accounts.js";

@@ -8,16 +8,20 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { AggregationTemporality, MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
-import { type CheckRequest, prepareSetup, runCheck } from "../../src/check.js";
-import { createScanner, type Observation, type ScanProgram } from "../../src/daemon/loop.js";
-import { validateConfig } from "../../src/daemon.js";
-import { DEFAULT_INTERPRETERS, makeInterpreterSet } from "../../src/evaluate/names.js";
+import { MeterProvider } from "@opentelemetry/sdk-metrics";
+import type { CheckRequest } from "../../src/check/request.js";
+import { runCheck } from "../../src/check/run-check.js";
+import { validateConfig } from "../../src/daemon/commands.js";
+import { makeInterpreterSet } from "../../src/evaluate/names.js";
+import { createScanner, type Observation, type ScanProgram } from "../../src/measure/cycle.js";
+import { prepareSetup } from "../../src/measure/setup.js";
+import { DEFAULT_INTERPRETERS } from "../../src/rules/interpreters.js";
 import { parseRuleArgs } from "../../src/rules/list.js";
-import { gaugeAwareTemporality, startTelemetry } from "../../src/telemetry/exporters.js";
+import { startTelemetry } from "../../src/telemetry/exporters.js";
 import { publishObservations } from "../../src/telemetry/publish.js";
 import { fixtureAccounts } from "../helpers/accounts.js";
 import { assertNoRaw, escaped, HIDDEN, RAW, strings } from "../helpers/hidden.js";
+import { TestReader } from "../helpers/metric-reader.js";
 import { cmdlineBytes, link, makeProcTree, removeProcTree, statLine, statusText, tempProcRoot } from "../helpers/proctree.js";
 
 const accounts = fixtureAccounts();
@@ -116,14 +120,6 @@ describe("validate escapes what its messages echo from the file", () => {
     });
   }
 });
-
-class TestReader extends MetricReader {
-  constructor() {
-    super({ aggregationTemporalitySelector: (t) => gaugeAwareTemporality(t, AggregationTemporality.CUMULATIVE) });
-  }
-  protected override async onForceFlush(): Promise<void> {}
-  protected override async onShutdown(): Promise<void> {}
-}
 
 /** Two scans a CPU window apart: every process a runaway, every rule a series. */
 async function observe(): Promise<Observation> {

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import fc from "fast-check";
-import { runCheck } from "../../src/check.js";
+import { runCheck } from "../../src/check/run-check.js";
 import { RuleError } from "../../src/rules/errors.js";
 import { parseRuleArgs } from "../../src/rules/list.js";
 import { compileLinearRegex } from "../../src/rules/pattern.js";
