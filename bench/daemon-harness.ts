@@ -8,10 +8,10 @@
 import type { AddressInfo } from "node:net";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { readAccounts } from "../src/accounts.js";
+import { readAccounts } from "../src/system/accounts.js";
 import { createAfterScanCollector } from "../src/daemon/collect.js";
 import { defaultConfig, mergeCliRules } from "../src/config/load.js";
-import { createScanner, type Observation } from "../src/daemon/loop.js";
+import { createScanner, type Observation } from "../src/measure/cycle.js";
 import { loadProgram } from "../src/daemon/run.js";
 import { startServer } from "../src/daemon/server.js";
 import { startTelemetry } from "../src/telemetry/exporters.js";

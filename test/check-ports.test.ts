@@ -1,8 +1,9 @@
 // listen= through the whole check on the checked-in fixture tree (test/fixtures/proc/sockets): mon,
 // Nagios, JSON and explain output, and who holds a port when the rule's process does not.
+import type { CheckRequest } from "../src/check/request.js";
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { type CheckRequest, runCheck } from "../src/check.js";
+import { runCheck } from "../src/check/run-check.js";
 import { fixtureAccounts } from "./helpers/accounts.js";
 import { fixtureRoot } from "./helpers/proctree.js";
 

@@ -1,11 +1,13 @@
 // prepareSetup → measure for the security checks, as the daemon runs them from its config: the
 // per-check exemptions the config loader fills (security.checks.<check>.exempt, exempt_users)
 // reach the evaluation, on top of the exemptions for every check, over a fixture /proc tree.
+import { DEFAULT_INTERPRETERS } from "../src/rules/interpreters.js";
+import { prepareSetup } from "../src/measure/setup.js";
+import type { SecurityRequest } from "../src/config/types.js";
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
-import { prepareSetup, type SecurityRequest } from "../src/check.js";
-import { DEFAULT_INTERPRETERS, makeInterpreterSet } from "../src/evaluate/names.js";
-import { measure } from "../src/measure.js";
+import { makeInterpreterSet } from "../src/evaluate/names.js";
+import { measure } from "../src/measure/measure.js";
 import { accounts, configOf } from "./config/fixture.js";
 import { link, statLine, statusText, TreePool } from "./helpers/proctree.js";
 

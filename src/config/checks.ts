@@ -1,10 +1,10 @@
 // The `cpu:` and `security:` sections of a config file → the same CpuRequest and SecurityRequest
 // the --cpu-* and --security flags build, every problem located. Users are looked up here (the
 // flags leave that to the scanner) so an unknown user is reported at its line before any scan.
+import type { CheckExemptions, CpuRequest, SecurityRequest } from "./types.js";
 import { isMap, isScalar, isSeq } from "yaml";
-import type { Accounts } from "../accounts.js";
-import type { CheckExemptions, CpuRequest, SecurityRequest } from "../check.js";
-import { SECURITY_CHECKS, type SecurityCheckName } from "../evaluate/security-names.js";
+import type { Accounts } from "../system/accounts.js";
+import { SECURITY_CHECKS, type SecurityCheckName } from "../rules/security-checks.js";
 import { DEFAULT_SELINUXFS } from "../procfs/selinuxfs.js";
 import { blame, type Field, type ReadContext, readBool, readMapping, readString, readStrings, readWhole, report, tokenOf } from "./fields.js";
 import { suggest } from "./suggest.js";

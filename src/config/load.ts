@@ -67,12 +67,12 @@
 // - YAML syntax errors stop validation (the rest would be guesses); everything else is reported
 //   together, sorted by position. Duplicate keys are problems (YAML would keep only one).
 // - YAML 1.2: yes/no/on/off are strings, so `lifetime: yes` is a type problem, not true.
+import { DEFAULT_INTERPRETERS } from "../rules/interpreters.js";
 import { readFileSync } from "node:fs";
 import { isMap, LineCounter, parseDocument } from "yaml";
-import type { Accounts } from "../accounts.js";
-import { DEFAULT_INTERPRETERS } from "../evaluate/names.js";
+import type { Accounts } from "../system/accounts.js";
 import { DEFAULT_SELINUXFS } from "../procfs/selinuxfs.js";
-import { SECURITY_CHECKS } from "../evaluate/security-names.js";
+import { SECURITY_CHECKS } from "../rules/security-checks.js";
 import { describeSource } from "../rules/errors.js";
 import { parseRuleArgs } from "../rules/list.js";
 import { compileGlob } from "../rules/pattern.js";

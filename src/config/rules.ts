@@ -5,7 +5,7 @@
 // ",user=") still means what it says. A mapping with `probe:` is a probe, any other a count rule.
 // Every error is located at the rule string or at the offending key's value. Pure given Accounts.
 import { isMap, isScalar, type Node } from "yaml";
-import type { Accounts } from "../accounts.js";
+import type { Accounts } from "../system/accounts.js";
 import { RuleError } from "../rules/errors.js";
 import { parseRuleText } from "../rules/list.js";
 import { CPU_KEY, parseQualifierValue, parseRange, parseSelector, parseWarnRange, QUALIFIER_KEYS, WARN_KEY } from "../rules/oneliner.js";

@@ -1,7 +1,40 @@
 // What a daemon configuration says, after validation: plain data, independent of whether it came
 // from a YAML file, the command line, or the built-in defaults. Loading lives in load.ts.
-import type { CpuRequest, SecurityRequest } from "../check.js";
+import type { CpuBasis } from "../rules/types.js";
+import type { SecurityCheckName } from "../rules/security-checks.js";
 import type { Rule } from "../rules/types.js";
+
+/** CPU settings of a check: the runaway limit (off when absent) and how CPU is measured. */
+export interface CpuRequest {
+  readonly maxPercent?: number;
+  readonly basis: CpuBasis;
+  readonly exemptNames: readonly string[];
+  readonly exemptUsers: readonly string[];
+  readonly includeNormalUsers: boolean;
+  readonly defaultExempt: boolean;
+  readonly top: number;
+  /** CLK_TCK override (a /proc tree captured elsewhere); default: getconf CLK_TCK. */
+  readonly clockTicks?: number;
+}
+
+/** Security checks of a check (--security); exemptNames/exemptUsers apply to every check, perCheck to one. */
+export interface SecurityRequest {
+  readonly checks: readonly SecurityCheckName[];
+  readonly exemptNames: readonly string[];
+  readonly exemptUsers: readonly string[];
+  readonly deletedExeMaxUid?: number;
+  /** Extra exe path prefixes deleted-exe ignores (the defaults always apply). */
+  readonly deletedExeIgnore: readonly string[];
+  /** Where selinuxfs is mounted (selinux-enforcing reads <dir>/enforce). */
+  readonly selinuxfs: string;
+  /** Exemptions for one check only (the daemon's config), on top of the ones above. */
+  readonly perCheck?: Readonly<Partial<Record<SecurityCheckName, CheckExemptions>>>;
+}
+
+export interface CheckExemptions {
+  readonly exemptNames: readonly string[];
+  readonly exemptUsers: readonly string[];
+}
 
 export type OtlpProtocol = "http/json" | "http/protobuf";
 

@@ -2,17 +2,19 @@
 // timer, signals, the listener and the telemetry pipeline; everything it decides comes from the
 // same measure/judge code as `procwatch check`. Logs to stderr, one line per event, never per process.
 import type { Server } from "node:http";
-import type { Accounts } from "../accounts.js";
-import { type CheckRequest, formatMeasurement, type OutputFormat, prepareSetup } from "../check.js";
+import type { Accounts } from "../system/accounts.js";
 import type { ConfigProblem, DaemonConfig } from "../config/types.js";
 import { formatProblem } from "../config/types.js";
 import { makeInterpreterSet } from "../evaluate/names.js";
-import type { Formatted } from "../output/format.js";
+import { withDetails } from "../measure/detail.js";
+import { createScanner, type Observation, type ScanProgram } from "../measure/cycle.js";
+import { prepareSetup } from "../measure/setup.js";
+import type { Formatted, OutputFormat } from "../output/format.js";
+import { detailPolicy, formatMeasurement } from "../output/measurement.js";
 import { formatDuration } from "../rules/duration.js";
 import { startTelemetry } from "../telemetry/exporters.js";
 import { publishObservations } from "../telemetry/publish.js";
 import { createAfterScanCollector } from "./collect.js";
-import { createScanner, type Observation, type ScanProgram } from "./loop.js";
 import { startServer } from "./server.js";
 
 export interface DaemonDeps {
@@ -24,6 +26,9 @@ export interface DaemonDeps {
   readonly log: (line: string) => void;
 }
 
+
+/** Process lines per failing rule in /verdicts, as check's --detail-limit default. */
+const DETAIL_LIMIT = 10;
 
 /** How long SIGTERM waits for the last export before exiting anyway (a dead collector). */
 const SHUTDOWN_WAIT_MS = 5000;
@@ -157,9 +162,9 @@ export function loadProgram(deps: Pick<DaemonDeps, "load" | "accounts">): Loaded
 }
 
 function formatObservation(obs: Observation, format: OutputFormat, accounts: Accounts): Formatted {
-  const req: Pick<CheckRequest, "mode" | "format" | "procRoot" | "detailLimit"> = { mode: "check", format, procRoot: obs.program.setup.procRoot };
   const notes = obs.program.forCycles > 1 ? [`(failed in ${obs.program.forCycles} consecutive scans ${formatDuration(obs.program.intervalMs)} apart)`] : [];
-  return formatMeasurement(obs.measurement, req, accounts, notes);
+  const detailed = withDetails(obs.measurement, obs.program.setup.procRoot, detailPolicy(format, { detailLimit: DETAIL_LIMIT }));
+  return formatMeasurement(detailed, { format, detailLimit: DETAIL_LIMIT, notes }, accounts);
 }
 
 export function describeConfig(config: DaemonConfig): string {

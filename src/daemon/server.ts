@@ -1,8 +1,8 @@
 // The daemon's one loopback listener: /metrics (Prometheus text, when that export is on),
 // /verdicts (the latest scan's verdicts as `procwatch check` would print them, for
 // `check --from`) and /healthz. Reads nothing itself: every answer comes from the latest scan.
+import type { OutputFormat } from "../output/format.js";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { OutputFormat } from "../check.js";
 import type { Formatted } from "../output/format.js";
 
 /** What /verdicts answers (format json also carries the parsed object as `result`). */

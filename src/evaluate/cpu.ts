@@ -4,8 +4,7 @@
 // Processes are joined on pid + start time, so a reused PID never yields a negative or inflated
 // figure; a process seen once has no window figure (undefined, never a made-up 0).
 import type { ProcessRecord, Snapshot } from "../procfs/types.js";
-
-export type CpuBasis = { readonly kind: "window"; readonly windowMs: number } | { readonly kind: "lifetime" };
+import type { CpuBasis } from "../rules/types.js";
 
 /** A CPU figure for a process, or undefined when there is none. */
 export type CpuFigures = (rec: ProcessRecord) => number | undefined;

@@ -3,10 +3,6 @@
 // so "python3 -u /usr/local/bin/foo.py" was "-u" there and is "foo.py" here.
 import { compileGlob } from "../rules/pattern.js";
 
-export const DEFAULT_INTERPRETERS: readonly string[] = [
-  "perl", "python", "python2", "python2.*", "python3", "python3.*", "ruby", "ruby2.*", "ruby3.*", "lua", "lua5.*", "luajit", "node", "nodejs",
-];
-
 /** The kernel keeps at most 15 bytes of a name in comm (TASK_COMM_LEN 16 with the NUL). */
 export const COMM_BYTES = 15;
 

@@ -58,7 +58,7 @@ function bannerMatches(rule: ProbeRule, result: TcpProbeResult): boolean {
 /**
  * The confirmed view of the newest probe verdicts over a window of scans (oldest first, all of the
  * same rules): down only if down in each of the last `forCycles`, like the rules' debounce
- * (daemon/debounce.ts); a window shorter than that confirms nothing yet. Results (latencies) stay
+ * (measure/confirm.ts); a window shorter than that confirms nothing yet. Results (latencies) stay
  * the newest.
  */
 export function confirmProbes(window: readonly (readonly ProbeVerdict[])[], forCycles: number): ProbeVerdict[] {

@@ -1,8 +1,9 @@
 // Pure: which processes use more CPU than allowed ("runaways"), minus the exempt ones. Ordinary
 // users (UID_MIN..UID_MAX) are exempt by default, since they run compressors whenever they like,
 // and so are a few programs that are CPU-hungry by design.
+import type { CpuBasis } from "../rules/types.js";
 import { Field, type FieldMask, type ProcessRecord, type Snapshot } from "../procfs/types.js";
-import { ageSeconds, type CpuBasis, type CpuFigures } from "./cpu.js";
+import { ageSeconds, type CpuFigures } from "./cpu.js";
 import { countedName, type MatchContext } from "./match.js";
 
 /** Programs meant to eat CPU: volunteer computing and compressors (cron jobs run gzip). */

@@ -6,10 +6,10 @@ import { Field, type FieldMask, type ProcessRecord, type Snapshot } from "../pro
 import type { EnforceReading } from "../procfs/selinuxfs.js";
 import { hasNoSecurityModule, NO_SECURITY_MODULE, selinuxLabel } from "./labels.js";
 import { countedName, type MatchContext } from "./match.js";
-import type { SecurityCheckName } from "./security-names.js";
+import type { SecurityCheckName } from "../rules/security-checks.js";
 import { hiddenProcesses } from "./verdict.js";
 
-export { SECURITY_CHECKS, type SecurityCheckName } from "./security-names.js";
+export { SECURITY_CHECKS, type SecurityCheckName } from "../rules/security-checks.js";
 
 /**
  * Exe paths never reported by deleted-exe: "/memfd:" is an anonymous memory file (memfd_create),

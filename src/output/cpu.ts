@@ -1,7 +1,7 @@
 // Pure: the CPU parts of every output — runaway tokens and lines, cpu= rule phrases. Every
 // figure states its scale and window; tokens carry names and users, never the drifting figure,
 // so a summary stays the same while the same processes misbehave.
-import type { CpuBasis } from "../evaluate/cpu.js";
+import type { CpuBasis } from "../rules/types.js";
 import type { RunawayReport } from "../evaluate/runaway.js";
 import type { RuleVerdict } from "../evaluate/verdict.js";
 import { formatDuration } from "../rules/duration.js";

@@ -1,5 +1,5 @@
 // Pure (given name lookups): short, escaped descriptions of a process for detail lines.
-import type { Accounts } from "../accounts.js";
+import type { Accounts } from "../system/accounts.js";
 import type { IdSet, ProcessRecord } from "../procfs/types.js";
 import { escapeBytes, escapeText } from "./escape.js";
 

@@ -1,5 +1,5 @@
 // Shared shape of every formatter's result, and the pieces of text mon, nagios and json share.
-import type { CpuBasis } from "../evaluate/cpu.js";
+import type { CpuBasis } from "../rules/types.js";
 import type { ProbeVerdict } from "../evaluate/probe.js";
 import type { RunawayReport } from "../evaluate/runaway.js";
 import type { SecurityReport } from "../evaluate/security.js";
@@ -10,6 +10,8 @@ import { type NameLookup, formatProcessLine } from "./describe.js";
 import { cpuPhrase } from "./cpu.js";
 import { escapeBytes, escapeText } from "./escape.js";
 import { portLines } from "./ports.js";
+
+export type OutputFormat = "mon" | "json" | "nagios";
 
 export interface Formatted {
   readonly text: string;

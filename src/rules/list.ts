@@ -1,6 +1,6 @@
 // Pure: the rule arguments of one command line → rules (counts and probes), or every error found
 // (not just the first).
-import type { Accounts } from "../accounts.js";
+import type { Accounts } from "../system/accounts.js";
 import { RuleError } from "./errors.js";
 import { type ParseContext, parseOneLiner } from "./oneliner.js";
 import { isProbeText, parseProbe } from "./probe.js";

@@ -6,7 +6,7 @@
 //   master:1-1,listen=25  named:1-,listen=udp/53  x:1-,listen=127.0.0.1:25  y:1-,listen=::1:25
 // Deliberate differences from ps.monitor: 0 is a real bound, and anything ps.monitor would
 // silently misread (junk after the range, min > max, empty ranges, globs) is an error.
-import type { Accounts } from "../accounts.js";
+import type { Accounts } from "../system/accounts.js";
 import { RuleError } from "./errors.js";
 import { compileGlob, compileLinearRegex, hasGlobMagic, toBytes } from "./pattern.js";
 import { parseIpAddress } from "./address.js";

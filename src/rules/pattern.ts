@@ -3,7 +3,7 @@
 // Linear time: V8's experimental non-backtracking engine ('l' flag) refuses backreferences and
 // lookaround at compile time, so "(a+)+$" over a long argv can never stall a scan (28 chars took
 // 2.3 s in the backtracking engine). The flag must be set before the first 'l' RegExp is built:
-// the scanner child gets it on its command line (supervise.ts); anywhere else it is set here,
+// the scanner child gets it on its command line (check/supervise.ts); anywhere else it is set here,
 // through node:v8, which costs ~3 ms to load and so is loaded only when needed.
 import { createRequire } from "node:module";
 

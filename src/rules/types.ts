@@ -102,3 +102,6 @@ export interface ProbeRule {
 }
 
 export type Rule = CountRule | ProbeRule;
+
+/** How CPU is measured: over a window between two scans (ms), or over each process's lifetime. */
+export type CpuBasis = { readonly kind: "window"; readonly windowMs: number } | { readonly kind: "lifetime" };

@@ -4,9 +4,9 @@
 import { availableParallelism } from "node:os";
 import type { Attributes, Meter, Observable } from "@opentelemetry/api";
 import { ValueType } from "@opentelemetry/api";
-import type { Accounts } from "../accounts.js";
+import type { Accounts } from "../system/accounts.js";
 import type { RuleVerdict } from "../evaluate/verdict.js";
-import type { Observation } from "../daemon/loop.js";
+import type { Observation } from "../measure/cycle.js";
 import { escapeBytes } from "../output/escape.js";
 import { ATTR, INSTRUMENTS, type InstrumentId, type InstrumentSpec, STATE_VALUE } from "./instruments.js";
 

@@ -3,7 +3,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Accounts, readAccounts } from "../../src/accounts.js";
+import { type Accounts, readAccounts } from "../../src/system/accounts.js";
 import { parseConfig, type LoadResult } from "../../src/config/load.js";
 import { type DaemonConfig, formatProblem } from "../../src/config/types.js";
 

@@ -1,5 +1,6 @@
 // Loading: the file (errno, UTF-8), the example file, the defaults a file or no file gives, the
 // environment's OTLP settings, and the command line's rules added to the file's.
+import { DEFAULT_INTERPRETERS } from "../../src/rules/interpreters.js";
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -7,8 +8,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { defaultConfig, DEFAULT_PROMETHEUS_PORT, loadConfig, mergeCliRules, type LoadResult } from "../../src/config/load.js";
 import { type DaemonConfig, formatProblem } from "../../src/config/types.js";
-import { SECURITY_CHECKS } from "../../src/evaluate/security-names.js";
-import { DEFAULT_INTERPRETERS } from "../../src/evaluate/names.js";
+import { SECURITY_CHECKS } from "../../src/rules/security-checks.js";
 import { accounts, configOf, problemsOf } from "./fixture.js";
 
 const EXAMPLE = join(process.cwd(), "examples", "procwatch.example.yaml");

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { realpathSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
-import { runCheck } from "../../src/check.js";
+import { runCheck } from "../../src/check/run-check.js";
 import { runCli, runCommand } from "../helpers/cli.js";
 import { haveRoot, haveTools } from "../helpers/e2e.js";
 import { closedPort, greets, haveIpv6Loopback, type Listener, silent, startListenerProcess, tcpServer } from "../helpers/listeners.js";

@@ -1,7 +1,8 @@
+import { DEFAULT_INTERPRETERS } from "../../src/rules/interpreters.js";
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { lifetimeFigures, windowFigures } from "../../src/evaluate/cpu.js";
-import { DEFAULT_INTERPRETERS, makeInterpreterSet } from "../../src/evaluate/names.js";
+import { makeInterpreterSet } from "../../src/evaluate/names.js";
 import { confirmRunaways, evaluateRunaway, type RunawaySettings } from "../../src/evaluate/runaway.js";
 import { evaluateRules } from "../../src/evaluate/verdict.js";
 import type { ProcessRecord, Snapshot } from "../../src/procfs/types.js";

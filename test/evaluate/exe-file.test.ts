@@ -2,12 +2,13 @@
 // it provably runs the file at that path (same dev:inode; for a replaced executable, the mount the
 // path resolves to here), an interpreter for its script only if the script it holds open is that
 // file or it resolves paths from procwatch's root. Table tests on records.
+import { DEFAULT_INTERPRETERS } from "../../src/rules/interpreters.js";
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { evaluateExeFile } from "../../src/evaluate/exe-file.js";
 import { evaluateScriptFile } from "../../src/evaluate/script-file.js";
 import { matchRule } from "../../src/evaluate/match.js";
-import { DEFAULT_INTERPRETERS, makeInterpreterSet } from "../../src/evaluate/names.js";
+import { makeInterpreterSet } from "../../src/evaluate/names.js";
 import { Field, type ExeFileCheck, type ProcessRecord, type ScriptFileCheck } from "../../src/procfs/types.js";
 import { parseOneLiner } from "../../src/rules/oneliner.js";
 import { fixtureAccounts } from "../helpers/accounts.js";

@@ -1,9 +1,10 @@
 // label= and domain= on records with SELinux, AppArmor, Smack and stacked labels, and with no
 // security module active (undecided, "not applicable", never a guess). Table tests.
+import { DEFAULT_INTERPRETERS } from "../../src/rules/interpreters.js";
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { matchRule, type Outcome } from "../../src/evaluate/match.js";
-import { DEFAULT_INTERPRETERS, makeInterpreterSet } from "../../src/evaluate/names.js";
+import { makeInterpreterSet } from "../../src/evaluate/names.js";
 import { evaluateRules } from "../../src/evaluate/verdict.js";
 import { formatMon } from "../../src/output/mon.js";
 import { Field, type ProcessRecord, type SecurityLabel, type Snapshot } from "../../src/procfs/types.js";

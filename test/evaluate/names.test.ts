@@ -1,6 +1,7 @@
+import { DEFAULT_INTERPRETERS } from "../../src/rules/interpreters.js";
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { DEFAULT_INTERPRETERS, makeInterpreterSet, scriptOf } from "../../src/evaluate/names.js";
+import { makeInterpreterSet, scriptOf } from "../../src/evaluate/names.js";
 
 test("the script of an interpreter, options skipped", () => {
   const cases: [string, string[], string | undefined][] = [

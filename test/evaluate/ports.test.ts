@@ -1,8 +1,9 @@
 // listen= judged on records: which process counts, the near-miss reasons, unknown when the fd
 // links could not be read, and the port's sockets for the detail. Records are plain data here.
+import { DEFAULT_INTERPRETERS } from "../../src/rules/interpreters.js";
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { DEFAULT_INTERPRETERS, makeInterpreterSet } from "../../src/evaluate/names.js";
+import { makeInterpreterSet } from "../../src/evaluate/names.js";
 import { matchRule } from "../../src/evaluate/match.js";
 import { evaluateRules } from "../../src/evaluate/verdict.js";
 import { Field, type ListeningSocket, type ProcessRecord, type Snapshot } from "../../src/procfs/types.js";

@@ -1,8 +1,9 @@
 // Table tests of the security checks on record literals: gid 0 without uid 0, deleted exe, the
 // SELinux init_t/initrc_t domains and enforcing mode, exemptions, undecided processes, recheck.
+import { DEFAULT_INTERPRETERS } from "../../src/rules/interpreters.js";
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { DEFAULT_INTERPRETERS, makeInterpreterSet } from "../../src/evaluate/names.js";
+import { makeInterpreterSet } from "../../src/evaluate/names.js";
 import { confirmSecurity, DEFAULT_DELETED_EXE_IGNORE, evaluateSecurity, type SecurityCheckName, securityFieldsNeeded, type SecuritySettings } from "../../src/evaluate/security.js";
 import { Field, type ProcessRecord, type SecurityLabel, type Snapshot } from "../../src/procfs/types.js";
 import type { EnforceReading } from "../../src/procfs/selinuxfs.js";

@@ -1,7 +1,8 @@
+import { DEFAULT_INTERPRETERS } from "../../src/rules/interpreters.js";
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { matchRule } from "../../src/evaluate/match.js";
-import { DEFAULT_INTERPRETERS, makeInterpreterSet } from "../../src/evaluate/names.js";
+import { makeInterpreterSet } from "../../src/evaluate/names.js";
 import { confirmFailures, evaluateRules, evaluateState } from "../../src/evaluate/verdict.js";
 import { Field, type ProcessRecord, type Snapshot } from "../../src/procfs/types.js";
 import { parseOneLiner } from "../../src/rules/oneliner.js";

@@ -2,7 +2,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Accounts, readAccounts } from "../../src/accounts.js";
+import { type Accounts, readAccounts } from "../../src/system/accounts.js";
 
 export function fixtureAccounts(): Accounts {
   const dir = mkdtempSync(join(tmpdir(), "procwatch-etc-"));

@@ -3,7 +3,7 @@
 // panel behind. Names come from the PromQL text (promql.ts); promtool checks the syntax elsewhere.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { SECURITY_CHECKS } from "../../src/evaluate/security-names.js";
+import { SECURITY_CHECKS } from "../../src/rules/security-checks.js";
 import { ATTR } from "../../src/telemetry/instruments.js";
 import { promqlNames, type PromqlNames } from "./promql.js";
 import { alertRules, allowedLabels, allowedMetrics, dashboardQueries, labelName } from "./shipped.js";

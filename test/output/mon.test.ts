@@ -1,6 +1,7 @@
+import { DEFAULT_INTERPRETERS } from "../../src/rules/interpreters.js";
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { DEFAULT_INTERPRETERS, makeInterpreterSet } from "../../src/evaluate/names.js";
+import { makeInterpreterSet } from "../../src/evaluate/names.js";
 import { evaluateRules } from "../../src/evaluate/verdict.js";
 import { capOutput, formatMon, MON_OUTPUT_CAP } from "../../src/output/mon.js";
 import { Field, type ProcessRecord, type Snapshot } from "../../src/procfs/types.js";

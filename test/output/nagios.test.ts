@@ -1,13 +1,14 @@
 // Nagios plugin output: states and exit codes, status line, long output, perfdata, range
 // conversion, safe labels, and the warn= qualifier that feeds WARNING.
+import { DEFAULT_INTERPRETERS } from "../../src/rules/interpreters.js";
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { DEFAULT_INTERPRETERS, makeInterpreterSet } from "../../src/evaluate/names.js";
+import { makeInterpreterSet } from "../../src/evaluate/names.js";
 import { evaluateRunaway } from "../../src/evaluate/runaway.js";
 import { type RuleVerdict, confirmFailures, evaluateRules } from "../../src/evaluate/verdict.js";
 import { FIRST_LINE_CAP, LONG_OUTPUT_CAP, formatNagios, formatNagiosUnknown, perfLabels, toPluginRange, worstState } from "../../src/output/nagios.js";
 import { Field, type ProcessRecord, type Snapshot } from "../../src/procfs/types.js";
-import { requestedFormat } from "../../src/program.js";
+import { requestedFormat } from "../../src/cli/program.js";
 import { RuleError } from "../../src/rules/errors.js";
 import { countRules, parseRuleArgs } from "../../src/rules/list.js";
 import { parseOneLiner } from "../../src/rules/oneliner.js";

@@ -1,8 +1,8 @@
 // Commander wiring of the CPU watch flags (shared by every command that scans): flags → the
 // request's cpu settings. Validation of names and users happens in the scanner, like rules.
+import type { CpuRequest } from "../config/types.js";
 import { type Command, InvalidArgumentError } from "commander";
-import type { CpuRequest } from "./check.js";
-import { durationArg } from "./duration-arg.js";
+import { durationArg } from "./arg-parsers.js";
 
 export interface CpuFlags {
   cpuMax?: number;

@@ -1,10 +1,10 @@
-// Pure: the daemon's debounce (for_cycles). A rule, runaway offender or security finding is
-// reported only when it held in each of the last N scans, the same confirmation `check --recheck`
-// does for two scans, folded over a window. Holds no state itself: the loop keeps the window.
+// Pure: the confirmation the daemon's debounce (for_cycles) and `check --recheck` (two scans)
+// share. A rule, runaway offender or security finding is reported only when it held in each of
+// the last N scans. Holds no state itself: the caller keeps the window.
 import { confirmRunaways } from "../evaluate/runaway.js";
 import { confirmSecurity } from "../evaluate/security.js";
 import { confirmFailures } from "../evaluate/verdict.js";
-import type { Measurement } from "../measure.js";
+import type { Measurement } from "./measure.js";
 
 /**
  * The confirmed view of the newest measurement in `window` (oldest first, all from the same

@@ -9,13 +9,15 @@
 // the child boots on the other core: the two Node start-ups overlap instead of adding up.
 // No top-level await: the shipped bundle is CommonJS, which starts ~9 ms faster than ESM.
 // program.js is a separate bundle (kept external) so this file stays small to parse.
-import { startScanner } from "./supervise.js";
+import { fileURLToPath } from "node:url";
+import { startScanner } from "../check/supervise.js";
 import type * as Program from "./program.js";
 
 const command = process.argv[2];
 const needsScan = (command === "check" || command === "explain") && !process.argv.includes("--help") && !process.argv.includes("-h")
   && !process.argv.some((a) => a === "--from" || a.startsWith("--from="));
-const scanner = needsScan ? startScanner() : { run: () => Promise.reject(new Error("bug: no scanner started")), cancel: () => undefined };
+// The scanner's bundle sits beside this one, wherever the bundles were installed or copied.
+const scanner = needsScan ? startScanner(fileURLToPath(new URL("./child.js", import.meta.url))) : { run: () => Promise.reject(new Error("bug: no scanner started")), cancel: () => undefined };
 
 // In the CommonJS bundle require() loads program.js in ~9 ms; import() of the same file goes
 // through the ESM loader and took ~35 ms. tsc's ESM output (dist/src) has no require: import().

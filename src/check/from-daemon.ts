@@ -2,12 +2,12 @@
 // Nagios and Grafana see the same observations (and CPU windows come from the daemon's continuous
 // measurement, without a multi-second wait). Fails, never passes, when the daemon is unreachable
 // or its last scan is older than three intervals.
+import type { OutputFormat } from "../output/format.js";
 import { get } from "node:http";
-import type { OutputFormat } from "./check.js";
-import { escapeText } from "./output/escape.js";
-import type { Formatted } from "./output/format.js";
-import { formatNagiosUnknown } from "./output/nagios.js";
-import { formatDuration } from "./rules/duration.js";
+import { escapeText } from "../output/escape.js";
+import type { Formatted } from "../output/format.js";
+import { formatNagiosUnknown } from "../output/nagios.js";
+import { formatDuration } from "../rules/duration.js";
 
 /** A scan older than this many intervals is stale: the daemon is stuck or its timer stopped. */
 const STALE_INTERVALS = 3;

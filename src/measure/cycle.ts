@@ -4,13 +4,13 @@
 // connection each per scan, awaited, so the next scan never starts while one is open); formats nothing.
 import { type CpuFigures, lifetimeFigures, windowFigures } from "../evaluate/cpu.js";
 import { confirmProbes } from "../evaluate/probe.js";
-import { hasListen, judge, type Measurement, type MeasureSetup, runProbes, scanPlan } from "../measure.js";
+import { hasListen, judge, type Measurement, type MeasureSetup, runProbes, scanPlan } from "./measure.js";
 import { readUptime } from "../procfs/clock.js";
 import { takeSnapshotYielding } from "../procfs/snapshot.js";
 import type { SkipCounts, Snapshot } from "../procfs/types.js";
 import { probeRules } from "../rules/list.js";
 import type { Rule } from "../rules/types.js";
-import { confirmWindow, slideWindow } from "./debounce.js";
+import { confirmWindow, slideWindow } from "./confirm.js";
 
 /** What to scan for: replaced as a whole on reload. `setup.cpu` is always present in the daemon. */
 export interface ScanProgram {
@@ -90,7 +90,7 @@ export function createScanner(initial: ScanProgram): Scanner {
         seq,
         atMs: snapshot.atMs,
         durationMs: Number(process.hrtime.bigint() - startNs - probesNs) / 1e6,
-        // Probes are debounced like rules (debounce.ts knows rules, runaways and security checks).
+        // Probes are debounced like rules (confirm.ts knows rules, runaways and security checks).
         measurement: raw.probes === undefined ? confirmed : { ...confirmed, probes: confirmProbes(judged.map((m) => m.probes ?? []), current.forCycles) },
         figures,
         windowSec,

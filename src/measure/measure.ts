@@ -3,20 +3,21 @@
 // security reports. Reads /proc (and selinuxfs), connects to probed services; formats nothing.
 // The scan plan reads per process only the files the rules, CPU and security checks need; the
 // socket tables only when a listen= rule exists.
-import { type CpuBasis, type CpuFigures, lifetimeFigures, windowFigures } from "./evaluate/cpu.js";
-import { candidateFilter, type MatchContext, fieldsNeeded } from "./evaluate/match.js";
-import type { InterpreterSet } from "./evaluate/names.js";
-import { type CpuScale, evaluateRunaway, type RunawayReport, type RunawaySettings, runawayFieldsNeeded } from "./evaluate/runaway.js";
-import { evaluateSecurity, securityFieldsNeeded, type SecurityReport, type SecuritySettings } from "./evaluate/security.js";
-import { evaluateProbe, type ProbeRun, type ProbeVerdict } from "./evaluate/probe.js";
-import { evaluateRules, type RuleVerdict } from "./evaluate/verdict.js";
-import { probeTcp } from "./probe/tcp.js";
-import { readUptime } from "./procfs/clock.js";
-import { readSelinuxEnforce } from "./procfs/selinuxfs.js";
-import { type ScanPlan, takeSnapshot } from "./procfs/snapshot.js";
-import type { ProcessRecord, Snapshot } from "./procfs/types.js";
-import { countRules, probeRules } from "./rules/list.js";
-import type { ProbeRule, Rule } from "./rules/types.js";
+import type { CpuBasis } from "../rules/types.js";
+import { type CpuFigures, lifetimeFigures, windowFigures } from "../evaluate/cpu.js";
+import { candidateFilter, type MatchContext, fieldsNeeded } from "../evaluate/match.js";
+import type { InterpreterSet } from "../evaluate/names.js";
+import { type CpuScale, evaluateRunaway, type RunawayReport, type RunawaySettings, runawayFieldsNeeded } from "../evaluate/runaway.js";
+import { evaluateSecurity, securityFieldsNeeded, type SecurityReport, type SecuritySettings } from "../evaluate/security.js";
+import { evaluateProbe, type ProbeRun, type ProbeVerdict } from "../evaluate/probe.js";
+import { evaluateRules, type RuleVerdict } from "../evaluate/verdict.js";
+import { probeTcp } from "../probe/tcp.js";
+import { readUptime } from "../procfs/clock.js";
+import { readSelinuxEnforce } from "../procfs/selinuxfs.js";
+import { type ScanPlan, takeSnapshot } from "../procfs/snapshot.js";
+import type { ProcessRecord, Snapshot } from "../procfs/types.js";
+import { countRules, probeRules } from "../rules/list.js";
+import type { ProbeRule, Rule } from "../rules/types.js";
 
 export interface MeasureSetup {
   readonly procRoot: string;

@@ -4,12 +4,10 @@
 // no /proc file, so it always ends with a normal exit (mon counts death by a signal as success).
 // The child is started before the CLI parses its flags, so the two Node start-ups overlap on
 // separate cores; it waits for its request on stdin. Imports only node builtins, to start fast.
+import type { CheckRequest } from "./request.js";
 import { type ChildProcess, spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
-import type { CheckRequest } from "./check.js";
-import type { Formatted } from "./output/format.js";
+import type { Formatted } from "../output/format.js";
 
-const CHILD = fileURLToPath(new URL("./child.js", import.meta.url));
 const STDERR_CAP = 4096;
 const STOP_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP"] as const;
 
@@ -30,29 +28,30 @@ export interface Scanner {
   cancel(): void;
 }
 
-export function startScanner(): Scanner {
+/** `child` is the scanner's entry (bin/child.js beside the entry that starts it). */
+export function startScanner(child: string): Scanner {
   const env = { ...process.env };
   // Loading extra CA certificates costs ~50 ms of start-up and the scan opens no TLS connection.
   delete env.NODE_EXTRA_CA_CERTS;
   // The flag value is spelled out, not imported from rules/pattern.ts: this file must stay free
   // of everything but node builtins so the CLI starts the child as early as it can.
-  const child = spawn(process.execPath, ["--enable-experimental-regexp-engine", CHILD], { stdio: ["pipe", "pipe", "pipe"], env });
+  const proc = spawn(process.execPath, ["--enable-experimental-regexp-engine", child], { stdio: ["pipe", "pipe", "pipe"], env });
   // A broken pipe to a child that already died is reported through 'close', not here.
-  child.stdin.on("error", () => undefined);
+  proc.stdin.on("error", () => undefined);
   let used = false;
   return {
     run(request, how) {
       used = true;
       const full: CheckRequest = { ...request, excludeRoots: [process.pid] };
-      child.stdin.end(JSON.stringify(full));
-      return awaitResult(child, how);
+      proc.stdin.end(JSON.stringify(full));
+      return awaitResult(proc, how);
     },
     cancel() {
       if (used) return;
       used = true;
-      child.stdin.destroy();
-      child.kill("SIGKILL");
-      child.unref();
+      proc.stdin.destroy();
+      proc.kill("SIGKILL");
+      proc.unref();
     },
   };
 }

@@ -1,11 +1,12 @@
 // Entry of the scanner child: reads one request (JSON) from stdin, runs it, and hands
-// {text, exitCode} back as JSON on stdout. Started by supervise.ts, which can SIGKILL it at the
+// {text, exitCode} back as JSON on stdout. Started by check/supervise.ts, which can SIGKILL it at the
 // deadline; an empty stdin means the CLI needed no scan (help, usage error): exit quietly.
 // Plain fd reads and writes, not process.stdin/stdout: the stream classes pull in node:net and
 // cost ~10 ms of start-up and teardown in a process that lives for a few tens of milliseconds.
 // No top-level await: the shipped bundle is CommonJS (faster start-up than ESM).
+import type { CheckRequest } from "../check/request.js";
 import { closeSync, readFileSync, writeSync } from "node:fs";
-import { type CheckRequest, runCheck } from "./check.js";
+import { runCheck } from "../check/run-check.js";
 
 const input = readFileSync(0, "utf8");
 if (input !== "") {

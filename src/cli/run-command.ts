@@ -1,13 +1,13 @@
 // Commander wiring of `procwatch run` and `procwatch validate`: flags → RunFlags, then the daemon
 // module (loaded only for these commands: the one-shot check never pays for the OTel SDK).
 import { type Command, InvalidArgumentError } from "commander";
-import { isLoopback, parseListen } from "./config/export.js";
-import { withCpuOptions } from "./cpu-options.js";
-import type * as Daemon from "./daemon.js";
-import type { RunFlags } from "./daemon.js";
-import { durationArg } from "./duration-arg.js";
-import type { Formatted } from "./output/format.js";
-import { withSecurityOptions } from "./security-options.js";
+import { isLoopback, parseListen } from "../config/export.js";
+import { withCpuOptions } from "./cpu-flags.js";
+import type { DaemonStart } from "../daemon/commands.js";
+import { flagMisuse, type RunFlags, withFlags } from "./run-flags.js";
+import { durationArg } from "./arg-parsers.js";
+import type { Formatted } from "../output/format.js";
+import { withSecurityOptions } from "./security-flags.js";
 
 const listenArg = (value: string): { host: string; port: number } => {
   const parsed = parseListen(value);
@@ -20,11 +20,13 @@ const listenArg = (value: string): { host: string; port: number } => {
   return parsed;
 };
 
-// The bundle keeps daemon.js external: require() in the CommonJS bundle, import() under tsc's ESM.
-const loadDaemon = (): Promise<typeof Daemon> =>
-  typeof require === "function" ? Promise.resolve(require("./daemon.js") as typeof Daemon) : import("./daemon.js");
+/** The daemon's commands, loaded only when `run` or `validate` is asked (bin/program.ts loads its bundle). */
+export interface DaemonCommands {
+  startDaemon(start: DaemonStart): Promise<number>;
+  validateConfig(path: string, ruleArgs: readonly string[]): Formatted;
+}
 
-export function addDaemonCommands(program: Command, emit: (result: Formatted) => void): void {
+export function addDaemonCommands(program: Command, emit: (result: Formatted) => void, loadDaemon: () => Promise<DaemonCommands>): void {
   withSecurityOptions(withCpuOptions(
     program
       .command("run")
@@ -42,8 +44,14 @@ export function addDaemonCommands(program: Command, emit: (result: Formatted) =>
     .action(async (rules: string[], flags: RunFlags, cmd: Command) => {
       // Flags with a commander default (--cpu-top) override the file only when typed.
       const typed = new Set(Object.keys(flags).filter((k) => cmd.getOptionValueSource(k) === "cli"));
+      const misuse = flagMisuse(flags);
+      if (misuse !== undefined) {
+        process.stderr.write(`procwatch: ${misuse}\n`);
+        emit({ text: "", exitCode: 1 });
+        return;
+      }
       const daemon = await loadDaemon();
-      emit({ text: "", exitCode: await daemon.startDaemon(rules, flags, typed) });
+      emit({ text: "", exitCode: await daemon.startDaemon({ configPath: flags.config, ruleArgs: rules, overlay: (config) => withFlags(config, flags, typed) }) });
     });
 
   program

@@ -1,10 +1,11 @@
 // The daemon's scanner driven scan by scan over a fixture /proc tree: counts, the for_cycles
 // debounce, CPU windows between scans (none on the first scan), and reprogramming on reload.
+import { DEFAULT_INTERPRETERS } from "../../src/rules/interpreters.js";
+import { prepareSetup } from "../../src/measure/setup.js";
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
-import { prepareSetup } from "../../src/check.js";
-import { createScanner, type ScanProgram } from "../../src/daemon/loop.js";
-import { DEFAULT_INTERPRETERS, makeInterpreterSet } from "../../src/evaluate/names.js";
+import { createScanner, type ScanProgram } from "../../src/measure/cycle.js";
+import { makeInterpreterSet } from "../../src/evaluate/names.js";
 import { parseRuleArgs } from "../../src/rules/list.js";
 import { fixtureAccounts } from "../helpers/accounts.js";
 import { link, makeProcTree, removeProcTree, statLine, statusText, tempProcRoot } from "../helpers/proctree.js";

@@ -1,9 +1,9 @@
 // Commander wiring of the security check flags (--security and its exemptions): flags → the
 // request's security settings. Users are resolved in the scanner, like rules and --cpu-exempt-user.
+import type { SecurityRequest } from "../config/types.js";
 import { type Command, InvalidArgumentError } from "commander";
-import type { SecurityRequest } from "./check.js";
-import { SECURITY_CHECKS, type SecurityCheckName } from "./evaluate/security-names.js";
-import { DEFAULT_SELINUXFS } from "./procfs/selinuxfs.js";
+import { SECURITY_CHECKS, type SecurityCheckName } from "../rules/security-checks.js";
+import { DEFAULT_SELINUXFS } from "../procfs/selinuxfs.js";
 
 export interface SecurityFlags {
   security?: SecurityCheckName[];

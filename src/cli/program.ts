@@ -2,20 +2,22 @@
 // Sets process.exitCode and returns (no process.exit), so output piped to mon is flushed.
 // In Nagios mode (check --format nagios, spotted in argv before parsing) every outcome, even a
 // commander usage error, --help or a crash, exits 0-3 with a PROCS line on stdout.
+import { DEFAULT_INTERPRETERS } from "../rules/interpreters.js";
+import type { CheckRequest } from "../check/request.js";
+import type { CpuRequest } from "../config/types.js";
+import type { OutputFormat } from "../output/format.js";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import type { CheckRequest, CpuRequest, OutputFormat } from "./check.js";
-import { DEFAULT_INTERPRETERS } from "./evaluate/names.js";
-import { escapeText } from "./output/escape.js";
-import type { Formatted } from "./output/format.js";
-import { NAGIOS_EXIT, formatNagiosUnknown } from "./output/nagios.js";
-import { formatDuration } from "./rules/duration.js";
-import { type CpuFlags, cpuRequest, withCpuOptions } from "./cpu-options.js";
-import { type SecurityFlags, securityRequest, withSecurityOptions } from "./security-options.js";
-import { durationArg } from "./duration-arg.js";
-import { checkFrom } from "./from.js";
-import { addDaemonCommands } from "./run-options.js";
-import type { Scanner } from "./supervise.js";
-import { VERSION } from "./version.js";
+import { escapeText } from "../output/escape.js";
+import type { Formatted } from "../output/format.js";
+import { NAGIOS_EXIT, formatNagiosUnknown } from "../output/nagios.js";
+import { formatDuration } from "../rules/duration.js";
+import { type CpuFlags, cpuRequest, withCpuOptions } from "./cpu-flags.js";
+import { type SecurityFlags, securityRequest, withSecurityOptions } from "./security-flags.js";
+import { durationArg } from "./arg-parsers.js";
+import { checkFrom } from "../check/from-daemon.js";
+import { addDaemonCommands, type DaemonCommands } from "./run-command.js";
+import type { Scanner } from "../check/supervise.js";
+import { VERSION } from "../version.js";
 
 const wholeArg = (flag: string, min: number, max: number) => (value: string): number => {
   if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
@@ -75,6 +77,8 @@ Under mon, end the monitor line with ';;' or mon appends host names as extra arg
 export interface ProgramOptions {
   /** Where commander's error messages go (help and --version always go to stdout). */
   readonly writeErr?: (text: string) => void;
+  /** Loads `run` and `validate` (their own bundle); absent: those commands fail as a bug. */
+  readonly loadDaemon?: () => Promise<DaemonCommands>;
 }
 
 export function buildProgram(emit: (result: Formatted) => void, scanner: Scanner, options: ProgramOptions = {}): Command {
@@ -154,7 +158,7 @@ export function buildProgram(emit: (result: Formatted) => void, scanner: Scanner
       ...(opts.pid === undefined ? {} : { pid: opts.pid }),
     }, opts.timeout));
   });
-  addDaemonCommands(program, emit);
+  addDaemonCommands(program, emit, options.loadDaemon ?? (() => Promise.reject(new Error("bug: no daemon loader"))));
   return program;
 }
 
@@ -214,11 +218,11 @@ export function requestedFormat(argv: readonly string[]): string | undefined {
 }
 
 /** Runs the CLI; `scanner` was started before this module loaded, to overlap the two start-ups. */
-export async function runCli(argv: readonly string[], scanner: Scanner): Promise<void> {
+export async function runCli(argv: readonly string[], scanner: Scanner, loadDaemon: () => Promise<DaemonCommands>): Promise<void> {
   let result: Formatted | undefined;
   const isNagios = requestedFormat(argv) === "nagios";
   // Nagios keeps only stdout and wants one line: commander's message is reworded below.
-  const program = buildProgram((r) => (result = r), scanner, isNagios ? { writeErr: () => undefined } : {});
+  const program = buildProgram((r) => (result = r), scanner, isNagios ? { writeErr: () => undefined, loadDaemon } : { loadDaemon });
   process.stdout.on("error", () => {
     // EPIPE: the reader went away. The exit code still carries the verdict.
   });

@@ -1,0 +1,55 @@
+// `procwatch run` and `procwatch validate` behind the command line: the configuration (file or
+// built-in defaults) with the command line's rules and flags laid over it, then the daemon.
+// Loaded through its own bundle (bin/daemon.ts) only by these commands, so `check` never loads
+// the OTel SDK.
+import { readAccounts } from "../system/accounts.js";
+import { defaultConfig, loadConfig, type LoadResult, mergeCliRules } from "../config/load.js";
+import type { DaemonConfig } from "../config/types.js";
+import { describeConfig, loadProgram, runDaemon } from "./run.js";
+import type { Formatted } from "../output/format.js";
+import { VERSION } from "../version.js";
+
+/** What `procwatch run` was asked on its command line. */
+export interface DaemonStart {
+  /** --config; absent: the built-in defaults. */
+  readonly configPath?: string | undefined;
+  /** Rules on the command line, added to the configuration's. */
+  readonly ruleArgs: readonly string[];
+  /** The command line's flags laid over the configuration; a string is a usage error. */
+  readonly overlay: (config: DaemonConfig) => DaemonConfig | string;
+}
+
+const log = (line: string): void => {
+  process.stderr.write(`procwatch: ${line}\n`);
+};
+
+/** Runs until SIGTERM/SIGINT; the exit code. `typed`: the flags given on the command line. */
+export async function startDaemon(start: DaemonStart): Promise<number> {
+  const accounts = readAccounts();
+  const env = process.env;
+  const code = await runDaemon({ load: () => loadAll(start, accounts, env), accounts, version: VERSION, env, log });
+  // Whatever a library left scheduled (an export retry timer) must not hold the exit.
+  setTimeout(() => process.exit(code), 200).unref();
+  return code;
+}
+
+/** `procwatch validate --config FILE [RULE...]`: every problem, or a one-line summary. */
+export function validateConfig(path: string, ruleArgs: readonly string[]): Formatted {
+  const accounts = readAccounts();
+  const loaded = loadProgram({ load: () => merged(loadConfig(path, { accounts, env: process.env }), ruleArgs, accounts), accounts });
+  if ("problems" in loaded) return { text: loaded.problems.map((p) => `${p}\n`).join(""), exitCode: 1 };
+  return { text: `${path}: ok: ${describeConfig(loaded.config)}\n`, exitCode: 0 };
+}
+
+function loadAll(start: DaemonStart, accounts: ReturnType<typeof readAccounts>, env: NodeJS.ProcessEnv): LoadResult {
+  const base = start.configPath === undefined ? defaultConfig({ env }) : loadConfig(start.configPath, { accounts, env });
+  if ("problems" in base) return base;
+  const config = start.overlay(base.config);
+  if (typeof config === "string") return { problems: [{ file: "options", line: 1, column: 1, token: "", reason: config }] };
+  return merged({ config }, start.ruleArgs, accounts);
+}
+
+function merged(loaded: LoadResult, ruleArgs: readonly string[], accounts: ReturnType<typeof readAccounts>): LoadResult {
+  return "problems" in loaded ? loaded : mergeCliRules(loaded.config, ruleArgs, { accounts });
+}
+
