@@ -376,6 +376,42 @@ const mountIdIn = (pid: number | undefined, target: string) => {
 const sleeping = (pid: number | undefined) => readFileSync(`/proc/${pid}/stat`, "latin1").split(") ")[1]?.startsWith("S") === true;
 const findmntId = (path: string) => Number(spawnSync("findmnt", ["-n", "-o", "ID", "-T", path], { encoding: "utf8" }).stdout.trim().split("\n").at(-1));
 
+describe("path identity on fixture trees (<root>/self says where procwatch stands)", () => {
+  test("a replaced exe on the path's own mount counts; an interpreter counts for its script by its root", async () => {
+    const bin = tree({ "daemon (deleted)": "old", daemon: "new", "x.pl": "sleep 600;\n" });
+    const perl = (pid: number, root: string) => ({
+      stat: statLine({ pid, comm: "perl", starttime: 1000 + pid }),
+      status: statusText({ pid, name: "perl", uid: 0, gid: 0 }),
+      cmdline: ["perl", join(bin, "x.pl")],
+      exe: link("/usr/bin/perl"),
+      root: link(root),
+      fd: { 0: link("/dev/null") },
+      ns: { mnt: link(root === "/" ? "mnt:[4026531841]" : "mnt:[4026532290]") },
+    });
+    const spec = {
+      30: { ...p(30, "daemon"), exe: link(join(bin, "daemon (deleted)")) },
+      31: perl(31, "/"),
+      32: perl(32, bin),
+    };
+    const root = tree({ self: { root: link("/"), ns: { mnt: link("mnt:[4026531841]") } }, ...spec });
+    const ok = await runCli(["check", "--proc-root", root, `${bin}/daemon:1-1`, `${bin}/x.pl:1-1`]);
+    assert.deepEqual([ok.code, ok.stdout], [0, ""]);
+    const r = await runCli(["explain", "--proc-root", root, `${bin}/x.pl:1-1`]);
+    assert.deepEqual(r.stdout.split("\n"), [
+      `rule ${bin}/x.pl:1-1: ok, 1 matching (range 1-1)`,
+      `  match: pid 31 user root exe /usr/bin/perl`,
+      `  near miss: pid 32 user root exe /usr/bin/perl: script ${bin}/x.pl not held open, and the process resolves paths from another root than procwatch's: not proven to be the file at ${bin}/x.pl here; mount namespace mnt:[4026532290], procwatch's mnt:[4026531841]`,
+      "",
+    ]);
+    // A tree that does not say where procwatch stands cannot prove a closed script: undecided.
+    const bare = tree(spec);
+    const u = await runCli(["check", "--proc-root", bare, `${bin}/x.pl:1-`]);
+    assert.equal(u.code, 1);
+    assert.equal(u.stdout.split("\n")[0], `${bin}/x.pl:unknown`);
+    assert.ok(u.stdout.includes(`  undecided: pid 31 user root exe /usr/bin/perl: script ${bin}/x.pl not held open, and the process's root is unreadable (${bare}/self/root: ENOENT)\n`), u.stdout);
+  });
+});
+
 describe("path identity survives mount tricks", () => {
   /** A directory nobody can use, with a copy of sleep standing for the real daemon's file. */
   function setup(prefix: string): { name: string; dir: string; target: string } {
