@@ -1,8 +1,9 @@
 // Pure: /proc/PID/cgroup text → the process's cgroup path, its systemd unit and container id.
 // cgroup v2 has one line "0::/PATH"; v1 one line per hierarchy "ID:CONTROLLERS:/PATH", where
-// systemd keeps its own tree as "name=systemd". Hybrid hosts have both: the v2 line names the
-// unit only when systemd runs the unified hierarchy ("0::/" alone says nothing), so the
-// name=systemd tree wins when present (cgroups(7), systemd.unit(5), systemd's CGROUP_DELEGATION docs).
+// systemd keeps its own tree as "name=systemd". Hybrid hosts have both, and under systemd both
+// hold the same unit path; without systemd one of them may be "/" while the other is not. So the
+// first path that is not the root wins: v2, then name=systemd, then any v1 hierarchy
+// (cgroups(7), systemd.unit(5), systemd's CGROUP_DELEGATION docs).
 import { ProcParseError } from "./errors.js";
 
 export interface CgroupInfo {
@@ -26,6 +27,7 @@ export function parseCgroup(text: string, path = "cgroup"): CgroupInfo {
   let v2: string | undefined;
   let systemd: string | undefined;
   let first: string | undefined;
+  // Lines are "ID:CONTROLLERS:PATH"; PATH itself may hold ':' (it is a directory name).
   for (const line of text.split("\n")) {
     if (line === "") continue;
     const a = line.indexOf(":");
@@ -38,9 +40,9 @@ export function parseCgroup(text: string, path = "cgroup"): CgroupInfo {
     else if (controllers === "name=systemd") systemd = p;
     first ??= p;
   }
-  const chosen = systemd ?? v2 ?? first;
-  if (chosen === undefined) throw new ProcParseError(path, text.slice(0, 40), "no cgroup line");
-  return describeCgroup(chosen);
+  const candidates = [v2, systemd, first].filter((p): p is string => p !== undefined);
+  if (candidates.length === 0) throw new ProcParseError(path, text.slice(0, 40), "no cgroup line");
+  return describeCgroup(candidates.find((p) => p !== "/") ?? "/");
 }
 
 /** The unit and container id a cgroup path names. */
