@@ -59,7 +59,9 @@ export function evaluateLimits(limits: ProcessLimits, matches: readonly ProcessR
       const fds = p.fds;
       if (fds === undefined) judge(limits.fds, p.unknownWhy?.fds ?? "unread", "open fds", String);
       else if (limits.fds.unit === "count") judge(limits.fds, fds.open, "open fds", String);
-      else if (fds.softLimit !== undefined) judge(limits.fds, (fds.open * 100) / fds.softLimit, `open fds (${fds.open} of ${fds.softLimit})`, (n) => `${Number(n.toFixed(1))}%`);
+      // "percent", not "%": the reason is escaped like any process-derived text, and '%' is the
+      // escape character (it would read "87.5%25").
+      else if (fds.softLimit !== undefined) judge(limits.fds, (fds.open * 100) / fds.softLimit, `open fds ${fds.open} of ${fds.softLimit} =`, (n) => `${Number(n.toFixed(1))} percent`);
     }
     judge(limits.threads, p.threads, "threads", String);
     if (limits.ageMs !== undefined) judge(limits.ageMs, ctx.ageMs(p) ?? "no clock", "up", formatAge, formatDuration);

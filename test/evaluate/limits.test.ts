@@ -29,7 +29,7 @@ describe("limits on the matched processes", () => {
     ["worker:1-,rss=-2M", [worker(1), worker(2, { rssKib: 4096 })], {}, "fail", ["2: rss 4 MiB > 2 MiB"]],
     ["worker:1-,rss=2M-", [worker(1)], {}, "fail", ["1: rss 1 MiB < 2 MiB"]],
     ["worker:1-,fds=-100", [worker(1, { fds: { open: 101, softLimit: 1024 } })], {}, "fail", ["1: open fds 101 > 100"]],
-    ["worker:1-,fds=-80%", [worker(1, { fds: { open: 900, softLimit: 1024 } })], {}, "fail", ["1: open fds (900 of 1024) 87.9% > 80%"]],
+    ["worker:1-,fds=-80%", [worker(1, { fds: { open: 900, softLimit: 1024 } })], {}, "fail", ["1: open fds 900 of 1024 = 87.9 percent > 80 percent"]],
     ["worker:1-,fds=-80%", [worker(1, { fds: { open: 900 } })], {}, "ok", []],
     ["worker:1-,threads=-4", [worker(1, { threads: 5 }), worker(2)], {}, "fail", ["1: threads 5 > 4"]],
     ["worker:1-,age=10m-", [worker(1), worker(2)], { 1: 3_600_000, 2: 42_000 }, "fail", ["2: up 42s < 10m"]],
