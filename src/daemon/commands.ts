@@ -33,11 +33,14 @@ export async function startDaemon(start: DaemonStart): Promise<number> {
   return code;
 }
 
-/** `procwatch validate --config FILE [RULE...]`: every problem, or a one-line summary. */
-export function validateConfig(path: string, ruleArgs: readonly string[]): Formatted {
-  const accounts = readAccounts();
+/**
+ * `procwatch validate --config FILE [--accounts-from DIR] [RULE...]`: every problem, or a one-line
+ * summary. DIR holds the passwd and group files of the host the file is meant for.
+ */
+export function validateConfig(path: string, ruleArgs: readonly string[], accountsDir = "/etc"): Formatted {
+  const accounts = readAccounts(accountsDir);
   const loaded = loadProgram({ load: () => merged(loadConfig(path, { accounts, env: process.env }), ruleArgs, accounts), accounts });
-  if ("problems" in loaded) return { text: loaded.problems.map((p) => `${p}\n`).join(""), exitCode: 1 };
+  if ("problems" in loaded) return { text: loaded.problems.map((p) => `${p}\n`).join(""), exitCode: 1, stream: "stderr" };
   return { text: `${path}: ok: ${describeConfig(loaded.config)}\n`, exitCode: 0 };
 }
 
