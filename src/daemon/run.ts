@@ -1,6 +1,7 @@
 // `procwatch run`: the receiver daemon. Owns the process-wide things of the daemon face: the scan
 // timer, signals, the listener and the telemetry pipeline; everything it decides comes from the
 // same measure/judge code as `procwatch check`. Logs to stderr, one line per event, never per process.
+import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import type { Accounts } from "../system/accounts.js";
 import type { ConfigProblem, DaemonConfig } from "../config/types.js";
@@ -148,12 +149,19 @@ export async function runDaemon(deps: DaemonDeps): Promise<number> {
  */
 function watchNpmExecShell(env: NodeJS.ProcessEnv, onOrphaned: () => void): NodeJS.Timeout | undefined {
   if (env["npm_command"] !== "exec") return undefined;
-  const parent = process.ppid;
+  const parent = currentParent();
   const watch = setInterval(() => {
-    if (process.ppid !== parent) onOrphaned();
+    if (currentParent() !== parent) onOrphaned();
   }, 250);
   watch.unref();
   return watch;
+}
+
+/** The parent's PID now: process.ppid is fixed at start-up (Node 20), /proc/self/stat is not. */
+function currentParent(): number {
+  const stat = readFileSync("/proc/self/stat", "latin1");
+  // Fields after the comm, which ends at the last ")": state, then ppid.
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
 }
 
 type Loaded = { config: DaemonConfig; program: ScanProgram } | { problems: string[] };
