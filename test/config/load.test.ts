@@ -2,7 +2,7 @@
 // environment's OTLP settings, and the command line's rules added to the file's.
 import { DEFAULT_INTERPRETERS } from "../../src/rules/interpreters.js";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
@@ -70,9 +70,14 @@ describe("loadConfig reads the file", () => {
   }
 
   test("a real file on disk", () => {
-    const path = join(mkdtempSync(join(tmpdir(), "procwatch-config-")), "pw.yaml");
-    writeFileSync(path, "rules:\n  - \"sshd:1-\"\n");
-    assert.equal(config(loadConfig(path, { accounts, env: {} })).rules.length, 1);
+    const dir = mkdtempSync(join(tmpdir(), "procwatch-config-"));
+    try {
+      const path = join(dir, "pw.yaml");
+      writeFileSync(path, "rules:\n  - \"sshd:1-\"\n");
+      assert.equal(config(loadConfig(path, { accounts, env: {} })).rules.length, 1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("invalid UTF-8 is located at its first bad byte", () => {
