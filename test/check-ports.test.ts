@@ -9,6 +9,7 @@ import { fixtureRoot } from "./helpers/proctree.js";
 
 const accounts = fixtureAccounts();
 const ROOT = fixtureRoot("sockets");
+const ids = (id: number) => ({ real: id, effective: id, saved: id, fs: id });
 
 function check(rules: string[], format: CheckRequest["format"] = "mon", mode: CheckRequest["mode"] = "check") {
   return runCheck({ mode, rules, procRoot: ROOT, format, excludeRoots: [] }, { accounts });
@@ -24,14 +25,14 @@ describe("mon", () => {
     assert.deepEqual(r, { text: "", exitCode: 0 });
   });
 
-  test("another program holds the port: the detail names it (pid, user, exe); the daemon is a near miss", async () => {
+  test("another program holds the port: the detail names it (pid, name, user, exe); the daemon is a near miss", async () => {
     const r = await check(["master:1-1,listen=3306"]);
     assert.equal(r.exitCode, 1);
     assert.equal(r.text, [
       "master,listen=3306:0",
       "master,listen=3306:0 < 1 (1-1)",
-      "  port tcp/3306: held by pid 110 user 110 exe /usr/sbin/mysqld (tcp/127.0.0.1:3306)",
-      "  near miss: pid 100 user root exe /usr/lib/postfix/sbin/master: listen=3306: holds no socket listening on tcp/3306 (it listens on tcp/0.0.0.0:25)",
+      "  port tcp/3306: held by pid 110 name mysqld user 110 exe /usr/sbin/mysqld (tcp/127.0.0.1:3306)",
+      "  near miss: pid 100 name master user root exe /usr/lib/postfix/sbin/master: listen=3306: holds no socket listening on tcp/3306 (it listens on tcp/0.0.0.0:25)",
       "",
     ].join("\n"));
   });
@@ -42,9 +43,9 @@ describe("mon", () => {
       "sshd,listen=2222:0",
       "sshd,listen=2222:0 < 1 (1-)",
       "  port tcp/2222: nothing listens on it",
-      "  near miss: pid 140 user root exe /usr/sbin/sshd: listen=2222: holds no socket listening on tcp/2222 (it listens on tcp/[::]:22)",
+      "  near miss: pid 140 name sshd user root exe /usr/sbin/sshd: listen=2222: holds no socket listening on tcp/2222 (it listens on tcp/[::]:22)",
       // the fake sshd (python as nobody) holds only a client connection
-      "  near miss: pid 180 user nobody exe /usr/bin/python3.11: listen=2222: holds no socket listening on tcp/2222",
+      "  near miss: pid 180 name sshd user nobody exe /usr/bin/python3.11: listen=2222: holds no socket listening on tcp/2222",
       "",
     ].join("\n"));
   });
@@ -53,15 +54,15 @@ describe("mon", () => {
     const r = await check(["nginx:1-1,listen=8080"]);
     assert.equal(r.text.split("\n").slice(1, 4).join("\n"), [
       "nginx,listen=8080:2 > 1 (1-1)",
-      "  pid 120 user root exe /usr/sbin/nginx",
-      "  pid 121 user 33 exe /usr/sbin/nginx",
+      "  pid 120 name nginx user root exe /usr/sbin/nginx",
+      "  pid 121 name nginx user 33 exe /usr/sbin/nginx",
     ].join("\n"));
     assert.doesNotMatch(r.text, /port tcp\/8080/);
   });
 
   test("a container's nginx listens on 80 in its own network namespace, not on the host's 8080", async () => {
     const r = await check(["nginx:3-,listen=8080"]);
-    assert.match(r.text, /near miss: pid 190 user root exe \/usr\/sbin\/nginx: listen=8080: holds no socket listening on tcp\/8080 in network namespace net:\[4026532999\] \(it listens on tcp\/0\.0\.0\.0:80\)/);
+    assert.match(r.text, /near miss: pid 190 name nginx user root exe \/usr\/sbin\/nginx: listen=8080: holds no socket listening on tcp\/8080 in network namespace net:\[4026532999\] \(it listens on tcp\/0\.0\.0\.0:80\)/);
   });
 
   test("a UDP port asked for as TCP is another port", async () => {
@@ -76,7 +77,7 @@ describe("nagios and json", () => {
     const r = await check(["master:1-1,listen=3306", "master:1-1,listen=25"], "nagios");
     assert.equal(r.exitCode, 2);
     assert.equal(r.text.split("\n")[0], "PROCS CRITICAL: master,listen=3306:0 < 1 (1-1) | 'master_listen_3306'=0;;1:1;0; 'master_listen_25'=1;;1:1;0;");
-    assert.match(r.text, /^  port tcp\/3306: held by pid 110 user 110 exe \/usr\/sbin\/mysqld \(tcp\/127\.0\.0\.1:3306\)$/m);
+    assert.match(r.text, /^  port tcp\/3306: held by pid 110 name mysqld user 110 exe \/usr\/sbin\/mysqld \(tcp\/127\.0\.0\.1:3306\)$/m);
   });
 
   test("JSON: the port's sockets for every listen= rule; holders for the failing one", async () => {
@@ -86,7 +87,8 @@ describe("nagios and json", () => {
     assert.deepEqual(doc.rules[0]?.listen, {
       listen: "3306",
       sockets: [{ proto: "tcp", address: "127.0.0.1", port: 3306, inode: 20002, uid: 110 }],
-      holders: [{ pid: 110, comm: "mysqld", user: "110", exe: "/usr/sbin/mysqld", socket: "tcp/127.0.0.1:3306" }],
+      holders: [{ pid: 110, ppid: 1, comm: "mysqld", name: "mysqld", state: "S", user: "110", uids: ids(110), gids: ids(110), exe: "/usr/sbin/mysqld", socket: "tcp/127.0.0.1:3306" }],
+      moreHolders: 0,
       unreadableHolders: 0,
     });
     assert.deepEqual(doc.rules[1]?.listen, {
@@ -106,7 +108,7 @@ describe("nagios and json", () => {
     const r = await check(["cupsd:1-,listen=::1:25"], "mon", "explain-rules");
     assert.equal(r.text, [
       "rule cupsd:1-,listen=::1:25: fail, 0 matching (range 1-)",
-      "  near miss: pid 150 user root exe /usr/sbin/cupsd: listen=::1:25: holds no socket listening on tcp/[::1]:25 (it listens on tcp/[::1]:631)",
+      "  near miss: pid 150 name cupsd user root exe /usr/sbin/cupsd: listen=::1:25: holds no socket listening on tcp/[::1]:25 (it listens on tcp/[::1]:631)",
       "  port tcp/[::1]:25: nothing listens on it",
       "",
     ].join("\n"));
