@@ -1,11 +1,15 @@
 // listen= through the whole check on the checked-in fixture tree (test/fixtures/proc/sockets): mon,
-// Nagios, JSON and explain output, and who holds a port when the rule's process does not.
+// Nagios, JSON and explain output, and who holds a port when the rule's process does not; and, as
+// nobody on a fixture tree whose fd directories are root's, when unreadable fd links still decide.
 import type { CheckRequest } from "../src/check/request.js";
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
+import { chmodSync } from "node:fs";
+import { after, describe, test } from "node:test";
 import { runCheck } from "../src/check/run-check.js";
 import { fixtureAccounts } from "./helpers/accounts.js";
-import { fixtureRoot } from "./helpers/proctree.js";
+import { runCli } from "./helpers/cli.js";
+import { haveRoot } from "./helpers/e2e.js";
+import { fixtureRoot, link, makeProcTree, removeProcTree, statLine, statusText, tempProcRoot } from "./helpers/proctree.js";
 
 const accounts = fixtureAccounts();
 const ROOT = fixtureRoot("sockets");
@@ -112,5 +116,57 @@ describe("nagios and json", () => {
       "  port tcp/[::1]:25: nothing listens on it",
       "",
     ].join("\n"));
+  });
+});
+
+describe("as nobody, fd links unreadable: nothing listening on the port decides", () => {
+  const HEADER = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n";
+  const row = (port: number, inode: number) =>
+    `   0: 00000000:${port.toString(16).toUpperCase().padStart(4, "0")} 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 ${inode} 1 0000000000000000 100 0 0 10 0\n`;
+  const tables = (tcp: string) => ({ tcp: HEADER + tcp, tcp6: HEADER, udp: HEADER, udp6: HEADER });
+  const root = tempProcRoot();
+  after(() => removeProcTree(root));
+  const daemon = (pid: number, net: object) => ({
+    stat: statLine({ pid, comm: "pwsshd" }), status: statusText({ pid, name: "pwsshd", uid: 0 }),
+    cmdline: ["/usr/sbin/pwsshd", "-D"], exe: link("/usr/sbin/pwsshd"), fd: { 3: link("socket:[40001]") }, net,
+  });
+  // 500 in procwatch's network namespace, where tcp/22 listens; 510 in a container's, where only
+  // tcp/2200 does. Both root's: nobody reads neither's fd links.
+  makeProcTree(root, { 500: daemon(500, link("../net")), 510: daemon(510, tables(row(2200, 40002))), net: tables(row(22, 40001)) });
+  chmodSync(`${root}/500/fd`, 0o700);
+  chmodSync(`${root}/510/fd`, 0o700);
+  const NOBODY = { uid: 65534, gid: 65534 };
+  const unreadable = "nothing listens on it in its network namespace (fd links unreadable (EACCES))";
+
+  test("no socket on the port in any process's namespace: count 0, CRITICAL", async (t) => {
+    if (!haveRoot(t)) return;
+    const r = await runCli(["check", "--proc-root", root, "pwsshd:1-,listen=2222"], NOBODY);
+    assert.equal(r.stdout, [
+      "pwsshd,listen=2222:0",
+      "pwsshd,listen=2222:0 < 1 (1-)",
+      "  port tcp/2222: nothing listens on it",
+      `  near miss: pid 500 name pwsshd user root exe /usr/sbin/pwsshd: listen=2222: holds no socket listening on tcp/2222: ${unreadable}`,
+      `  near miss: pid 510 name pwsshd user root exe /usr/sbin/pwsshd: listen=2222: holds no socket listening on tcp/2222: ${unreadable}`,
+      "",
+    ].join("\n"));
+    const n = await runCli(["check", "--proc-root", root, "--format", "nagios", "pwsshd:1-,listen=2222"], NOBODY);
+    assert.deepEqual([n.code, n.stdout.split("\n")[0]], [2, "PROCS CRITICAL: pwsshd,listen=2222:0 < 1 (1-) | 'pwsshd_listen_2222'=0;;1:;0;"]);
+  });
+
+  test("a socket on the port in the process's own namespace: that process stays undecided, the other is decided", async (t) => {
+    if (!haveRoot(t)) return;
+    const r = await runCli(["check", "--proc-root", root, "pwsshd:1-,listen=22"], NOBODY);
+    assert.equal(r.stdout, [
+      "pwsshd,listen=22:unknown",
+      "pwsshd,listen=22:0 unknown: 1 more processes could not be checked (1-)",
+      "  port tcp/22: listening (socket owner root), held by a process whose fd links procwatch cannot read (2 processes unreadable; run as root)",
+      "  undecided: pid 500 name pwsshd user root exe /usr/sbin/pwsshd: listen=22: fd links unreadable (EACCES)",
+      `  near miss: pid 510 name pwsshd user root exe /usr/sbin/pwsshd: listen=22: holds no socket listening on tcp/22: ${unreadable}`,
+      "",
+    ].join("\n"));
+    // The container's port is not procwatch's: there 510 may hold it, 500 cannot.
+    const c = await runCli(["check", "--proc-root", root, "--format", "json", "pwsshd:1-,listen=2200"], NOBODY);
+    const doc = JSON.parse(c.stdout) as { rules: { state: string; undecidedProcesses: { pid: number }[]; nearMisses: { pid: number }[] }[] };
+    assert.deepEqual([doc.rules[0]?.state, doc.rules[0]?.undecidedProcesses.map((p) => p.pid), doc.rules[0]?.nearMisses.map((p) => p.pid)], ["unknown", [510], [500]]);
   });
 });

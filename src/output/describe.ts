@@ -28,9 +28,11 @@ export function formatExe(rec: ProcessRecord): string {
 }
 
 /** The name procwatch counts the process by (measure/detail.ts sets it; comm until then),
- * escaped, spaces too, so it stays one word of the line. */
+ * escaped, spaces too, so it stays one word of the line; "" when it is empty (an interpreter
+ * whose script argument ends in '/', e.g. `node --test dist/test/`). */
 export function formatCountedName(rec: ProcessRecord): string {
-  return escapeBytes(rec.countedName ?? rec.comm, { space: true });
+  const name = rec.countedName ?? rec.comm;
+  return name === "" ? '""' : escapeBytes(name, { space: true });
 }
 
 /** "pid 42 name sshd user root exe /usr/sbin/sshd"; the name is the counted one: for a script
