@@ -22,8 +22,9 @@ export interface ListenReport {
    * or why the socket tables could not be read. */
   readonly sockets: readonly ListeningSocket[] | { readonly error: string };
   /**
-   * The processes holding those sockets, found from every process's fd links: filled in only for
-   * the detail lines of a rule that did not hold (measure/detail.ts), since it reads every open file.
+   * The processes holding those sockets, found from every process's fd links: filled in right
+   * after the scan is judged, only for a rule that did not hold (measure/detail.ts), since it
+   * reads every open file.
    */
   readonly holders?: readonly { readonly process: ProcessRecord; readonly socket: ListeningSocket }[];
   /** Processes whose fd links could not be read while looking for holders (not root). */

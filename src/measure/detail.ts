@@ -82,7 +82,8 @@ const MAX_HOLDERS = 200;
 
 /**
  * For a listen= rule that did not hold, which processes hold the sockets listening on its port:
- * the fd links of every process, so only here, for a failing rule's detail, never in the scan.
+ * the fd links of every process, so only for a failing rule's detail, after the pass over the
+ * processes (which reads fd links only of the processes a listen= rule could count).
  */
 function withListenHolders(v: RuleVerdict, procRoot: string, more: (p: ProcessRecord) => ProcessRecord): RuleVerdict {
   const report = v.listen;
