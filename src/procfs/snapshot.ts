@@ -290,6 +290,9 @@ function tablesOf(dir: string, rec: Mutable<ProcessRecord>, net: NetCache): List
   return tables;
 }
 
+/** Network namespaces whose tables one scan reads for processes with unreadable fd links. */
+const MAX_NAMESPACE_TABLES = 64;
+
 /**
  * The listening sockets of the process's network namespace when its fd links are unreadable:
  * <pid>/net needs no ptrace access (only fd/ and ns/ do), so even another user's process shows
@@ -310,6 +313,8 @@ function namespaceTables(dir: string, net: NetCache): ListeningSocket[] | undefi
   }
   let tables = net.byTableFile.get(key);
   if (tables === undefined) {
+    // Any user can make network namespaces: past this many in one scan, stay unknown.
+    if (net.byTableFile.size >= MAX_NAMESPACE_TABLES) return undefined;
     tables = readNetTables(`${dir}/net`);
     net.byTableFile.set(key, tables);
   }
