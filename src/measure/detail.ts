@@ -67,11 +67,20 @@ function withSecurityFields(report: SecurityReport, more: (p: ProcessRecord) => 
   };
 }
 
-/** Detail fields of the first processes of each list of a rule, and the holders of its port. */
+/** Detail fields of the first processes of each list of a rule (and of the matches outside its
+ * rss=/fds=/threads=/age= limits, which detail lines list first), and the holders of its port. */
 function withDetailFields(v: RuleVerdict, more: (p: ProcessRecord) => ProcessRecord, procRoot: string, limit: number): RuleVerdict {
+  const l = v.limits;
+  const first = new Set([...(l?.violations ?? []).slice(0, limit), ...(l?.unknowns ?? []).slice(0, limit)].map((x) => x.process.pid));
+  const matches = v.matches.map((p, i) => (i < limit || first.has(p.pid) ? more(p) : p));
+  const detailed = new Map(matches.map((p) => [p.pid, p]));
+  const same = (p: ProcessRecord): ProcessRecord => detailed.get(p.pid) ?? p;
   return withListenHolders({
     ...v,
-    matches: firstThrough(v.matches, limit, more),
+    matches,
+    ...(l === undefined ? {} : {
+      limits: { ...l, violations: l.violations.map((x) => ({ ...x, process: same(x.process) })), unknowns: l.unknowns.map((x) => ({ ...x, process: same(x.process) })) },
+    }),
     unknowns: firstThrough(v.unknowns, limit, (u) => ({ ...u, process: more(u.process) })),
     nearMisses: firstThrough(v.nearMisses, limit, (n) => ({ ...n, process: more(n.process) })),
   }, procRoot, more);
