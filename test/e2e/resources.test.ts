@@ -75,7 +75,7 @@ describe("age=: a crash loop in a one-shot check", () => {
     assert.equal(r.code, 1, r.stdout);
     const lines = r.stdout.split("\n");
     assert.equal(lines[0], `${name},age=10m-:1`);
-    assert.match(lines[2] as string, new RegExp(`^  outside limits: pid \\d+ user root exe /usr/bin/sleep: up [01]s < 10m$`));
+    assert.match(lines[2] as string, new RegExp(`^  outside limits: pid \\d+ name ${name} user root exe /usr/bin/sleep: up [01]s < 10m$`));
   });
 });
 
