@@ -73,7 +73,8 @@ test("per-rule, runaway, security and self metrics follow the latest scan", asyn
     [rule("pwgone", { "procwatch.limit.type": "min" }), 1], [rule("pwbusy,cpu=-50", { "procwatch.limit.type": "min" }), 0],
   ]);
   assert.deepEqual([...(first.get(INSTRUMENTS.ruleCpu.name) ?? [])], [[rule("pwgone"), 0]], "no CPU figure before a second scan; 0 processes use 0");
-  assert.deepEqual([...(first.get(INSTRUMENTS.ruleCpuLimit.name) ?? [])], [[rule("pwbusy,cpu=-50", { "procwatch.limit.type": "max" }), 50]]);
+  assert.deepEqual([...(first.get(INSTRUMENTS.ruleCpuLimit.name) ?? [])], [[rule("pwbusy,cpu=-50", { "procwatch.limit.type": "max" }), 0.5]],
+    "cpu=-50 (ps/top's % of one CPU) is 0.5 in the {cpu} unit");
   assert.deepEqual([...(first.get(INSTRUMENTS.securityCount.name) ?? [])], [[JSON.stringify({ "procwatch.security.check": "gid0-not-uid0" }), 1]],
     "selinux-init-t does not apply without SELinux: no series");
   assert.equal(first.get(INSTRUMENTS.runawayCount.name)?.get("{}"), 0);
@@ -86,12 +87,15 @@ test("per-rule, runaway, security and self metrics follow the latest scan", asyn
   latest = await scanner.scan();
   const second = await collect(reader);
   const busy = second.get(INSTRUMENTS.ruleCpu.name)?.get(rule("pwbusy,cpu=-50"));
-  assert.ok(busy !== undefined && busy > 80, `pwbusy CPU ${busy}`);
+  assert.ok(busy !== undefined && busy > 0.8, `pwbusy CPU ${busy} CPUs`);
   assert.equal(second.get(INSTRUMENTS.ruleStatus.name)?.get(rule("pwbusy,cpu=-50")), 2);
   const perProcess = [...(second.get(INSTRUMENTS.processCpu.name) ?? [])];
   assert.equal(perProcess.length, 1);
   const attrs = JSON.parse(perProcess[0]?.[0] ?? "{}") as Record<string, unknown>;
-  assert.deepEqual(attrs, { "process.pid": 5102, "process.executable.name": "pwbusy", "process.owner": "root", "process.creation.time": STARTED_AT });
+  assert.deepEqual(attrs, { "procwatch.process.pid": 5102, "procwatch.process.executable.name": "pwbusy", "procwatch.process.owner": "root", "procwatch.process.creation.time": STARTED_AT });
+  // One scale for the runaway, its rule and its limit: the runaway's figure is the rule's total here.
+  assert.equal(perProcess[0]?.[1], busy);
+  assert.equal(second.get(INSTRUMENTS.runawayLimit.name)?.get("{}"), 0.8);
 
   // The runaway stops: its per-process series must go, not linger at its last value.
   latest = await scanner.scan();
@@ -102,7 +106,7 @@ test("per-rule, runaway, security and self metrics follow the latest scan", asyn
   await provider.shutdown();
 });
 
-test("process.creation.time is one value for the life of a process while the uptime advances scan after scan", async () => {
+test("procwatch.process.creation.time is one value for the life of a process while the uptime advances scan after scan", async () => {
   const reader = new TestReader();
   const provider = new MeterProvider({ readers: [reader] });
   let latest: Observation | undefined;
@@ -117,7 +121,7 @@ test("process.creation.time is one value for the life of a process while the upt
     latest = await scanner.scan();
     publisher.recordScan(latest);
     const series = [...((await collect(reader)).get(INSTRUMENTS.processCpu.name) ?? [])];
-    for (const [attrs] of series) seen.add((JSON.parse(attrs) as Record<string, unknown>)["process.creation.time"]);
+    for (const [attrs] of series) seen.add((JSON.parse(attrs) as Record<string, unknown>)["procwatch.process.creation.time"]);
     if (scan > 0) assert.equal(series.length, 1, `scan ${scan + 1}: one series for the one runaway`);
   }
   assert.deepEqual([...seen], [STARTED_AT]);
