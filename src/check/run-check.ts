@@ -9,7 +9,7 @@ import { withDetails } from "../measure/detail.js";
 import { measure, type Measurement, type MeasureSetup } from "../measure/measure.js";
 import { prepareSetup } from "../measure/setup.js";
 import { escapeText } from "../output/escape.js";
-import { formatExplainProcess, formatExplainRules } from "../output/explain.js";
+import { EXPLAIN_LIMIT, formatExplainProcess, formatExplainRules } from "../output/explain.js";
 import type { Formatted, OutputFormat } from "../output/format.js";
 import { detailPolicy, formatMeasurement, isClean } from "../output/measurement.js";
 import { capOutput } from "../output/mon.js";
@@ -72,10 +72,11 @@ export async function runCheck(req: CheckRequest, deps: CheckDeps = {}): Promise
     notes.push(`(failed in two scans ${formatDuration(req.recheckMs)} apart; counts from the second${m.probes === undefined ? "" : "; probes from the first, never repeated"})`);
   }
   if (req.mode === "explain-rules") {
-    return formatExplainRules(withDetails(m, req.procRoot, detailPolicy(req.format, { detailLimit: Infinity, everyRule: true })).verdicts, accounts, m.probes);
+    return formatExplainRules(withDetails(m, setup, detailPolicy(req.format, { detailLimit: EXPLAIN_LIMIT, everyRule: true })).verdicts, accounts, m.probes);
   }
   const detailLimit = req.detailLimit ?? 10;
-  const detailed = withDetails(m, req.procRoot, detailPolicy(req.format, { detailLimit }));
+  // Read now, before formatting: the formatters read nothing (one scan, one truth).
+  const detailed = withDetails(m, setup, detailPolicy(req.format, { detailLimit }));
   return formatMeasurement(detailed, { format: req.format, detailLimit, notes }, accounts);
 }
 

@@ -98,7 +98,7 @@ export function buildProgram(emit: (result: Formatted) => void, scanner: Scanner
       .argument("[rules...]", "rules, see below")
       .addOption(new Option("--format <format>", "output format").choices(["mon", "json", "nagios"]).default("mon"))
       .option("--recheck <duration>", "when a rule fails, scan again after DURATION and report only rules that fail twice", durationArg("--recheck"))
-      .option("--detail-limit <n>", "process lines shown per failing rule", wholeArg("--detail-limit", 0, 1000), 10)
+      .option("--detail-limit <n>", "process lines shown per failing rule (json: processes listed per list of each rule and check)", wholeArg("--detail-limit", 0, 1000), 10)
       .option("--from <url>", "print the latest verdicts of a running `procwatch run` (e.g. http://127.0.0.1:9477) instead of scanning; fails when it is unreachable or its last scan is older than three intervals"),
   )))
     .addHelpText("after", RULE_HELP)

@@ -8,11 +8,10 @@ import type { ConfigProblem, DaemonConfig } from "../config/types.js";
 import { escapeText } from "../output/escape.js";
 import { formatProblem } from "../output/problems.js";
 import { makeInterpreterSet } from "../evaluate/names.js";
-import { withDetails } from "../measure/detail.js";
-import { createScanner, type Observation, type ScanProgram } from "../measure/cycle.js";
+import { createScanner, DAEMON_DETAIL_LIMIT, type Observation, type ScanProgram } from "../measure/cycle.js";
 import { prepareSetup } from "../measure/setup.js";
 import type { Formatted, OutputFormat } from "../output/format.js";
-import { detailPolicy, formatMeasurement } from "../output/measurement.js";
+import { formatMeasurement } from "../output/measurement.js";
 import { formatDuration } from "../rules/duration.js";
 import { startTelemetry } from "../telemetry/exporters.js";
 import { publishObservations } from "../telemetry/publish.js";
@@ -28,9 +27,6 @@ export interface DaemonDeps {
   readonly log: (line: string) => void;
 }
 
-
-/** Process lines per failing rule in /verdicts, as check's --detail-limit default. */
-const DETAIL_LIMIT = 10;
 
 /** How long SIGTERM waits for the last export before exiting anyway (a dead collector). */
 const SHUTDOWN_WAIT_MS = 5000;
@@ -190,10 +186,11 @@ export function loadProgram(deps: Pick<DaemonDeps, "load" | "accounts">): Loaded
   return { config, program: { rules: config.rules, setup: { ...setup, cpu: setup.cpu }, forCycles: config.forCycles, intervalMs: config.intervalMs } };
 }
 
-function formatObservation(obs: Observation, format: OutputFormat, accounts: Accounts): Formatted {
+/** Pure: the scan's own measurement, detail fields read during the scan (cycle.ts); a request
+ * reads nothing, so every format of one scan tells the same story. */
+export function formatObservation(obs: Observation, format: OutputFormat, accounts: Accounts): Formatted {
   const notes = obs.program.forCycles > 1 ? [`(failed in ${obs.program.forCycles} consecutive scans ${formatDuration(obs.program.intervalMs)} apart)`] : [];
-  const detailed = withDetails(obs.measurement, obs.program.setup.procRoot, detailPolicy(format, { detailLimit: DETAIL_LIMIT }));
-  return formatMeasurement(detailed, { format, detailLimit: DETAIL_LIMIT, notes }, accounts);
+  return formatMeasurement(obs.measurement, { format, detailLimit: DAEMON_DETAIL_LIMIT, notes }, accounts);
 }
 
 export function describeConfig(config: DaemonConfig): string {

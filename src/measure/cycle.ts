@@ -1,16 +1,19 @@
 // The daemon's scanner: one scan per call, keeping what continuity needs (the previous snapshot
-// for CPU windows, the debounce window, running error totals). The timer lives in run.ts; this
-// file never sleeps, so a test can drive scans one by one. Reads /proc and runs the probes (one
-// connection each per scan, awaited, so the next scan never starts while one is open); formats nothing.
+// for CPU windows, the debounce window, running error totals, the boot time). The timer lives in
+// run.ts; this file never sleeps, so a test can drive scans one by one. Reads /proc and runs the
+// probes (one connection each per scan, awaited, so the next scan never starts while one is
+// open); formats nothing. An Observation is the whole truth of its scan, detail fields included:
+// /verdicts, a scrape and an OTLP export only read it.
 import { type CpuFigures, lifetimeFigures, windowFigures } from "../evaluate/cpu.js";
 import { confirmProbes } from "../evaluate/probe.js";
 import { hasListen, judge, type Measurement, type MeasureSetup, runProbes, scanPlan } from "./measure.js";
-import { readUptime } from "../procfs/clock.js";
+import { readBootTimeMs, readUptime } from "../procfs/clock.js";
 import { takeSnapshotYielding } from "../procfs/snapshot.js";
 import type { SkipCounts, Snapshot } from "../procfs/types.js";
 import { probeRules } from "../rules/list.js";
 import type { Rule } from "../rules/types.js";
 import { confirmWindow, slideWindow } from "./confirm.js";
+import { type DetailPolicy, withDetails } from "./detail.js";
 
 /** What to scan for: replaced as a whole on reload. `setup.cpu` is always present in the daemon. */
 export interface ScanProgram {
@@ -27,8 +30,12 @@ export interface Observation {
   readonly atMs: number;
   /** The scan and its evaluation; the probes' waits are not included. */
   readonly durationMs: number;
-  /** Debounced verdicts and reports; its snapshot is this scan's. */
+  /** Debounced verdicts and reports, with the detail fields of the processes answers list
+   * (DAEMON_DETAIL, read right after judging); its snapshot is this scan's. */
   readonly measurement: Measurement;
+  /** Boot time, ms since the epoch: <root>/stat btime, read on the first scan and kept, so a
+   * process's start time is the same in every scan. Absent when unreadable. */
+  readonly bootTimeMs?: number;
   /** CPU figures of this scan (window since the previous scan, or lifetime). */
   readonly figures: CpuFigures;
   /** Seconds the window figures cover (0 on the first scan or with lifetime figures). */
@@ -46,11 +53,19 @@ export interface Scanner {
 
 const NO_FIGURE: CpuFigures = () => undefined;
 
+/** Process lines per list of every rule the daemon's answers can show (/verdicts in any format,
+ * as check's --detail-limit default). */
+export const DAEMON_DETAIL_LIMIT = 10;
+
+/** Every rule: the JSON answer lists the matches of rules that hold too. */
+const DAEMON_DETAIL: DetailPolicy = { needsDetail: () => true, limit: DAEMON_DETAIL_LIMIT };
+
 export function createScanner(initial: ScanProgram): Scanner {
   let program = initial;
   let previous: Snapshot | undefined;
   let window: Measurement[] = [];
   let seq = 0;
+  let boot: { readonly procRoot: string; readonly ms: number | undefined } | undefined;
   const totals: SkipCounts = { vanished: 0, denied: 0, parse: 0, other: 0 };
   return {
     reprogram(next) {
@@ -83,6 +98,10 @@ export function createScanner(initial: ScanProgram): Scanner {
       if (current === program) window = slideWindow(window, raw, current.forCycles);
       const judged = current === program ? window : [raw];
       const confirmed = confirmWindow(judged, current.forCycles);
+      // Probes are debounced like rules (confirm.ts knows rules, runaways and security checks).
+      const debounced = raw.probes === undefined ? confirmed : { ...confirmed, probes: confirmProbes(judged.map((m) => m.probes ?? []), current.forCycles) };
+      const measurement = withDetails(debounced, setup, DAEMON_DETAIL);
+      if (boot?.procRoot !== setup.procRoot) boot = { procRoot: setup.procRoot, ms: readBootTimeMs(setup.procRoot) };
       previous = snapshot;
       for (const k of ["vanished", "denied", "parse", "other"] as const) totals[k] += snapshot.skipped[k];
       seq++;
@@ -90,8 +109,8 @@ export function createScanner(initial: ScanProgram): Scanner {
         seq,
         atMs: snapshot.atMs,
         durationMs: Number(process.hrtime.bigint() - startNs - probesNs) / 1e6,
-        // Probes are debounced like rules (confirm.ts knows rules, runaways and security checks).
-        measurement: raw.probes === undefined ? confirmed : { ...confirmed, probes: confirmProbes(judged.map((m) => m.probes ?? []), current.forCycles) },
+        measurement,
+        ...(boot.ms === undefined ? {} : { bootTimeMs: boot.ms }),
         figures,
         windowSec,
         program: current,

@@ -14,7 +14,8 @@ import { type Formatted, formatRange } from "./format.js";
 import { portLines } from "./ports.js";
 import { probeLine } from "./probe.js";
 
-const SECTION_LIMIT = 200;
+/** Processes listed per section (matches, near misses, undecided) of a rule. */
+export const EXPLAIN_LIMIT = 200;
 
 export function formatExplainProcess(rec: ProcessRecord, countedName: string, names: NameLookup, interpreters?: InterpreterSet): Formatted {
   const ids = (set: IdSet | undefined, name: (id: number) => string | undefined): string =>
@@ -85,14 +86,14 @@ export function formatExplainRules(verdicts: readonly RuleVerdict[], names: Name
     const undecided = v.undecided === 0 ? "" : `, ${v.undecided === Infinity ? "unknown number" : v.undecided} undecided`;
     lines.push(`rule ${escapeText(v.rule.text)}: ${v.state}, ${v.count} matching${undecided} (range ${formatRange(v.rule.range)})`);
     const section = (prefix: string, items: readonly string[]): void => {
-      for (const item of items.slice(0, SECTION_LIMIT)) lines.push(`  ${prefix}${item}`);
-      if (items.length > SECTION_LIMIT) lines.push(`  ... and ${items.length - SECTION_LIMIT} more`);
+      for (const item of items.slice(0, EXPLAIN_LIMIT)) lines.push(`  ${prefix}${item}`);
+      if (items.length > EXPLAIN_LIMIT) lines.push(`  ... and ${items.length - EXPLAIN_LIMIT} more`);
     };
     section("match: ", v.matches.map((p) => formatProcessLine(p, names)));
     section("near miss: ", v.nearMisses.map((n) => `${formatProcessLine(n.process, names)}: ${escapeBytes(n.reason)}`));
     section("undecided: ", v.unknowns.map((u) => `${formatProcessLine(u.process, names)}: ${escapeBytes(u.why)}`));
     if (v.hiddenWhy !== undefined) lines.push(`  undecided: ${escapeBytes(v.hiddenWhy)}`);
-    lines.push(...portLines(v, names, SECTION_LIMIT));
+    lines.push(...portLines(v, names, EXPLAIN_LIMIT));
   }
   for (const p of probes) lines.push(`probe ${probeLine(p)}`);
   return { text: `${lines.join("\n")}\n`, exitCode: 0 };

@@ -1,5 +1,6 @@
-// Pure: a Measurement (with its detail fields read) → the text and exit code of one output format.
-// The one-shot check and the daemon's /verdicts both answer through here.
+// Pure: a Measurement (with its detail fields read: measure/detail.ts, during the scan) → the text
+// and exit code of one output format. The one-shot check and the daemon's /verdicts both answer
+// through here; nothing here reads /proc.
 import type { RuleVerdict } from "../evaluate/verdict.js";
 import type { DetailPolicy } from "../measure/detail.js";
 import type { Measurement } from "../measure/measure.js";
@@ -23,7 +24,7 @@ export function formatMeasurement(m: Measurement, how: MeasurementFormat, names:
     ...(m.security === undefined ? {} : { security: m.security }),
     ...(m.probes === undefined ? {} : { probes: m.probes }),
   };
-  if (how.format === "json") return formatJson(outcome, m.snapshot, names);
+  if (how.format === "json") return formatJson(outcome, m.snapshot, names, { detailLimit: how.detailLimit });
   const options = { names, detailLimit: how.detailLimit, notes: [...how.notes] };
   return how.format === "nagios" ? formatNagios(outcome, options) : formatMon(outcome, options);
 }
@@ -35,7 +36,6 @@ export function detailPolicy(format: OutputFormat, options: { readonly detailLim
   return {
     needsDetail: (v) => everyRule || !isClean(v, format),
     limit: options.detailLimit,
-    securityLimit: format === "json" ? Infinity : options.detailLimit,
   };
 }
 

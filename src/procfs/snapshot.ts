@@ -1,7 +1,7 @@
 // Reads every process under a proc root into plain records, reading per process only the files
 // the caller's plan asks for. Classifies read failures here so nothing above sees an errno.
 // One odd process never sinks a scan; a process that leaves mid-scan is skipped silently.
-import { readdirSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { parseCmdline } from "./cmdline.js";
 import { ProcParseError } from "./errors.js";
 import { parseExeLink } from "./exe.js";
@@ -54,13 +54,16 @@ interface NetCache {
   ownNs?: string | null;
   own?: ListeningSocket[] | NetTableFailure;
   readonly others: Map<string, ListeningSocket[] | NetTableFailure>;
+  /** Tables read through <pid>/net for processes whose ns/net link is unreadable, by the
+   * (dev, inode) of their tcp file. */
+  readonly byTableFile: Map<string, ListeningSocket[] | NetTableFailure>;
 }
 
 function scanShared(procRoot: string, options: SnapshotOptions): ScanShared {
   return {
     readLabels: createLabelReader(options.securityfs ?? securityfsFor(procRoot), procRoot),
     exeFiles: newExeFileCache(procRoot),
-    net: { procRoot, others: new Map() },
+    net: { procRoot, others: new Map(), byTableFile: new Map() },
   };
 }
 
@@ -277,6 +280,8 @@ function readFields(dir: string, rec: Mutable<ProcessRecord>, want: FieldMask, o
     const inodes = readSocketInodes(dir);
     if (isFailure(inodes)) {
       if (!noteUnknown(rec, "sockets", inodes, skipped)) return false;
+      const around = namespaceTables(dir, shared.net);
+      if (around !== undefined) rec.namespaceListening = around;
     } else {
       const tables = tablesOf(dir, rec, shared.net);
       if (isNetTableFailure(tables)) {
@@ -310,6 +315,37 @@ function tablesOf(dir: string, rec: Mutable<ProcessRecord>, net: NetCache): List
     net.others.set(ns, tables);
   }
   return tables;
+}
+
+/** Network namespaces whose tables one scan reads for processes with unreadable fd links. */
+const MAX_NAMESPACE_TABLES = 64;
+
+/**
+ * The listening sockets of the process's network namespace when its fd links are unreadable:
+ * <pid>/net needs no ptrace access (only fd/ and ns/ do), so even another user's process shows
+ * what listens where it lives. Read once per namespace: the tables' files are per namespace in
+ * procfs, so the (dev, inode) of <pid>/net/tcp names it without the unreadable ns/net link.
+ * Undefined when the tables cannot be read (then nothing is known).
+ */
+function namespaceTables(dir: string, net: NetCache): ListeningSocket[] | undefined {
+  let key: string;
+  try {
+    const st = statSync(`${dir}/net/tcp`);
+    key = `${st.dev}:${st.ino}`;
+  } catch (err) {
+    // Gone, or no per-process tables (a fixture tree without them): nothing to decide with, and
+    // the fd links' failure is already counted; anything but an errno is a bug.
+    if ((err as NodeJS.ErrnoException).code === undefined) throw err;
+    return undefined;
+  }
+  let tables = net.byTableFile.get(key);
+  if (tables === undefined) {
+    // Any user can make network namespaces: past this many in one scan, stay unknown.
+    if (net.byTableFile.size >= MAX_NAMESPACE_TABLES) return undefined;
+    tables = readNetTables(`${dir}/net`);
+    net.byTableFile.set(key, tables);
+  }
+  return isNetTableFailure(tables) ? undefined : tables;
 }
 
 /**

@@ -193,6 +193,14 @@ export interface ProcessRecord {
   readonly scriptFile?: ScriptFileCheck;
   /** Listening sockets among the process's open files (Field.sockets); [] when it holds none. */
   readonly listening?: readonly ListeningSocket[];
+  /** When the fd links were unreadable (Field.sockets unknown): every listening socket of the
+   * process's network namespace, from <pid>/net, which needs no ptrace access. A port nothing
+   * listens on there cannot be held by the process, whatever its fds. */
+  readonly namespaceListening?: readonly ListeningSocket[];
+  /** The name procwatch counts the process by (comm, or an interpreter's script name:
+   * evaluate/match.ts countedName); set by measure/detail.ts on the processes an answer lists,
+   * never by procfs, which knows nothing of rules. */
+  readonly countedName?: string;
   /** The network namespace (ns/net link, e.g. "net:[4026532290]") when it is not procwatch's:
    * then `listening` came from that namespace's tables. Absent for procwatch's own namespace. */
   readonly netNs?: string;

@@ -123,9 +123,10 @@ function observeRunaway(put: Put, obs: Observation, sources: PublishSources): vo
   if (report === undefined) return;
   put("runawayCount", report.offenders.length);
   put("runawayLimit", cpus(report.settings.maxPercent));
-  const snapshot = obs.measurement.snapshot;
   const ticks = obs.program.setup.cpu.clockTicks;
-  const bootMs = snapshot.uptimeSec === undefined ? undefined : snapshot.atMs - snapshot.uptimeSec * 1000;
+  // The boot time read once (btime), not now − uptime: that moves by milliseconds every scan,
+  // and a creation time that moves is a new series for the same process every scan.
+  const bootMs = obs.bootTimeMs;
   for (const o of report.offenders.slice(0, sources.topProcesses)) {
     const uid = o.process.uids?.real;
     put("processCpu", cpus(o.percent), {

@@ -69,7 +69,7 @@ test("check --from prints the daemon's verdicts in mon, Nagios and JSON form, an
     const mon = await runCli(["check", "--from", d.base]);
     assert.equal(mon.code, 1);
     assert.ok(mon.stdout.split("\n")[0]?.split(" ").includes(`${name}:1`), mon.stdout);
-    assert.match(mon.stdout, new RegExp(`^${name}:1 > 0 \\(0-0\\)\n  pid ${running.pid} user \\S+ exe `, "m"));
+    assert.match(mon.stdout, new RegExp(`^${name}:1 > 0 \\(0-0\\)\n  pid ${running.pid} name ${name} user \\S+ exe `, "m"));
     const served = JSON.parse((await d.get("/verdicts?format=mon")).body) as { text: string };
     // The same observations: what mon prints is what the daemon serves (same scan or the next).
     assert.equal(mon.stdout.split("\n")[0], served.text.split("\n")[0]);

@@ -63,7 +63,7 @@ describe("states on real processes, exact output", () => {
     assert.deepEqual([r.code, r.stdout], [1, [
       `PROCS WARNING: ${name}:2 > 1 (warn 1-1, crit 1-3) | '${name}'=2;1:1;1:3;0; '${one.name}'=1;;1:;0;`,
       `${name}:2 > 1 (warn 1-1, crit 1-3)`,
-      ...two.map((p) => `  pid ${p.pid} user root exe ${sleepExe}`),
+      ...two.map((p) => `  pid ${p.pid} name ${p.name} user root exe ${sleepExe}`),
       "",
     ].join("\n")]);
   });
@@ -76,9 +76,9 @@ describe("states on real processes, exact output", () => {
       `PROCS CRITICAL: ${missing}:0 < 1 (1-), ${name}:2 > 1 (warn 1-1, crit 1-3), ${one.name}:1 > 0 (0-0) | '${missing}'=0;;1:;0; '${name}'=2;1:1;1:3;0; '${one.name}'=1;;0:0;0;`,
       `${missing}:0 < 1 (1-)`,
       `${name}:2 > 1 (warn 1-1, crit 1-3)`,
-      ...two.map((p) => `  pid ${p.pid} user root exe ${sleepExe}`),
+      ...two.map((p) => `  pid ${p.pid} name ${p.name} user root exe ${sleepExe}`),
       `${one.name}:1 > 0 (0-0)`,
-      `  pid ${one.pid} user root exe ${sleepExe}`,
+      `  pid ${one.pid} name ${one.name} user root exe ${sleepExe}`,
       "",
     ].join("\n")]);
   });
@@ -92,7 +92,7 @@ describe("states on real processes, exact output", () => {
       assert.deepEqual([r.code, r.stdout], [3, [
         `PROCS UNKNOWN: ${one.name},exe=${sleepExe}:0 unknown: 1 more processes could not be checked (1-1) | '${label}'=U;;1:1;0; '${two[0]?.name}'=2;;2:2;0;`,
         `${one.name},exe=${sleepExe}:0 unknown: 1 more processes could not be checked (1-1)`,
-        `  undecided: pid ${one.pid} user root exe ? (EACCES): exe unreadable (EACCES)`,
+        `  undecided: pid ${one.pid} name ${one.name} user root exe ? (EACCES): exe unreadable (EACCES)`,
         "",
       ].join("\n")]);
     } finally {
@@ -111,7 +111,7 @@ describe("hostile names cannot inject perfdata", () => {
     const lines = r.stdout.split("\n");
     const safe = name.replace(/\|/g, "%7C");
     assert.equal(lines[0], `PROCS CRITICAL: ${safe}:1 > 0 (0-0) | '${name.replace(/[|']/g, "_")}'=1;;0:0;0; 'q___x__1_2'=0;;0:;0;`);
-    assert.equal(lines[2], `  pid ${p.pid} user root exe ${p.exe.replace(/\|/g, "%7C").replace("\n", "%0A")}`);
+    assert.equal(lines[2], `  pid ${p.pid} name ${safe} user root exe ${p.exe.replace(/\|/g, "%7C").replace("\n", "%0A")}`);
     assert.deepEqual(rawBars(r.stdout), [1, 0, 0, 0]);
   });
 });
@@ -199,20 +199,20 @@ describe("a real Nagios 4 core runs procwatch as a service check", () => {
       assert.deepEqual(got("ok"), [0, `PROCS OK: ${one.name}:1 (1-1), ${missing}:0 (0-0)`, "", `'${one.name}'=1;;1:1;0; '${missing}'=0;;0:0;0;`]);
       assert.deepEqual(got("warning"), [1, `PROCS WARNING: ${b}:2 > 1 (warn 1-1, crit 1-3)`,
         // as user nagios, root's exe links are unreadable: said so, never guessed
-        [`${b}:2 > 1 (warn 1-1, crit 1-3)`, ...two.map((p) => `  pid ${p.pid} user root exe ? (EACCES)`)].join("\n"), `'${b}'=2;1:1;1:3;0;`]);
+        [`${b}:2 > 1 (warn 1-1, crit 1-3)`, ...two.map((p) => `  pid ${p.pid} name ${b} user root exe ? (EACCES)`)].join("\n"), `'${b}'=2;1:1;1:3;0;`]);
       assert.deepEqual(got("critical"), [2, `PROCS CRITICAL: ${missing}:0 < 1 (1-)`, `${missing}:0 < 1 (1-)`, `'${missing}'=0;;1:;0; '${one.name}'=1;;1:;0;`]);
       assert.deepEqual(got("unknown"), [3, `PROCS UNKNOWN: ${one.name},exe=${sleepExe}:0 unknown: 1 more processes could not be checked (1-1)`,
-        [`${one.name},exe=${sleepExe}:0 unknown: 1 more processes could not be checked (1-1)`, `  undecided: pid ${one.pid} user root exe ? (EACCES): exe unreadable (EACCES)`].join("\n"),
+        [`${one.name},exe=${sleepExe}:0 unknown: 1 more processes could not be checked (1-1)`, `  undecided: pid ${one.pid} name ${one.name} user root exe ? (EACCES): exe unreadable (EACCES)`].join("\n"),
         `'${one.name}_exe_${sleepExe.replace(/\//g, "_")}'=U;;1:1;0;`]);
       assert.deepEqual(got("usage"), [3, `PROCS UNKNOWN: Can't parse "foo:5-2": empty range: minimum 5 is above maximum 2`, "", ""]);
       const safe = evil.replace(/\|/g, "%7C");
       assert.deepEqual(got("hostile"), [2, `PROCS CRITICAL: ${safe}:1 > 0 (0-0)`,
-        [`${safe}:1 > 0 (0-0)`, `  pid ${hostile.pid} user nagios exe ${hostile.exe.replace(/\|/g, "%7C").replace("\n", "%0A")}`].join("\n"),
+        [`${safe}:1 > 0 (0-0)`, `  pid ${hostile.pid} name ${safe} user nagios exe ${hostile.exe.replace(/\|/g, "%7C").replace("\n", "%0A")}`].join("\n"),
         `'${evil.replace(/[|']/g, "_")}'=1;;0:0;0; 'q__x'=0;;0:;0;`]);
       // The oracle counts the same two processes.
       assert.deepEqual(got("check_procs"), [0, `PROCS OK: 2 processes with command name '${b}'`, "", "procs=2;;2:2;0;"]);
       assert.deepEqual(got("example"), [1, `PROCS WARNING: ${b}:2 > 1 (warn 1-1, crit 1-5)`,
-        [`${b}:2 > 1 (warn 1-1, crit 1-5)`, ...two.map((p) => `  pid ${p.pid} user root exe ? (EACCES)`)].join("\n"), `'${b}'=2;1:1;1:5;0; '${missing}'=0;;0:0;0;`]);
+        [`${b}:2 > 1 (warn 1-1, crit 1-5)`, ...two.map((p) => `  pid ${p.pid} name ${b} user root exe ? (EACCES)`)].join("\n"), `'${b}'=2;1:1;1:5;0; '${missing}'=0;;0:0;0;`]);
       assert.match(run.log, /SERVICE ALERT: localhost;critical;CRITICAL;HARD;1;PROCS CRITICAL: /);
     } finally {
       scratch.cleanup();
