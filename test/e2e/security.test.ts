@@ -227,10 +227,15 @@ describe("real processes", () => {
     const j = await runCli(["check", "--security", "deleted-exe", "--format", "json", "--detail-limit", "1000"], NOBODY);
     const doc = JSON.parse(j.stdout) as { security: { checks: { undecided: number; undecidedProcesses: { pid: number; name: string; user: string; why: string }[]; moreUndecided: number }[] } };
     const check = doc.security.checks[0];
-    assert.equal(check?.moreUndecided, 0);
-    assert.equal(check?.undecidedProcesses.length, check?.undecided);
-    const ours = check?.undecidedProcesses.find((u) => u.pid === proc.pid);
-    assert.deepEqual(ours && [ours.name, ours.user, ours.why], [name, "root", "exe unreadable (EACCES)"]);
+    assert.ok(check !== undefined);
+    // The machine is shared: more root processes than the limit may run here (then JSON counts the rest).
+    const listed = Math.min(check.undecided, 1000);
+    assert.equal(check.undecidedProcesses.length, listed);
+    assert.equal(check.moreUndecided, check.undecided - listed);
+    for (const u of check.undecidedProcesses) assert.deepEqual([typeof u.name, u.why], ["string", "exe unreadable (EACCES)"]);
+    const ours = check.undecidedProcesses.find((u) => u.pid === proc.pid);
+    if (check.undecided <= 1000) assert.deepEqual(ours && [ours.name, ours.user, ours.why], [name, "root", "exe unreadable (EACCES)"]);
+    else if (ours !== undefined) assert.deepEqual([ours.name, ours.user], [name, "root"]);
     await pool.kill(proc);
   });
 
