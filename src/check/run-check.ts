@@ -15,6 +15,7 @@ import { detailPolicy, formatMeasurement, isClean } from "../output/measurement.
 import { capOutput } from "../output/mon.js";
 import { formatNagiosUnknown } from "../output/nagios.js";
 import { securityStatus } from "../output/security.js";
+import { FileRefusedError } from "../procfs/regular-file.js";
 import { readProcess1 } from "../procfs/snapshot.js";
 import { Field } from "../procfs/types.js";
 import { formatDuration } from "../rules/duration.js";
@@ -23,6 +24,16 @@ import { type Accounts, readAccounts } from "../system/accounts.js";
 import type { CheckDeps, CheckRequest } from "./request.js";
 
 export async function runCheck(req: CheckRequest, deps: CheckDeps = {}): Promise<Formatted> {
+  try {
+    return await checkOnce(req, deps);
+  } catch (err) {
+    // /etc/passwd, group or login.defs that is a FIFO, a device or huge: a usage error naming it.
+    if (err instanceof FileRefusedError) return usageError(err.message, req.format);
+    throw err;
+  }
+}
+
+async function checkOnce(req: CheckRequest, deps: CheckDeps): Promise<Formatted> {
   const startedMs = performance.now();
   const accounts = deps.accounts ?? readAccounts();
   const interpreters = makeInterpreterSet(req.interpreters ?? DEFAULT_INTERPRETERS);

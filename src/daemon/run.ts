@@ -9,6 +9,7 @@ import { makeInterpreterSet } from "../evaluate/names.js";
 import { withDetails } from "../measure/detail.js";
 import { createScanner, type Observation, type ScanProgram } from "../measure/cycle.js";
 import { prepareSetup } from "../measure/setup.js";
+import { FileRefusedError } from "../procfs/regular-file.js";
 import type { Formatted, OutputFormat } from "../output/format.js";
 import { detailPolicy, formatMeasurement } from "../output/measurement.js";
 import { formatDuration } from "../rules/duration.js";
@@ -38,6 +39,15 @@ export async function runDaemon(deps: DaemonDeps): Promise<number> {
   const first = loadProgram(deps);
   if ("problems" in first) {
     for (const p of first.problems) deps.log(p);
+    return 1;
+  }
+  try {
+    // Read passwd and group now (they are cached): a refusal later would surface inside a scrape.
+    deps.accounts.userName(0);
+    deps.accounts.groupName(0);
+  } catch (err) {
+    if (!(err instanceof FileRefusedError)) throw err;
+    deps.log(err.message);
     return 1;
   }
   let { config, program } = first;
@@ -140,6 +150,16 @@ type Loaded = { config: DaemonConfig; program: ScanProgram } | { problems: strin
 
 /** The configuration and what the scanner runs, or every problem formatted (also for `validate`). */
 export function loadProgram(deps: Pick<DaemonDeps, "load" | "accounts">): Loaded {
+  try {
+    return loadProgramOnce(deps);
+  } catch (err) {
+    // /etc/passwd, group or login.defs refused (a FIFO, a device, too large): a problem like any.
+    if (err instanceof FileRefusedError) return { problems: [err.message] };
+    throw err;
+  }
+}
+
+function loadProgramOnce(deps: Pick<DaemonDeps, "load" | "accounts">): Loaded {
   const loaded = deps.load();
   if ("problems" in loaded) return { problems: loaded.problems.map(formatProblem) };
   const config = loaded.config;
