@@ -170,7 +170,7 @@ export function parseConfig(text: string, file: string, deps: Omit<LoadDeps, "re
   const contents = doc.contents;
   if (contents === null) {
     report(ctx, 0, "", "the file has no settings: an empty file is refused so that a truncated one cannot silently drop every rule; "
-      + "write at least rules: [], or start without --config for the built-in defaults");
+      + "write at least one rule (rules: [\"sshd:1-\"]), or start without --config for the built-in defaults");
     return { problems: sorted(ctx.problems) };
   }
   if (!isMap(contents)) {

@@ -10,6 +10,7 @@ import { withDetails } from "../measure/detail.js";
 import { createScanner, type Observation, type ScanProgram } from "../measure/cycle.js";
 import { prepareSetup } from "../measure/setup.js";
 import { FileRefusedError } from "../procfs/regular-file.js";
+import { checkProcRoot, describeProcRootProblem } from "../procfs/root.js";
 import type { Formatted, OutputFormat } from "../output/format.js";
 import { detailPolicy, formatMeasurement } from "../output/measurement.js";
 import { formatDuration } from "../rules/duration.js";
@@ -94,8 +95,12 @@ export async function runDaemon(deps: DaemonDeps): Promise<number> {
   const stop = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   let scanning: Promise<void> = Promise.resolve();
+  let failing: string | undefined;
   const scanOnce = async (): Promise<void> => {
     const obs = await scanner.scan();
+    // Once when scans start failing (the proc root went away) and once when they recover.
+    if (obs.failure !== failing) deps.log(obs.failure === undefined ? "scans recovered" : `scan failed, rules are unknown until it recovers: ${obs.failure}`);
+    failing = obs.failure;
     latest = obs;
     publisher.recordScan(obs);
     collectGarbage?.();
@@ -163,6 +168,13 @@ function loadProgramOnce(deps: Pick<DaemonDeps, "load" | "accounts">): Loaded {
   const loaded = deps.load();
   if ("problems" in loaded) return { problems: loaded.problems.map(formatProblem) };
   const config = loaded.config;
+  // The built-in defaults always check something (security, runaways); a file and command line
+  // with nothing to check would run a daemon that is green forever.
+  if (config.rules.length === 0 && config.cpu?.maxPercent === undefined && config.security === undefined) {
+    return { problems: [`${config.origin}: nothing to check: no rules, no cpu: max_percent and no security: checks; add rules (in the file or on the command line), a cpu: or a security: section`] };
+  }
+  const rootProblem = checkProcRoot(config.procRoot);
+  if (rootProblem !== undefined) return { problems: [describeProcRootProblem(rootProblem)] };
   const cpuBasis = config.cpu?.basis.kind === "lifetime" ? config.cpu.basis : { kind: "window" as const, windowMs: config.intervalMs };
   const setup = prepareSetup(
     {
