@@ -2,7 +2,7 @@
 // Line 1 is "PROCS STATE: text | perfdata", then long output. Nagios splits line 1 at its first
 // '|' and treats a '|' on any later line as more perfdata, so the separator is the only raw '|'
 // printed: all other text goes through escape.ts ('|' → %7C) and perfdata labels are rebuilt
-// from rule labels with a strict whitelist (docs: shared/reference/nagios-protocol.md §2).
+// from rule labels with a strict whitelist (docs/nagios-output.md).
 import type { RunawayReport } from "../evaluate/runaway.js";
 import type { RuleVerdict } from "../evaluate/verdict.js";
 import type { CountRange } from "../rules/types.js";

@@ -2,11 +2,11 @@
 // source of truth for publish.ts, the README's metric table (a test compares them) and the shipped
 // alert rules and dashboard (tests check every metric they name is here). Data only: no SDK import.
 //
-// Principles (../shared/reference/otel-notes.md §8): the rule is the unit of aggregation; every
+// Principles (docs/metrics.md): the rule is the unit of aggregation; every
 // configured rule and check is observed on every collection, 0 included, from the first scan on;
 // no pid, command-line or exe attributes on per-rule series; per-process series are capped (top N
 // runaway offenders) and use the semantic-conventions process.* names (semconv 1.43, release
-// candidate). Names avoid unit suffixes a Collector would add (§7), so the Prometheus names below
+// candidate). Names avoid unit suffixes a Collector would add (docs/metrics.md), so the Prometheus names below
 // are the same on a direct scrape and behind a Collector, except where `collectorName` says.
 
 export type InstrumentKind = "gauge" | "counter" | "histogram";

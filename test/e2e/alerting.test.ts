@@ -19,7 +19,7 @@ import {
   startPrometheus,
 } from "../helpers/prometheus.js";
 import { ProcessPool, type SpawnedProcess, uniqueName } from "../helpers/procs.js";
-import { waitUntil } from "../helpers/server-process.js";
+import { waitUntil } from "../helpers/wait.js";
 import { startWebhookReceiver, type WebhookAlert, type WebhookNotification } from "../helpers/webhook.js";
 import { PATHS } from "../otel-config/shipped.js";
 

@@ -6,6 +6,7 @@ import { request } from "node:http";
 import { createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CLI } from "./cli.js";
+import { waitUntil } from "./wait.js";
 
 export interface DaemonProcess {
   readonly pid: number;
@@ -73,20 +74,8 @@ export async function startDaemon(args: readonly string[], options: StartOptions
     });
     return Promise.race([exit, timer]);
   };
-  const until = async <T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> => {
-    const deadline = Date.now() + timeoutMs;
-    let lastError = "";
-    for (;;) {
-      try {
-        const v = await probe();
-        if (v !== undefined) return v;
-      } catch (err) {
-        lastError = (err as Error).message;
-      }
-      if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for ${what}${lastError === "" ? "" : ` (last error: ${lastError})`}; daemon log:\n${log.join("\n")}`);
-      await sleep(100);
-    }
-  };
+  const until = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> =>
+    waitUntil(what, probe, { timeoutMs, context: () => `daemon log:\n${log.join("\n")}` });
   const daemon: DaemonProcess = {
     pid: child.pid,
     port,

@@ -16,20 +16,22 @@ export function haveTools(t: TestContext, paths: readonly string[], install: str
     }
   });
   if (missing.length === 0) return true;
-  const reason = `needs ${missing.join(", ")} (${install})`;
+  skipOrFail(t, `needs ${missing.join(", ")} (${install})`);
+  return false;
+}
+
+/** Skips with a loud reason, or fails under PROCWATCH_E2E_REQUIRED=1: for what a test needs of the
+ * machine that CI has (a mount, a kernel feature), beside haveTools and haveRoot. */
+export function skipOrFail(t: TestContext, reason: string): void {
   if (E2E_REQUIRED) throw new Error(`PROCWATCH_E2E_REQUIRED=1 but ${reason}`);
   process.stderr.write(`\n*** SKIPPED ${t.name}: ${reason} ***\n`);
   t.skip(reason);
-  return false;
 }
 
 /** True when running as root; otherwise skips (or fails under CI, which runs as root). */
 export function haveRoot(t: TestContext): boolean {
   if (process.geteuid?.() === 0) return true;
-  const reason = "needs root (spawns processes as other users)";
-  if (E2E_REQUIRED) throw new Error(`PROCWATCH_E2E_REQUIRED=1 but ${reason}`);
-  process.stderr.write(`\n*** SKIPPED ${t.name}: ${reason} ***\n`);
-  t.skip(reason);
+  skipOrFail(t, "needs root (spawns processes as other users)");
   return false;
 }
 

@@ -1,6 +1,6 @@
 // Runs mon's side of the contract for end-to-end tests: Debian's real ps.monitor (the oracle),
 // monitor scripts as mon runs them, and a real mon daemon on a scratch config. Follows
-// shared/reference/mon-protocol.md §8: setsid + env -i, readiness via `moncmd version`, every
+// docs/e2e-mon-nagios.md: setsid + env -i, readiness via `moncmd version`, every
 // wait bounded, clean-up by PID only (never by name: the machine is shared).
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -11,7 +11,7 @@ import type { TestContext } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { runCommand } from "./cli.js";
-import { E2E_REQUIRED, haveTools } from "./e2e.js";
+import { haveTools, skipOrFail } from "./e2e.js";
 import { sessionMembers } from "./procs.js";
 
 export const MON = "/usr/sbin/mon";
@@ -37,10 +37,7 @@ export function havePsMonitor(t: TestContext): boolean {
     execFileSync("/usr/bin/perl", ["-MProc::ProcessTable", "-e", "1"], { stdio: "pipe", timeout: 10_000 });
     return true;
   } catch {
-    const reason = `needs the Perl module Proc::ProcessTable (${PS_MONITOR_INSTALL})`;
-    if (E2E_REQUIRED) throw new Error(`PROCWATCH_E2E_REQUIRED=1 but ${reason}`);
-    process.stderr.write(`\n*** SKIPPED ${t.name}: ${reason} ***\n`);
-    t.skip(reason);
+    skipOrFail(t, `needs the Perl module Proc::ProcessTable (${PS_MONITOR_INSTALL})`);
     return false;
   }
 }

@@ -1,6 +1,6 @@
 // Runs a real Nagios 4 core (Debian nagios4-core) on a throw-away config in a scratch directory,
 // lets it run each service check once, and returns what Nagios stored in status.dat. Follows
-// shared/reference/nagios-protocol.md §4: setsid + env -i, read status.dat before stopping
+// docs/e2e-mon-nagios.md: setsid + env -i, read status.dat before stopping
 // (Nagios deletes it on exit), stop by PID (TERM, bounded wait, KILL), every wait bounded.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";

@@ -132,23 +132,3 @@ export async function spawnServer(options: SpawnServerOptions): Promise<ServerPr
   }
 }
 
-/**
- * Polls `probe` until it gives a value. After `timeoutMs` it fails with `what`, the probe's last
- * error and `context()` (what was received so far, server logs), so a timeout explains itself.
- */
-export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, options: { timeoutMs: number; context: () => string | Promise<string> }): Promise<T> {
-  const deadline = Date.now() + options.timeoutMs;
-  let lastError = "";
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      lastError = (err as Error).message;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`waited ${options.timeoutMs} ms for ${what}${lastError === "" ? "" : ` (last error: ${lastError})`}\n${await options.context()}`);
-    }
-    await sleep(100);
-  }
-}

@@ -38,10 +38,22 @@ describe("ends", () => {
   });
 
   test("a greeting without a newline (MySQL's binary handshake) ends as soon as the pattern matches", async () => {
-    const s = await serve(greets(Buffer.concat([Buffer.from([0x4a, 0, 0, 0, 0x0a]), Buffer.from("8.0.36\0mysql_native_password")])));
+    // No 0x0a byte anywhere (a real MySQL greeting starts with protocol version 10 = 0x0a, which
+    // would end the line by itself), and the server stays silent and connected afterwards: only
+    // the pattern can end this probe before its timeout.
+    const greeting = Buffer.concat([Buffer.from([0x4a, 0, 0, 0, 0x09]), Buffer.from("8.0.36\0mysql_native_password")]);
+    assert.equal(greeting.includes(0x0a), false);
+    const s = await serve(greets(greeting));
     const r = await probeTcp({ host: "127.0.0.1", family: 4, port: s.port, timeoutMs: 5000, banner: matches(/mysql_native_password/) });
     assert.equal(r.end, "banner");
-    assert.ok((r.bannerMs ?? Infinity) < 5000);
+    assert.ok(r.banner?.endsWith("mysql_native_password"), r.banner);
+  });
+
+  test("the same greeting with a pattern it does not match waits for the timeout", async () => {
+    const greeting = Buffer.concat([Buffer.from([0x4a, 0, 0, 0, 0x09]), Buffer.from("8.0.36\0mysql_native_password")]);
+    const s = await serve(greets(greeting));
+    const r = await probeTcp({ host: "127.0.0.1", family: 4, port: s.port, timeoutMs: 200, banner: matches(/caching_sha2_password/) });
+    assert.equal(r.end, "timeout");
   });
 
   test("silence after the connect: timeout, connected, empty banner", async () => {

@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { after, describe, test, type TestContext } from "node:test";
 import { Field, type Visibility } from "../../src/procfs/types.js";
 import { decideVisibility, findProcMountOptions } from "../../src/procfs/visibility.js";
-import { haveRoot } from "../helpers/e2e.js";
+import { haveRoot, skipOrFail } from "../helpers/e2e.js";
 import { removeProcTree, takeSnapshotInChild, tempProcRoot } from "../helpers/proctree.js";
 
 const nobody = { euid: 65534, groups: [65534], hasPtrace: false };
@@ -77,8 +77,7 @@ describe("a real hidepid mount, read as nobody", () => {
     } catch (err) {
       removeProcTree(dir);
       const reason = `mount -t proc -o ${options} not permitted here: ${String((err as { stderr?: Buffer }).stderr ?? err).trim()}`;
-      process.stderr.write(`\n*** SKIPPED ${t.name}: ${reason} ***\n`);
-      t.skip(reason);
+      skipOrFail(t, reason);
       return undefined;
     }
     mounted.push(dir);

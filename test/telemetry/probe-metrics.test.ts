@@ -5,41 +5,20 @@ import { DEFAULT_INTERPRETERS } from "../../src/rules/interpreters.js";
 import { prepareSetup } from "../../src/measure/setup.js";
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
-import { AggregationTemporality, type DataPoint, MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
+import { MeterProvider } from "@opentelemetry/sdk-metrics";
 import { createScanner, type Observation, type ScanProgram } from "../../src/measure/cycle.js";
 import { makeInterpreterSet } from "../../src/evaluate/names.js";
 import { parseRuleArgs } from "../../src/rules/list.js";
-import { gaugeAwareTemporality } from "../../src/telemetry/exporters.js";
 import { INSTRUMENTS } from "../../src/telemetry/instruments.js";
 import { publishObservations } from "../../src/telemetry/publish.js";
 import { fixtureAccounts } from "../helpers/accounts.js";
+import { collect, TestReader } from "../helpers/metric-reader.js";
 import { closedPort, greets, type Listener, silent, tcpServer } from "../helpers/listeners.js";
 import { fixtureRoot } from "../helpers/proctree.js";
-
-class TestReader extends MetricReader {
-  constructor() {
-    super({ aggregationTemporalitySelector: (t) => gaugeAwareTemporality(t, AggregationTemporality.CUMULATIVE) });
-  }
-  protected override async onForceFlush(): Promise<void> {}
-  protected override async onShutdown(): Promise<void> {}
-}
 
 const accounts = fixtureAccounts();
 const servers: Listener[] = [];
 after(() => Promise.all(servers.map((s) => s.close())));
-
-async function collect(reader: MetricReader): Promise<Map<string, Map<string, number>>> {
-  const { resourceMetrics } = await reader.collect();
-  const out = new Map<string, Map<string, number>>();
-  for (const scope of resourceMetrics.scopeMetrics) {
-    for (const metric of scope.metrics) {
-      const series = new Map<string, number>();
-      for (const p of metric.dataPoints as DataPoint<unknown>[]) series.set(JSON.stringify(p.attributes), typeof p.value === "number" ? p.value : (p.value as { count: number }).count);
-      out.set(metric.descriptor.name, series);
-    }
-  }
-  return out;
-}
 
 function program(rules: string[], forCycles: number): ScanProgram {
   const parsed = parseRuleArgs(rules, accounts);

@@ -5,45 +5,19 @@ import { DEFAULT_INTERPRETERS } from "../../src/rules/interpreters.js";
 import { prepareSetup } from "../../src/measure/setup.js";
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
-import { AggregationTemporality, type DataPoint, MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
+import { MeterProvider } from "@opentelemetry/sdk-metrics";
 import { createScanner, type Observation, type ScanProgram } from "../../src/measure/cycle.js";
 import { makeInterpreterSet } from "../../src/evaluate/names.js";
 import { parseRuleArgs } from "../../src/rules/list.js";
-import { gaugeAwareTemporality } from "../../src/telemetry/exporters.js";
 import { INSTRUMENTS } from "../../src/telemetry/instruments.js";
 import { publishObservations } from "../../src/telemetry/publish.js";
 import { fixtureAccounts } from "../helpers/accounts.js";
+import { collect, TestReader } from "../helpers/metric-reader.js";
 import { link, makeProcTree, removeProcTree, statLine, statusText, tempProcRoot } from "../helpers/proctree.js";
-
-class TestReader extends MetricReader {
-  constructor() {
-    // The same temporality choice as the daemon's readers.
-    super({ aggregationTemporalitySelector: (t) => gaugeAwareTemporality(t, AggregationTemporality.CUMULATIVE) });
-  }
-  protected override async onForceFlush(): Promise<void> {}
-  protected override async onShutdown(): Promise<void> {}
-}
 
 const accounts = fixtureAccounts();
 const root = tempProcRoot();
 after(() => removeProcTree(root));
-
-/** name → attributes (JSON) → value, from one collection. */
-async function collect(reader: MetricReader): Promise<Map<string, Map<string, number>>> {
-  const { resourceMetrics } = await reader.collect();
-  const out = new Map<string, Map<string, number>>();
-  for (const scope of resourceMetrics.scopeMetrics) {
-    for (const metric of scope.metrics) {
-      const series = new Map<string, number>();
-      for (const p of metric.dataPoints as DataPoint<unknown>[]) {
-        const v = p.value;
-        series.set(JSON.stringify(p.attributes), typeof v === "number" ? v : (v as { count: number }).count);
-      }
-      out.set(metric.descriptor.name, series);
-    }
-  }
-  return out;
-}
 
 function writeTree(procs: Record<number, { comm: string; uid: number; gid?: number; ticks: number }>): void {
   removeProcTree(root);
