@@ -19,7 +19,8 @@ export function checkProcRoot(procRoot: string): ProcRootProblem | undefined {
   try {
     // opendir(3) opens with O_DIRECTORY: a FIFO or file named as the root fails with ENOTDIR
     // instead of blocking.
-    const dir = opendirSync(procRoot);
+    // /proc lists its ~70 fixed entries before the first PID: one batch of 128 reaches it.
+    const dir = opendirSync(procRoot, { bufferSize: 128 });
     try {
       for (let entry = dir.readSync(); entry !== null; entry = dir.readSync()) {
         if (/^\d+$/.test(entry.name) && (entry.isDirectory() || entry.isSymbolicLink())) {

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
+import { readWholeBytes } from "../../src/procfs/read.js";
 import { describeRefusal, readRegularFile } from "../../src/procfs/regular-file.js";
 import { readSelinuxEnforce } from "../../src/procfs/selinuxfs.js";
 import { readAccounts, readNormalUidRange } from "../../src/system/accounts.js";
@@ -66,5 +67,11 @@ describe("/etc and selinuxfs files are read with the same bounds", () => {
     execFileSync("mkdir", [fs]);
     execFileSync("mkfifo", [join(fs, "enforce")]);
     assert.deepEqual(readSelinuxEnforce(fs), { kind: "unknown", path: `${fs}/enforce`, why: `${fs}/enforce is a FIFO, not a regular file; refusing to read it` });
+  });
+});
+
+describe("the whole-file reader of the /proc/net tables is capped too", () => {
+  test("/dev/zero as a table: EFBIG at the cap, not memory until it runs out", () => {
+    assert.deepEqual(readWholeBytes("/dev/zero", 1024 * 1024), { failure: "other", code: "EFBIG" });
   });
 });
