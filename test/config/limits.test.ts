@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { loadConfig, mergeCliRules, type LoadResult } from "../../src/config/load.js";
 import { MAX_CONFIG_BYTES, MAX_LABEL_BYTES, MAX_RULES } from "../../src/config/limits.js";
-import { formatProblem } from "../../src/config/types.js";
+import { formatProblem } from "../../src/output/problems.js";
 import { accounts, configOf } from "./fixture.js";
 
 const dir = mkdtempSync(join(tmpdir(), "procwatch-limits-"));
