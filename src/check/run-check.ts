@@ -15,6 +15,8 @@ import { detailPolicy, formatMeasurement, isClean } from "../output/measurement.
 import { capOutput } from "../output/mon.js";
 import { formatNagiosUnknown } from "../output/nagios.js";
 import { securityStatus } from "../output/security.js";
+import { FileRefusedError } from "../procfs/regular-file.js";
+import { checkProcRoot, describeProcRootProblem } from "../procfs/root.js";
 import { readProcess1 } from "../procfs/snapshot.js";
 import { Field } from "../procfs/types.js";
 import { formatDuration } from "../rules/duration.js";
@@ -23,7 +25,21 @@ import { type Accounts, readAccounts } from "../system/accounts.js";
 import type { CheckDeps, CheckRequest } from "./request.js";
 
 export async function runCheck(req: CheckRequest, deps: CheckDeps = {}): Promise<Formatted> {
+  try {
+    return await checkOnce(req, deps);
+  } catch (err) {
+    // /etc/passwd, group or login.defs that is a FIFO, a device or huge: a usage error naming it.
+    if (err instanceof FileRefusedError) return usageError(err.message, req.format);
+    throw err;
+  }
+}
+
+async function checkOnce(req: CheckRequest, deps: CheckDeps): Promise<Formatted> {
   const startedMs = performance.now();
+  // Before anything else: a wrong --proc-root (/tmp, /host for /host/proc) would read as "no
+  // processes" and pass every 0-0 rule.
+  const rootProblem = checkProcRoot(req.procRoot);
+  if (rootProblem !== undefined) return usageError(describeProcRootProblem(rootProblem), req.format);
   const accounts = deps.accounts ?? readAccounts();
   const interpreters = makeInterpreterSet(req.interpreters ?? DEFAULT_INTERPRETERS);
   if (req.mode === "explain-pid") return explainPid(req, interpreters, accounts);
@@ -49,9 +65,10 @@ export async function runCheck(req: CheckRequest, deps: CheckDeps = {}): Promise
   const prepared = prepareSetup(req, rules, interpreters, accounts, { etcDir: deps.etcDir });
   if (typeof prepared === "string") return usageError(prepared, req.format);
   const setup: MeasureSetup = req.timeoutMs === undefined ? prepared : { ...prepared, probeDeadline: { atMs: startedMs + req.timeoutMs - probeMarginMs(req.timeoutMs), by: "--timeout" } };
-  // mon passes when nothing is asked; a Nagios service with nothing to check is misconfigured.
-  if (req.format === "nagios" && rules.length === 0 && setup.cpu?.runaway === undefined && setup.security === undefined) {
-    return formatNagiosUnknown("no rules given (usage: procwatch check --format nagios RULE...)");
+  // Nothing to check is a misconfiguration in every format: a mon line `procwatch.monitor ;;`
+  // would otherwise be green forever. A probe, --cpu-max or --security is something to check.
+  if (req.mode === "check" && rules.length === 0 && setup.cpu?.runaway === undefined && setup.security === undefined) {
+    return usageError("no rules given: nothing to check (give RULE..., --cpu-max PERCENT or --security LIST)", req.format);
   }
 
   let m: Measurement;

@@ -185,6 +185,7 @@ function supervised(scanner: Scanner, request: Omit<CheckRequest, "excludeRoots"
     onTimeout: () => failure(`procwatch: check timed out after ${formatDuration(timeoutMs)}`, request.format,
       "a /proc read did not finish in time (a process stuck in D state?)"),
     onFailure: (reason) => failure("procwatch: internal error", request.format, reason),
+    onUnavailable: (reason) => failure("procwatch: cannot run the check", request.format, reason),
     onSignal: (signal) => failure(`procwatch: interrupted by ${signal}`, request.format, ""),
   });
 }

@@ -10,6 +10,8 @@ import { formatProblem } from "../output/problems.js";
 import { makeInterpreterSet } from "../evaluate/names.js";
 import { createScanner, DAEMON_DETAIL_LIMIT, type Observation, type ScanProgram } from "../measure/cycle.js";
 import { prepareSetup } from "../measure/setup.js";
+import { FileRefusedError } from "../procfs/regular-file.js";
+import { checkProcRoot, describeProcRootProblem } from "../procfs/root.js";
 import type { Formatted, OutputFormat } from "../output/format.js";
 import { formatMeasurement } from "../output/measurement.js";
 import { formatDuration } from "../rules/duration.js";
@@ -36,6 +38,15 @@ export async function runDaemon(deps: DaemonDeps): Promise<number> {
   const first = loadProgram(deps);
   if ("problems" in first) {
     for (const p of first.problems) deps.log(p);
+    return 1;
+  }
+  try {
+    // Read passwd and group now (they are cached): a refusal later would surface inside a scrape.
+    deps.accounts.userName(0);
+    deps.accounts.groupName(0);
+  } catch (err) {
+    if (!(err instanceof FileRefusedError)) throw err;
+    deps.log(err.message);
     return 1;
   }
   let { config, program } = first;
@@ -82,8 +93,12 @@ export async function runDaemon(deps: DaemonDeps): Promise<number> {
   const stop = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   let scanning: Promise<void> = Promise.resolve();
+  let failing: string | undefined;
   const scanOnce = async (): Promise<void> => {
     const obs = await scanner.scan();
+    // Once when scans start failing (the proc root went away) and once when they recover.
+    if (obs.failure !== failing) deps.log(obs.failure === undefined ? "scans recovered" : `scan failed, rules are unknown until it recovers: ${obs.failure}`);
+    failing = obs.failure;
     latest = obs;
     publisher.recordScan(obs);
     collectGarbage?.();
@@ -165,9 +180,26 @@ type Loaded = { config: DaemonConfig; program: ScanProgram } | { problems: strin
 
 /** The configuration and what the scanner runs, or every problem formatted (also for `validate`). */
 export function loadProgram(deps: Pick<DaemonDeps, "load" | "accounts">): Loaded {
+  try {
+    return loadProgramOnce(deps);
+  } catch (err) {
+    // /etc/passwd, group or login.defs refused (a FIFO, a device, too large): a problem like any.
+    if (err instanceof FileRefusedError) return { problems: [err.message] };
+    throw err;
+  }
+}
+
+function loadProgramOnce(deps: Pick<DaemonDeps, "load" | "accounts">): Loaded {
   const loaded = deps.load();
   if ("problems" in loaded) return { problems: loaded.problems.map(formatProblem) };
   const config = loaded.config;
+  // The built-in defaults always check something (security, runaways); a file and command line
+  // with nothing to check would run a daemon that is green forever.
+  if (config.rules.length === 0 && config.cpu?.maxPercent === undefined && config.security === undefined) {
+    return { problems: [`${config.origin}: nothing to check: no rules, no cpu: max_percent and no security: checks; add rules (in the file or on the command line), a cpu: or a security: section`] };
+  }
+  const rootProblem = checkProcRoot(config.procRoot);
+  if (rootProblem !== undefined) return { problems: [describeProcRootProblem(rootProblem)] };
   const cpuBasis = config.cpu?.basis.kind === "lifetime" ? config.cpu.basis : { kind: "window" as const, windowMs: config.intervalMs };
   const setup = prepareSetup(
     {

@@ -8,6 +8,7 @@ import { type CpuFigures, lifetimeFigures, windowFigures } from "../evaluate/cpu
 import { confirmProbes } from "../evaluate/probe.js";
 import { hasListen, judge, type Measurement, type MeasureSetup, runProbes, scanPlan } from "./measure.js";
 import { readBootTimeMs, readUptime } from "../procfs/clock.js";
+import { checkProcRoot, describeProcRootProblem, failedRootSnapshot } from "../procfs/root.js";
 import { takeSnapshotYielding } from "../procfs/snapshot.js";
 import type { SkipCounts, Snapshot } from "../procfs/types.js";
 import { probeRules } from "../rules/list.js";
@@ -43,6 +44,8 @@ export interface Observation {
   readonly program: ScanProgram;
   /** Read failures since the daemon started, by kind (vanished is normal). */
   readonly errorTotals: Readonly<SkipCounts>;
+  /** Why this scan saw no process at all (the proc root unreadable, or not procfs). */
+  readonly failure?: string;
 }
 
 export interface Scanner {
@@ -87,7 +90,23 @@ export function createScanner(initial: ScanProgram): Scanner {
         figures = windowFigures(previous, startNs, setup.cpu.clockTicks);
         windowSec = Number(startNs - previous.atNs) / 1e9;
       }
-      const snapshot = await takeSnapshotYielding(setup.procRoot, { plan: scanPlan(current.rules, setup, figures), readUptime: true, readListening: hasListen(current.rules) });
+      // A root that went away (unmounted, renamed) fails this scan, not the daemon: no process
+      // seen, every rule that could fail unknown, and the next scan tries again.
+      let rootProblem = checkProcRoot(setup.procRoot);
+      let snapshot: Snapshot;
+      if (rootProblem === undefined) {
+        try {
+          snapshot = await takeSnapshotYielding(setup.procRoot, { plan: scanPlan(current.rules, setup, figures), readUptime: true, readListening: hasListen(current.rules) });
+        } catch (err) {
+          // Gone between the check and the listing: the same failure. Anything else is a bug.
+          const { code, path } = err as NodeJS.ErrnoException;
+          if (typeof code !== "string" || path !== setup.procRoot) throw err;
+          rootProblem = { kind: "unreadable", procRoot: setup.procRoot, code };
+          snapshot = failedRootSnapshot(rootProblem);
+        }
+      } else {
+        snapshot = failedRootSnapshot(rootProblem);
+      }
       // After the scan, so the scan's synchronous reads never delay a probe's connect or banner;
       // cut to one interval, so a slow probe delays the next scan by one interval at most.
       const probesStartNs = process.hrtime.bigint();
@@ -102,7 +121,8 @@ export function createScanner(initial: ScanProgram): Scanner {
       const debounced = raw.probes === undefined ? confirmed : { ...confirmed, probes: confirmProbes(judged.map((m) => m.probes ?? []), current.forCycles) };
       const measurement = withDetails(debounced, setup, DAEMON_DETAIL);
       if (boot?.procRoot !== setup.procRoot) boot = { procRoot: setup.procRoot, ms: readBootTimeMs(setup.procRoot) };
-      previous = snapshot;
+      // A failed scan is no base for the next CPU window.
+      previous = rootProblem === undefined ? snapshot : undefined;
       for (const k of ["vanished", "denied", "parse", "other"] as const) totals[k] += snapshot.skipped[k];
       seq++;
       return {
@@ -115,6 +135,7 @@ export function createScanner(initial: ScanProgram): Scanner {
         windowSec,
         program: current,
         errorTotals: { ...totals },
+        ...(rootProblem === undefined ? {} : { failure: describeProcRootProblem(rootProblem) }),
       };
     },
   };

@@ -12,7 +12,7 @@ function table(title: string, cases: readonly Case[], env: NodeJS.ProcessEnv = {
   });
 }
 
-const EMPTY = "the file has no settings: an empty file is refused so that a truncated one cannot silently drop every rule; write at least rules: [], or start without --config for the built-in defaults";
+const EMPTY = "the file has no settings: an empty file is refused so that a truncated one cannot silently drop every rule; write at least one rule (rules: [\"sshd:1-\"]), or start without --config for the built-in defaults";
 const TOP_KNOWN = "known: interval, for_cycles, proc_root, interpreters, rules, cpu, security, export";
 const CHECKS_KNOWN = "known: gid0-not-uid0, deleted-exe, selinux-init-t, selinux-initrc-t, selinux-enforcing";
 const PUBLIC = "not a loopback address: /metrics and /verdicts have no authentication and list this host's processes, users and executables; if other hosts must scrape it, set allow_public: true next to listen (and restrict it with a firewall)";

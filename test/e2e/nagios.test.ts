@@ -121,7 +121,7 @@ describe("errors are UNKNOWN (exit 3) with a one-line reason", () => {
     [["sshd:1-", "foo:5-2"], `PROCS UNKNOWN: Can't parse "foo:5-2": empty range: minimum 5 is above maximum 2\n`],
     [["foo:5-2", "a|b"], `PROCS UNKNOWN: Can't parse "foo:5-2": empty range: minimum 5 is above maximum 2\nCan't parse "foo:5-2": empty range: minimum 5 is above maximum 2\nCan't parse "a%7Cb": no ':MIN-MAX' range (if mon appended this as a hostgroup member, end the monitor line with ';;')\n`],
     [["x:1-3,warn=4-"], `PROCS UNKNOWN: Can't parse "x:1-3,warn=4-": warn=: 4- shares no count with the rule's range 1-3, so every count would be WARNING or CRITICAL\n`],
-    [[], "PROCS UNKNOWN: no rules given (usage: procwatch check --format nagios RULE...)\n"],
+    [[], "PROCS UNKNOWN: no rules given: nothing to check (give RULE..., --cpu-max PERCENT or --security LIST)\n"],
     [["--bogus|x", "sshd:1-"], "PROCS UNKNOWN: unknown option '--bogus%7Cx'\n"],
     [["--timeout", "0", "sshd:1-"], `PROCS UNKNOWN: option '--timeout <duration>' argument '0' is invalid. --timeout: "0" is shorter than 100ms\n`],
     [["--recheck", "20s", "sshd:1-"], "PROCS UNKNOWN: --recheck 20s must be shorter than --timeout 10s\n"],

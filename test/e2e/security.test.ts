@@ -10,7 +10,7 @@ import { after, describe, test, type TestContext } from "node:test";
 import { runCli } from "../helpers/cli.js";
 import { E2E_REQUIRED, haveRoot, ownLabel } from "../helpers/e2e.js";
 import { ProcessPool, uniqueName, waitFor, waitForComm } from "../helpers/procs.js";
-import { type DirSpec, fixtureRoot, link, statLine, statusText, TreePool } from "../helpers/proctree.js";
+import { type DirSpec, fixtureRoot, link, statLine, statusText, SYSTEM_STAT, TreePool } from "../helpers/proctree.js";
 
 const pool = new ProcessPool();
 const trees = new TreePool();
@@ -291,7 +291,7 @@ describe("domain= and label= rules", () => {
   test("AppArmor per-module files listed in DIR/sys/kernel/security/lsm: domain= is the profile", async () => {
     const aa = (pid: number, comm: string, label: string): DirSpec => ({ ...p(pid, comm), "attr/apparmor/current": `${label}\n`, "attr/current": "not read when the list names apparmor\n" });
     const top = tree({
-      proc: { 1: aa(1, "systemd", "unconfined"), 640: aa(640, "ntpd", "/usr/sbin/ntpd (enforce)"), 702: aa(702, "cupsd", "/usr/sbin/cupsd (complain)") },
+      proc: { stat: SYSTEM_STAT, 1: aa(1, "systemd", "unconfined"), 640: aa(640, "ntpd", "/usr/sbin/ntpd (enforce)"), 702: aa(702, "cupsd", "/usr/sbin/cupsd (complain)") },
       sys: { kernel: { security: { lsm: "lockdown,capability,landlock,yama,apparmor" } } },
     });
     const root = join(top, "proc");
