@@ -9,7 +9,10 @@ import { listenJson } from "./ports.js";
 import { probesJson } from "./probe.js";
 import { securityJson, securityStatus } from "./security.js";
 
-export function formatJson(outcome: CheckOutcome, snapshot: Snapshot | undefined, names: NameLookup, extra: Record<string, unknown> = {}): Formatted {
+/** What the json "scan" member tells of a snapshot (a Snapshot is one; so is what check --from reads). */
+export type ScanFacts = Pick<Snapshot, "atMs" | "unreadable" | "skipped" | "visibility"> & { readonly processes: { readonly length: number } };
+
+export function formatJson(outcome: CheckOutcome, snapshot: ScanFacts | undefined, names: NameLookup, extra: Record<string, unknown> = {}): Formatted {
   const { verdicts, runaway } = outcome;
   const { security, probes } = outcome;
   const ok = verdicts.every((v) => v.state === "ok") && (runaway === undefined || runaway.offenders.length === 0)
