@@ -59,15 +59,16 @@ export async function checkFrom(req: FromRequest, deps: FromDeps): Promise<Forma
     const problem = unixOwnerProblem(endpoint.path, owner, uidName);
     if (problem !== undefined) return failed(format, `refusing ${shown}: ${problem}`);
   }
+  let refused: string | undefined;
   const vetPeer = (socket: Socket): string | undefined => {
     if (endpoint.kind === "unix") return undefined;
     const address = parseIpAddress(socket.remoteAddress ?? "");
-    if (typeof address === "string") return `no peer address (${address})`;
-    const problem = tcpOwnerProblem(address.key, endpoint.port, owner, uidName, deps.netDir);
-    return problem === undefined ? undefined : `refusing ${shown}: ${problem}`;
+    refused = typeof address === "string" ? `no peer address (${address})` : tcpOwnerProblem(address.key, endpoint.port, owner, uidName, deps.netDir);
+    return refused;
   };
   const path = `${target.basePath}verdicts?schema=${encodeURIComponent(VERDICTS_SCHEMA)}&format=${format}`;
   const fetched = await fetchBounded(endpoint, path, { timeoutMs: req.timeoutMs, maxBytes: MAX_ANSWER_BYTES, vetPeer });
+  if (refused !== undefined) return failed(format, `refusing ${shown}: ${refused}`);
   if ("error" in fetched) return failed(format, `daemon at ${shown}: ${fetched.error}`);
   let data: unknown;
   try {

@@ -64,7 +64,7 @@ export function fetchBounded(endpoint: FromEndpoint, path: string, limits: Fetch
       if (socket.connecting) socket.once("connect", vet);
       else vet();
     });
-    req.on("error", (err: NodeJS.ErrnoException) => finish({ error: err.code ?? err.message }));
+    req.on("error", (err: NodeJS.ErrnoException) => finish({ error: `unreachable: ${err.code ?? err.message}` }));
     req.end();
   });
 }
