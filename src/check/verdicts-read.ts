@@ -33,6 +33,9 @@ const MAX_TEXT = 64 * 1024;
 /** Largest count or id (pids, uids, inodes fit; 2^53 is where JSON numbers stop being exact). */
 const MAX_INT = Number.MAX_SAFE_INTEGER;
 
+/** The last millisecond a JavaScript Date can hold (ECMA-262 §21.4.1.1); json prints it as ISO text. */
+const MAX_DATE_MS = 8.64e15;
+
 type Obj = Record<string, unknown>;
 
 const obj = (v: unknown, path: string): Obj => {
@@ -85,7 +88,7 @@ export function readVerdictsDocument(data: unknown): VerdictsDocument {
   const s = obj(d.scan, "scan");
   const scan = {
     seq: int(s.seq, "scan.seq", 1),
-    atMs: num(s.atMs, "scan.atMs"),
+    atMs: num(s.atMs, "scan.atMs", 0, MAX_DATE_MS),
     durationMs: num(s.durationMs, "scan.durationMs", 0, 86_400_000),
     intervalMs: int(s.intervalMs, "scan.intervalMs", 1, 86_400_000),
   };
@@ -129,7 +132,7 @@ function readSnapshot(s: Obj): ScanFacts {
   const vis = obj(s.visibility, "snapshot.visibility");
   const kind = oneOf(vis.kind, "snapshot.visibility.kind", ["full", "hidden"] as const);
   return {
-    atMs: num(s.atMs, "snapshot.atMs"),
+    atMs: num(s.atMs, "snapshot.atMs", 0, MAX_DATE_MS),
     processes: { length: int(s.processes, "snapshot.processes", 0, 1 << 24) },
     unreadable: int(s.unreadable, "snapshot.unreadable"),
     skipped: {
