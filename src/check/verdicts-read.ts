@@ -7,6 +7,7 @@ import type { RunawayReport } from "../evaluate/runaway.js";
 import type { SecurityReport, SecurityResult } from "../evaluate/security.js";
 import type { RuleState, RuleVerdict } from "../evaluate/verdict.js";
 import type { NameLookup } from "../output/describe.js";
+import { escapeText } from "../output/escape.js";
 import type { CheckOutcome, OutputFormat } from "../output/format.js";
 import type { ScanFacts } from "../output/json.js";
 import { VERDICTS_SCHEMA, type VerdictsMeta } from "../output/verdicts-doc.js";
@@ -50,6 +51,13 @@ const str = (v: unknown, path: string): string => {
   if (typeof v !== "string") throw new DocumentError(path, "expected a string");
   if (v.length > MAX_TEXT) throw new DocumentError(path, `text longer than ${MAX_TEXT} characters`);
   return v;
+};
+/** Text some formatter prints as it is (a process state, an errno code, a socket address):
+ * refused unless escaping would leave it unchanged, so it can never carry a control byte or '|'. */
+const plain = (v: unknown, path: string): string => {
+  const text = str(v, path);
+  if (escapeText(text) !== text) throw new DocumentError(path, "expected plain printable text");
+  return text;
 };
 const bool = (v: unknown, path: string): boolean => {
   if (typeof v !== "boolean") throw new DocumentError(path, "expected true or false");
@@ -141,7 +149,7 @@ function readSnapshot(s: Obj): ScanFacts {
       parse: int(skipped.parse, "snapshot.skipped.parse"),
       other: int(skipped.other, "snapshot.skipped.other"),
     },
-    visibility: kind === "full" ? { kind } : { kind, reason: str(vis.reason, "snapshot.visibility.reason") },
+    visibility: kind === "full" ? { kind } : { kind, reason: plain(vis.reason, "snapshot.visibility.reason") },
   };
 }
 
@@ -240,8 +248,8 @@ function readSocket(v: unknown, path: string): ListeningSocket {
   return {
     proto: oneOf(s.proto, `${path}.proto`, ["tcp", "udp"] as const),
     family: readFamily(s.family, `${path}.family`),
-    address: str(s.address, `${path}.address`),
-    addressKey: str(s.addressKey, `${path}.addressKey`),
+    address: plain(s.address, `${path}.address`),
+    addressKey: plain(s.addressKey, `${path}.addressKey`),
     port: int(s.port, `${path}.port`, 0, 65535),
     inode: int(s.inode, `${path}.inode`),
     uid: int(s.uid, `${path}.uid`, 0, 0xffffffff),
@@ -257,12 +265,12 @@ function readIds(v: unknown, path: string): IdSet {
 function readProcess(v: unknown, path: string): ProcessRecord {
   const p = obj(v, path);
   const state = str(p.state, `${path}.state`);
-  if (state.length !== 1) throw new DocumentError(`${path}.state`, "expected one letter");
+  if (!/^[A-Za-z]$/.test(state)) throw new DocumentError(`${path}.state`, "expected one letter");
   const unknownWhy = opt(p.unknownWhy, `${path}.unknownWhy`, (x, q) => {
     const w = obj(x, q);
     const out: Record<string, string> = {};
     for (const k of ["status", "cmdline", "exe", "label", "exeFile", "sockets"] as const) {
-      if (w[k] !== undefined) out[k] = str(w[k], `${q}.${k}`);
+      if (w[k] !== undefined) out[k] = plain(w[k], `${q}.${k}`);
     }
     return out;
   });
@@ -326,7 +334,7 @@ function readProbe(v: unknown, path: string): ProbeVerdict {
     failure: opt(o.failure, `${path}.failure`, (x, p) => oneOf(x, p, PROBE_FAILURES)),
     result,
     timeoutMs: int(o.timeoutMs, `${path}.timeoutMs`, 0, 86_400_000),
-    cutBy: opt(o.cutBy, `${path}.cutBy`, str),
+    cutBy: opt(o.cutBy, `${path}.cutBy`, plain),
   });
 }
 

@@ -52,7 +52,7 @@ test("any bending of a valid answer is refused by field or rendered escaped, nev
       if (bendOnce(r, seed) === "refused") refused++;
       else rendered++;
     } catch (err) {
-      throw new Error(`seed ${seed}, case ${i}`, { cause: err });
+      throw new Error(`seed ${seed}, case ${i}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, { cause: err });
     }
   }
   // Both roads were taken: the generator is not stuck on one side.
