@@ -135,16 +135,23 @@ function exists(path: string): boolean {
   }
 }
 
+/** The daemon's user when --from-owner does not name one: the packaged unit's user. */
+const DAEMON_USER = "procwatch";
+
 function expectedOwner(owner: string | undefined, accounts: FromDeps["accounts"]): ExpectedOwner | string {
-  if (owner === undefined) return { uid: 0, text: "root" };
+  if (owner === undefined) {
+    const uid = accounts.userId(DAEMON_USER);
+    return uid === undefined || uid === 0 ? { uids: [0], text: "root" } : { uids: [0, uid], text: `root or ${DAEMON_USER} (uid ${uid})` };
+  }
   if (/^\d+$/.test(owner)) {
     const uid = Number(owner);
     if (uid > 0xfffffffe) return `--from-owner: "${owner}" is not a uid`;
     const name = accounts.userName(uid);
-    return { uid, text: name === undefined ? `uid ${uid}` : `${name} (uid ${uid})` };
+    return { uids: [0, uid], text: uid === 0 ? "root" : `root or ${name === undefined ? `uid ${uid}` : `${name} (uid ${uid})`}` };
   }
   const uid = accounts.userId(owner);
-  return uid === undefined ? `--from-owner: no user "${owner}"` : { uid, text: `${owner} (uid ${uid})` };
+  if (uid === undefined) return `--from-owner: no user "${owner}"`;
+  return { uids: [0, uid], text: uid === 0 ? "root" : `root or ${owner} (uid ${uid})` };
 }
 
 function failed(format: OutputFormat, reason: string): Formatted {

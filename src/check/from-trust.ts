@@ -6,24 +6,26 @@
 // uid column: the uid that created the socket, proc(5)) must all belong to an expected owner.
 // Checked while our connection is open, so the socket we talk to is among them; a second
 // listener of another user on the same port is impossible (SO_REUSEPORT needs the same uid).
-// Unix socket: the socket and every directory above it must belong to root or the expected owner,
-// and no directory may be writable by others (a sticky directory above the last one is fine: its
-// entries cannot be replaced by others), so nobody else could have put the file there or swap it.
+// Unix socket: nobody but a trusted user can have put the file there or swap it. Every directory
+// above the socket belongs to root or the expected owner and is writable by nobody else (a sticky
+// one above the last is fine: others cannot replace its entries). The socket's own directory may
+// also belong to another user when its parent is root's and writable by root alone: only root can
+// have made it and handed it over (systemd's RuntimeDirectory= for a DynamicUser= service:
+// /run/procwatch, owned by the service's user); its owner may then own the socket too.
 import { lstatSync } from "node:fs";
 import { dirname } from "node:path";
 import { isNetTableFailure, readNetTables } from "../procfs/net.js";
 
-/** The uids an answer may come from: root always, and the one --from-owner names. */
+/** The uids an answer may come from: root, and the daemon's user (--from-owner, or by default
+ * the user named procwatch if there is one). */
 export interface ExpectedOwner {
-  readonly uid: number;
-  /** For messages: "root", "procwatch (uid 998)". */
+  readonly uids: readonly number[];
+  /** For messages: "root", "root or procwatch (uid 998)". */
   readonly text: string;
 }
 
-const ROOT = 0;
-
 function isExpected(uid: number, owner: ExpectedOwner): boolean {
-  return uid === ROOT || uid === owner.uid;
+  return owner.uids.includes(uid);
 }
 
 const IPV4_ANY = "00000000000000000000ffff00000000";
@@ -54,9 +56,30 @@ export function unixOwnerProblem(path: string, owner: ExpectedOwner, uidName: (u
     return `${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
   }
   if (!st.isSocket()) return `${path} is not a socket${st.isSymbolicLink() ? " (a symbolic link)" : ""}`;
-  if (!isExpected(st.uid, owner)) return `${path} belongs to ${uidName(st.uid)}, not ${owner.text}`;
-  let dir = dirname(path);
-  for (let first = true; ; first = false) {
+  const parent = dirname(path);
+  const above = directoryProblem(dirname(parent), owner, uidName, path, false);
+  if (above !== undefined) return above;
+  let p;
+  try {
+    p = lstatSync(parent);
+  } catch (err) {
+    return `${parent}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
+  }
+  if (!p.isDirectory()) return `${parent} is not a directory${p.isSymbolicLink() ? " (a symbolic link)" : ""}`;
+  if ((p.mode & 0o022) !== 0) return `${parent} is writable by ${(p.mode & 0o002) !== 0 ? "every user" : "its group"} (mode ${(p.mode & 0o7777).toString(8)}): anyone there could have placed ${path}`;
+  let delegate: number | undefined;
+  if (!isExpected(p.uid, owner)) {
+    const grand = lstatSync(dirname(parent));
+    if (grand.uid !== 0 || (grand.mode & 0o022) !== 0) return `${parent} belongs to ${uidName(p.uid)}, not ${owner.text}: another user could have placed ${path}`;
+    delegate = p.uid;
+  }
+  if (!isExpected(st.uid, owner) && st.uid !== delegate) return `${path} belongs to ${uidName(st.uid)}, not ${owner.text}${delegate === undefined ? "" : ` or ${uidName(delegate)}, owner of ${parent}`}`;
+  return undefined;
+}
+
+/** `dir` and every directory above it: owned by a trusted user, writable by nobody else (sticky ones aside). */
+function directoryProblem(dir: string, owner: ExpectedOwner, uidName: (uid: number) => string, path: string, strict: boolean): string | undefined {
+  for (let first = strict; ; first = false) {
     let d;
     try {
       d = lstatSync(dir);

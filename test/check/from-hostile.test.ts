@@ -4,7 +4,7 @@
 // within the deadline, and nothing the server wrote reaches stdout unescaped.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { chmodSync, chownSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -143,7 +143,7 @@ test("a listener owned by nobody is refused when root is expected, and accepted 
   child.stdout.on("data", (c: Buffer) => (out += c.toString()));
   const port = await waitFor(() => (/^\d+\n/.test(out) ? Number(out.trim()) : undefined));
   const from = `http://127.0.0.1:${port}`;
-  const refused = await runCli(["check", "--from", from, "--format", "nagios"], { timeoutMs: 10_000 });
+  const refused = await runCli(["check", "--from", from, "--from-owner", "root", "--format", "nagios"], { timeoutMs: 10_000 });
   assert.equal(refused.code, 3);
   assert.match(refused.stdout, new RegExp(`^PROCS UNKNOWN: refusing ${from.replace(/\./g, "\\.")}: the socket listening on port ${port} belongs to nobody \\(uid 65534\\), not root`));
   const accepted = await runCli(["check", "--from", from, "--from-owner", "nobody"], { timeoutMs: 10_000 });
@@ -178,4 +178,30 @@ test("unix:PATH: a safe directory is accepted; a writable directory, a stranger'
   const link = join(dir, "link.sock");
   symlinkSync(path, link);
   await assertRefused(`unix:${link}`, /is not a socket \(a symbolic link\)/);
+});
+
+test("unix:PATH: a directory root made and handed to the daemon's user (RuntimeDirectory= with DynamicUser=) is trusted; the same in a shared directory is not", async (t) => {
+  if (!haveRoot(t)) return;
+  // /tmp/pw-run-X (root, 0755) holds procwatch/ (nobody, 0755) as /run holds /run/procwatch.
+  const top = mkdtempSync(join(tmpdir(), "pw-run-"));
+  dirs.push(top);
+  chmodSync(top, 0o755);
+  const runtime = join(top, "procwatch");
+  mkdirSync(runtime, { mode: 0o755 });
+  chownSync(runtime, 65534, 65534);
+  const path = join(runtime, "procwatch.sock");
+  const server = createHttpServer((_req, res) => {
+    res.setHeader("content-type", "application/json");
+    res.end(json(verdictsDoc({ format: "nagios", state: "ok", count: 0 })));
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  server.unref();
+  chownSync(path, 65534, 65534);
+  const ok = await runCli(["check", "--from", `unix:${path}`, "--from-owner", "root", "--format", "nagios"], { timeoutMs: 10_000 });
+  assert.equal(ok.code, 0, ok.stdout);
+  assert.match(ok.stdout, /^PROCS OK: pwdoc:0 \(0-0\) \| 'pwdoc'=0;;0:0;0;\n$/);
+  // Anyone could have made such a directory in a directory everyone may write to.
+  chmodSync(top, 0o1777);
+  await assertRefused(`unix:${path}`, new RegExp(`${runtime} belongs to nobody \\(uid 65534\\), not root: another user could have placed`));
 });
