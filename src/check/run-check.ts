@@ -107,10 +107,10 @@ function unreadableRoot(err: unknown, req: CheckRequest): Formatted | undefined 
 
 function explainPid(req: CheckRequest, interpreters: InterpreterSet, accounts: Accounts): Formatted {
   const pid = req.pid ?? -1;
-  const rec = readProcess1(req.procRoot, pid, Field.status | Field.cmdline | Field.exe | Field.label | Field.exeFile | Field.sockets);
+  const rec = readProcess1(req.procRoot, pid, Field.status | Field.cmdline | Field.exe | Field.label | Field.exeFile | Field.scriptFile | Field.sockets);
   if (rec === undefined) return { text: `procwatch: no process ${pid} under ${escapeText(req.procRoot)}\n`, exitCode: 1 };
   const name = countedName(rec, interpreters);
-  return formatExplainProcess(rec, typeof name === "string" ? name : rec.comm, accounts);
+  return formatExplainProcess(rec, typeof name === "string" ? name : rec.comm, accounts, interpreters);
 }
 
 function formatJsonError(errors: readonly object[]): Formatted {

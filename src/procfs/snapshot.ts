@@ -7,6 +7,7 @@ import { ProcParseError } from "./errors.js";
 import { parseExeLink } from "./exe.js";
 import { type ExeFileCache, newExeFileCache, readExeFile } from "./exe-file.js";
 import { readSocketInodes } from "./fd.js";
+import { readScriptFile } from "./script-file.js";
 import { isNetTableFailure, type NetTableFailure, readNetTables } from "./net.js";
 import { createLabelReader, type LabelReader, securityfsFor } from "./lsm/read.js";
 import { isFailure, readBytes, readLinkBytes, readRaw, type ReadFailure } from "./read.js";
@@ -56,7 +57,7 @@ interface NetCache {
 function scanShared(procRoot: string, options: SnapshotOptions): ScanShared {
   return {
     readLabels: createLabelReader(options.securityfs ?? securityfsFor(procRoot), procRoot),
-    exeFiles: newExeFileCache(),
+    exeFiles: newExeFileCache(procRoot),
     net: { procRoot, others: new Map() },
   };
 }
@@ -68,10 +69,11 @@ function ownTables(net: NetCache): ListeningSocket[] | NetTableFailure {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-// Enough for the longest chain: cmdline (interpreter name) → exe (long name) → qualifier fields →
-// exeFile (after exe= matched) → sockets (after the rest of a listen= rule matched); one more for
-// safety. A plan still asking after that is a bug.
-const PLAN_ROUNDS = 6;
+// Enough for the longest chain: cmdline (interpreter name) → exe (long name) → scriptFile (after
+// a path rule matched a script) → qualifier fields → exeFile (after exe= matched) → sockets
+// (after the rest of a listen= rule matched); one more for safety. A plan still asking after
+// that is a bug.
+const PLAN_ROUNDS = 7;
 const NO_EXE: ReadFailure = { failure: "vanished", code: "ENOENT" };
 /** stat is a few hundred bytes; comm is at most 64 bytes even for kernel threads. */
 const STAT_CAP = 4096;
@@ -228,11 +230,20 @@ function readFields(dir: string, rec: Mutable<ProcessRecord>, want: FieldMask, o
   // After exe (read above when asked in the same round): only a process whose exe path a rule
   // matched is asked for this, so a scan stats few files.
   if ((want & Field.exeFile) !== 0 && rec.exe !== undefined) {
-    const r = readExeFile(dir, rec.exe.path, shared.exeFiles);
+    const r = readExeFile(dir, rec.exe, shared.exeFiles);
     if (isFailure(r)) {
       if (!noteUnknown(rec, "exeFile", r, skipped)) return false;
     } else {
       rec.exeFile = r;
+    }
+  }
+  // After cmdline: only a process whose script path (an argv word) a rule matched is asked.
+  if ((want & Field.scriptFile) !== 0 && rec.argv !== undefined) {
+    const r = readScriptFile(dir, rec.argv, shared.exeFiles);
+    if (isFailure(r)) {
+      if (!noteUnknown(rec, "scriptFile", r, skipped)) return false;
+    } else {
+      rec.scriptFile = r;
     }
   }
   if (want & Field.sockets) {
