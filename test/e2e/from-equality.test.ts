@@ -2,6 +2,9 @@
 // (two too many, one of another user, one inside its warn= range, a probe that is down) the
 // client's mon, Nagios and JSON output equal the daemon's own rendering of the same scan.
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, test } from "node:test";
 import { runCli } from "../helpers/cli.js";
 import { startDaemon } from "../helpers/daemon.js";
@@ -38,4 +41,33 @@ test("check --from prints exactly what the daemon renders for the same scan, in 
   } finally {
     await d.stop("SIGTERM");
   }
+});
+
+test("run --socket serves the same verdicts on a Unix socket of mode 0660, and a socket path that cannot be made stops the start", async (t) => {
+  if (!haveRoot(t)) return;
+  const dir = mkdtempSync(join(tmpdir(), "pw-sock-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, "procwatch.sock");
+  const name = uniqueName("es");
+  await pool.start(name);
+  const d = await startDaemon(["--interval", "60s", "--socket", path, `${name}:0-0`]);
+  try {
+    await d.until("a first scan", async () => ((await d.get("/healthz")).status === 200 ? true : undefined));
+    assert.ok(d.log.some((l) => l.includes(`and unix:${path}`)), d.log.join("\n"));
+    const st = statSync(path);
+    assert.ok(st.isSocket());
+    assert.equal(st.mode & 0o777, 0o660);
+    const viaSocket = await runCli(["check", "--from", `unix:${path}`, "--format", "nagios"], { timeoutMs: 15_000 });
+    const viaTcp = await runCli(["check", "--from", d.base, "--format", "nagios"], { timeoutMs: 15_000 });
+    assert.equal(viaSocket.code, 2, viaSocket.stdout);
+    assert.equal(viaSocket.stdout, viaTcp.stdout);
+    assert.match(viaSocket.stdout, new RegExp(`^PROCS CRITICAL: ${name}:1 > 0 \\(0-0\\)`));
+  } finally {
+    await d.stop("SIGTERM");
+  }
+  const bad = await startDaemon(["--socket", join(dir, "missing", "procwatch.sock"), "x:0-"], { waitStarted: false });
+  const exit = await bad.exited(15_000);
+  assert.equal(exit.code, 1);
+  // libuv reports a missing directory on bind as EACCES; either way the errno is named.
+  assert.ok(bad.log.some((l) => /^procwatch: cannot listen on \S+\/missing\/procwatch\.sock: E[A-Z]+$/.test(l)), bad.log.join("\n"));
 });
