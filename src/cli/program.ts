@@ -33,10 +33,12 @@ interface CommonOptions {
   interpreters: string[];
 }
 
-function withCommonOptions(cmd: Command): Command {
+const CHECK_TIMEOUT_HELP = "bound the whole run; on expiry exit 1 (mon) or 3, UNKNOWN (nagios), saying so";
+
+function withCommonOptions(cmd: Command, timeoutHelp = CHECK_TIMEOUT_HELP): Command {
   return cmd
     .option("--proc-root <dir>", "read processes from DIR instead of /proc (a container's /host/proc, a test fixture)", "/proc")
-    .addOption(new Option("--timeout <duration>", "bound the whole run; on expiry exit 1 (mon) or 3, UNKNOWN (nagios), saying so")
+    .addOption(new Option("--timeout <duration>", timeoutHelp)
       .argParser(durationArg("--timeout", 100)).default(10_000, "10s"))
     .option("--interpreters <list>", "comma-separated interpreter names whose script is the process name (globs allowed)",
       (v: string) => v.split(",").filter((s) => s !== ""), [...DEFAULT_INTERPRETERS]);
@@ -76,7 +78,7 @@ Probes (one TCP connection per check; loopback only unless remote=yes):
 Under mon, end the monitor line with ';;' or mon appends host names as extra arguments.`;
 
 export interface ProgramOptions {
-  /** Where commander's error messages go (help and --version always go to stdout). */
+  /** Where commander's error messages go (default stderr; help and --version always go to stdout). */
   readonly writeErr?: (text: string) => void;
   /** Loads `run` and `validate` (their own bundle); absent: those commands fail as a bug. */
   readonly loadDaemon?: () => Promise<DaemonCommands>;
@@ -87,7 +89,7 @@ export function buildProgram(emit: (result: Formatted) => void, scanner: Scanner
     .description("Process monitor for Linux: checks that the right daemons run, in the right number, as the right user")
     .version(VERSION)
     .exitOverride()
-    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: options.writeErr ?? ((s) => process.stdout.write(s)) })
+    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: options.writeErr ?? ((s) => process.stderr.write(s)) })
     .showHelpAfterError(false);
 
   withSecurityOptions(withCpuOptions(withCommonOptions(
@@ -151,6 +153,7 @@ export function buildProgram(emit: (result: Formatted) => void, scanner: Scanner
       .description("show how procwatch sees one process (--pid), or every match and near miss of some rules")
       .argument("[rules...]", "rules, as for check")
       .option("--pid <pid>", "explain this process", wholeArg("--pid", 1, 4_194_304)),
+    "bound the whole run; on expiry exit 1, saying so",
   ).action(async (rules: string[], opts: CommonOptions & { pid?: number }) => {
     if ((opts.pid === undefined) === (rules.length === 0)) {
       emit(usageError("explain takes either --pid PID or rules", "mon"));
@@ -245,14 +248,14 @@ export async function runCli(argv: readonly string[], scanner: Scanner, loadDaem
       return;
     }
     if (!(err instanceof CommanderError)) throw err;
-    // --help and --version exit 0; usage errors were already printed (to stdout) by commander.
+    // --help and --version exit 0; usage errors were already printed (to stderr) by commander.
     process.exitCode = err.exitCode === 0 ? 0 : 1;
     return;
   } finally {
     scanner.cancel();
   }
   if (result !== undefined) {
-    process.stdout.write(result.text);
+    (result.stream === "stderr" ? process.stderr : process.stdout).write(result.text);
     process.exitCode = result.exitCode;
   }
 }

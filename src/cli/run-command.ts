@@ -23,7 +23,7 @@ const listenArg = (value: string): { host: string; port: number } => {
 /** The daemon's commands, loaded only when `run` or `validate` is asked (bin/program.ts loads its bundle). */
 export interface DaemonCommands {
   startDaemon(start: DaemonStart): Promise<number>;
-  validateConfig(path: string, ruleArgs: readonly string[]): Formatted;
+  validateConfig(path: string, ruleArgs: readonly string[], accountsDir?: string): Formatted;
 }
 
 export function addDaemonCommands(program: Command, emit: (result: Formatted) => void, loadDaemon: () => Promise<DaemonCommands>): void {
@@ -41,6 +41,7 @@ export function addDaemonCommands(program: Command, emit: (result: Formatted) =>
       .option("--proc-root <dir>", "read processes from DIR instead of /proc")
       .option("--interpreters <list>", "comma-separated interpreter names whose script is the process name (replaces the list)",
         (v: string) => v.split(",").filter((s) => s !== "")),
+    { hasWindow: false },
   ))
     .action(async (rules: string[], flags: RunFlags, cmd: Command) => {
       // Flags with a commander default (--cpu-top) override the file only when typed.
@@ -59,9 +60,10 @@ export function addDaemonCommands(program: Command, emit: (result: Formatted) =>
     .command("validate")
     .description("check a configuration file (and command-line rules) without running: every problem at file:line:column")
     .requiredOption("--config <file>", "the YAML configuration to check")
+    .option("--accounts-from <dir>", "resolve user and group names in DIR/passwd and DIR/group only (the target host's, copied), not this host's", "/etc")
     .argument("[rules...]", "command-line rules that `run` would add")
-    .action(async (rules: string[], flags: { config: string }) => {
+    .action(async (rules: string[], flags: { config: string; accountsFrom: string }) => {
       const daemon = await loadDaemon();
-      emit(daemon.validateConfig(flags.config, rules));
+      emit(daemon.validateConfig(flags.config, rules, flags.accountsFrom));
     });
 }

@@ -11,12 +11,17 @@ import { RuleError } from "../rules/errors.js";
 import { parseRuleText } from "../rules/list.js";
 import { CPU_KEY, parseQualifierValue, parseRange, parseSelector, parseWarnRange, QUALIFIER_KEYS, WARN_KEY } from "../rules/oneliner.js";
 import { checkProbeAddress, DEFAULT_PROBE_TIMEOUT_MS, parseBanner, parseProbeTarget, parseProbeTimeout, type ProbeTarget } from "../rules/probe.js";
-import type { CountRange, ProbeRule, Qualifier, QualifierKey, Rule, RuleSource, Selector } from "../rules/types.js";
+import { LIMIT_KEYS, type LimitKey, parseLimit } from "../rules/limits.js";
+import type { CountRange, ProbeRule, ProcessLimits, Qualifier, QualifierKey, Rule, RuleSource, Selector } from "../rules/types.js";
 import { blame, type Field, type ReadContext, readBool, readList, readMapping, readString, report, tokenOf } from "./fields.js";
 import { suggest } from "./suggest.js";
 
+/** A mapping's `not_unit: ssh.service` is the one-liner's `unit!=ssh.service`. */
+const NEGATED = { not_unit: "unit", not_cgroup: "cgroup", not_container: "container" } as const;
+const NEGATED_KEYS = Object.keys(NEGATED);
+
 /** The keys of a rule mapping, qualifiers in the one-liner's order. */
-export const RULE_KEYS: readonly string[] = ["name", "select", "count", ...QUALIFIER_KEYS, CPU_KEY, WARN_KEY];
+export const RULE_KEYS: readonly string[] = ["name", "select", "count", ...QUALIFIER_KEYS, ...NEGATED_KEYS, CPU_KEY, WARN_KEY, ...LIMIT_KEYS];
 
 /** The keys of a probe mapping: `probe: tcp://127.0.0.1:22`, then the one-liner's qualifiers. */
 export const PROBE_RULE_KEYS: readonly string[] = ["name", "probe", "banner", "timeout", "remote"];
@@ -134,15 +139,18 @@ function readStructured(ctx: ReadContext, item: Field, accounts: Accounts): Plac
   const qualifiers: Qualifier[] = [];
   let cpu: CountRange | undefined;
   let warn: CountRange | undefined;
+  let limits: ProcessLimits | undefined;
   const parts: string[] = [];
   for (const [key, f] of entries) {
     const text = texts.get(key);
     if (key === "name" || key === "select" || key === "count" || text === undefined) continue;
-    parts.push(`${key}=${text}`);
+    const negated = (NEGATED as Record<string, QualifierKey | undefined>)[key];
+    parts.push(negated === undefined ? `${key}=${text}` : `${negated}!=${text}`);
     if (key === CPU_KEY) cpu = piece(ctx, f, text, (fail) => parseRange(text, fail, ""));
     else if (key === WARN_KEY) warn = piece(ctx, f, text, (fail) => (range === undefined ? parseRange(text, fail, "") : parseWarnRange(text, range, fail)));
+    else if ((LIMIT_KEYS as readonly string[]).includes(key)) limits = piece(ctx, f, text, (fail) => parseLimit(key as LimitKey, text, limits ?? {}, fail)) ?? limits;
     else {
-      const q = piece(ctx, f, text, (fail) => parseQualifierValue(key as QualifierKey, text, pctx, fail));
+      const q = piece(ctx, f, text, (fail) => parseQualifierValue(negated ?? (key as QualifierKey), text, pctx, fail, { negate: negated !== undefined }));
       if (q !== undefined) qualifiers.push(q);
     }
   }
@@ -160,6 +168,7 @@ function readStructured(ctx: ReadContext, item: Field, accounts: Accounts): Plac
     range,
     ...(warn === undefined ? {} : { warn }),
     ...(cpu === undefined ? {} : { cpu }),
+    ...(limits === undefined ? {} : { limits }),
     qualifiers,
     source: pctx.source,
   };

@@ -52,12 +52,17 @@ export async function startDaemon(start: DaemonStart): Promise<number> {
   return code;
 }
 
-/** `procwatch validate --config FILE [RULE...]`: every problem, or a one-line summary. */
-export function validateConfig(path: string, ruleArgs: readonly string[]): Formatted {
-  const accounts = readAccounts();
+/**
+ * `procwatch validate --config FILE [--accounts-from DIR] [RULE...]`: every problem, or a one-line
+ * summary. DIR holds the passwd and group files of the host the file is meant for.
+ */
+export function validateConfig(path: string, ruleArgs: readonly string[], accountsDir = "/etc"): Formatted {
+  const accounts = readAccounts(accountsDir);
   const loaded = loadProgram({ load: () => merged(loadConfig(path, { accounts, env: process.env }), ruleArgs, accounts), accounts });
-  if ("problems" in loaded) return { text: loaded.problems.map((p) => `${p}\n`).join(""), exitCode: 1 };
-  return { text: `${escapeText(path)}: ok: ${describeConfig(loaded.config)}\n`, exitCode: 0 };
+  if ("problems" in loaded) return { text: loaded.problems.map((p) => `${p}
+`).join(""), exitCode: 1, stream: "stderr" };
+  return { text: `${escapeText(path)}: ok: ${describeConfig(loaded.config)}
+`, exitCode: 0 };
 }
 
 function loadAll(start: DaemonStart, accounts: ReturnType<typeof readAccounts>, env: NodeJS.ProcessEnv): LoadResult {

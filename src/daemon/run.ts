@@ -1,6 +1,7 @@
 // `procwatch run`: the receiver daemon. Owns the process-wide things of the daemon face: the scan
 // timer, signals, the listener and the telemetry pipeline; everything it decides comes from the
 // same measure/judge code as `procwatch check`. Logs to stderr, one line per event, never per process.
+import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import type { Accounts } from "../system/accounts.js";
 import type { ConfigProblem, DaemonConfig } from "../config/types.js";
@@ -163,13 +164,16 @@ export async function runDaemon(deps: DaemonDeps): Promise<number> {
     deps.log(`reloaded: ${describeConfig(config)}`);
   });
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+  let orphanWatch: NodeJS.Timeout | undefined;
+  const signal = await new Promise<NodeJS.Signals | "orphaned">((resolve) => {
     process.once("SIGTERM", () => resolve("SIGTERM"));
     process.once("SIGINT", () => resolve("SIGINT"));
+    orphanWatch = watchNpmExecShell(deps.env, () => resolve("orphaned"));
   });
   stop.abort();
   clearTimeout(timer);
-  deps.log(`${signal}: flushing metrics (at most ${formatDuration(SHUTDOWN_WAIT_MS)}) and exiting`);
+  clearInterval(orphanWatch);
+  deps.log(`${signal === "orphaned" ? "npm exec's shell is gone (SIGTERM to npx)" : signal}: flushing metrics (at most ${formatDuration(SHUTDOWN_WAIT_MS)}) and exiting`);
   await Promise.race([scanning, new Promise((resolve) => setTimeout(resolve, 1000))]);
   await telemetry.shutdown(SHUTDOWN_WAIT_MS);
   for (const s of servers) {
@@ -207,6 +211,30 @@ function describeError(err: unknown): string {
     e = e instanceof Error ? e.cause : undefined;
   }
   return parts.join("\ncaused by: ");
+}
+
+/**
+ * `npx procwatch run` runs us as `sh -c 'procwatch' run ...` under npm. A SIGTERM to npm (the PID
+ * a shell's `$!` holds) is forwarded to that sh alone; dash dies of it without passing it on, and
+ * we would run on, reparented, holding the port. So under npm exec (npm sets npm_command=exec)
+ * a change of parent means that shell is gone: stop as on SIGTERM. Not done otherwise, so
+ * `nohup procwatch run &` survives its shell as it should.
+ */
+function watchNpmExecShell(env: NodeJS.ProcessEnv, onOrphaned: () => void): NodeJS.Timeout | undefined {
+  if (env["npm_command"] !== "exec") return undefined;
+  const parent = currentParent();
+  const watch = setInterval(() => {
+    if (currentParent() !== parent) onOrphaned();
+  }, 250);
+  watch.unref();
+  return watch;
+}
+
+/** The parent's PID now: process.ppid is fixed at start-up (Node 20), /proc/self/stat is not. */
+function currentParent(): number {
+  const stat = readFileSync("/proc/self/stat", "latin1");
+  // Fields after the comm, which ends at the last ")": state, then ppid.
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
 }
 
 type Loaded = { config: DaemonConfig; program: ScanProgram } | { problems: string[] };

@@ -5,6 +5,7 @@ import { Field, type FieldMask, type ProcessRecord } from "../procfs/types.js";
 import { toBytes } from "../rules/pattern.js";
 import type { CountRule, Qualifier, Selector } from "../rules/types.js";
 import { evaluateExeFile, type ExeFileVerdict } from "./exe-file.js";
+import { limitsFieldsNeeded } from "./limits.js";
 import { evaluateScriptFile } from "./script-file.js";
 import { listenOf, matchListen } from "./ports.js";
 import { describeLabels, labelUnknownWhy } from "./labels.js";
@@ -54,7 +55,10 @@ function decideByListen(rule: CountRule, rec: ProcessRecord): Outcome | undefine
 /** Fields needed to decide `rule` for `rec` that are not read yet (0 when decidable). */
 export function fieldsNeeded(rule: CountRule, rec: ProcessRecord, ctx: MatchContext): FieldMask {
   const o = matchRule(rule, rec, ctx);
-  return o.kind === "need" ? o.fields : 0;
+  if (o.kind === "need") return o.fields;
+  // rss= and fds= are judged on the processes the rule counts: read only for those.
+  if (o.kind === "yes" && rule.limits !== undefined) return limitsFieldsNeeded(rule.limits) & ~rec.readMask;
+  return 0;
 }
 
 function need(rec: ProcessRecord, fields: FieldMask): Outcome | undefined {
@@ -169,6 +173,10 @@ function fieldOf(q: Qualifier): FieldMask {
       return Field.label;
     case "listen":
       return 0; // asked for last, see matchQualifiers
+    case "unit":
+    case "cgroup":
+    case "container":
+      return Field.cgroup;
   }
 }
 
@@ -208,7 +216,23 @@ function matchQualifier(q: Qualifier, rec: ProcessRecord): Outcome {
       return matchDomain(q.pattern, toBytes(q.text), rec);
     case "listen":
       return matchListen(q.listen, q.text, rec);
+    case "unit":
+    case "cgroup":
+    case "container":
+      return matchCgroup(q, rec);
   }
+}
+
+/** unit=, cgroup=, container= and their `!=` forms, against the cgroup the kernel reports. */
+function matchCgroup(q: Extract<Qualifier, { key: "unit" | "cgroup" | "container" }>, rec: ProcessRecord): Outcome {
+  const cg = rec.cgroup;
+  if (cg === undefined) return { kind: "unknown", why: `cgroup unreadable (${rec.unknownWhy?.cgroup ?? "unknown"})` };
+  const value = q.key === "unit" ? cg.unit : q.key === "cgroup" ? cg.path : cg.containerId;
+  if ((value !== undefined && q.pattern.test(value)) !== q.negate) return YES;
+  const where = q.key === "container"
+    ? (cg.containerId === undefined ? "not in a container" : `in container ${cg.containerId}`)
+    : `in ${cg.unit === undefined ? "no unit" : `unit ${cg.unit}`} (cgroup ${cg.path})`;
+  return { kind: "near", reason: `${q.key}${q.negate ? "!=" : "="}${toBytes(q.text)}: runs ${where}` };
 }
 
 /** domain=: the SELinux type or AppArmor profile name of any of the process's labels. */

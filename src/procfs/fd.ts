@@ -1,11 +1,16 @@
 // A process's open sockets from its fd links (/proc/PID/fd/N → "socket:[INODE]"), and the reverse:
 // which processes hold given sockets. Reads and classifies; knows nothing about ports or rules.
-// The fd directory needs ptrace read access (PTRACE_MODE_READ_FSCREDS, proc(5)): other users'
-// processes give EACCES unless procwatch runs as root, which the caller turns into "unknown".
+// Another user's fd directory needs two things (fs/proc/fd.c): listing it passes
+// proc_fd_permission, i.e. the file modes of a directory of mode 0500 owned by the process's
+// uid (CAP_DAC_READ_SEARCH or CAP_DAC_OVERRIDE for anyone else), and reading each fd/N link
+// needs ptrace read access (PTRACE_MODE_READ_FSCREDS: CAP_SYS_PTRACE). Without either, EACCES,
+// which the caller turns into "unknown"; root has both. test/e2e/unit-caps.test.ts shows each.
 // Threads normally share one fd table; a thread that unshared its files (CLONE_FILES off) has
 // sockets only /proc/PID/task/TID/fd shows: not read here (no daemon we know of does that).
 import { readdirSync } from "node:fs";
-import { classifyError, isFailure, readLinkBytes, type ReadFailure, readRaw } from "./read.js";
+import { ProcParseError } from "./errors.js";
+import { parseOpenFilesLimit } from "./limits.js";
+import { classifyError, isFailure, readBytes, readLinkBytes, type ReadFailure, readRaw } from "./read.js";
 
 const SOCKET_PREFIX = "socket:[";
 
@@ -34,6 +39,29 @@ export function readSocketInodes(pidDir: string): number[] | ReadFailure {
   // Every link gone may mean the process exited: then its sockets say nothing.
   if (closedMeanwhile && isFailure(readRaw(`${pidDir}/stat`, 1))) return { failure: "vanished", code: "ESRCH" };
   return inodes;
+}
+
+/**
+ * How many files the process has open (entries of fd/, counted without reading each link) and
+ * its soft RLIMIT_NOFILE from limits; undefined softLimit: unlimited. The limits file is readable
+ * by anyone; the fd directory needs the access described above.
+ */
+export function readFdUsage(pidDir: string): { open: number; softLimit?: number } | ReadFailure {
+  let open: number;
+  try {
+    open = readdirSync(`${pidDir}/fd`).length;
+  } catch (err) {
+    return classifyError(err);
+  }
+  const limits = readBytes(`${pidDir}/limits`, 8 * 1024);
+  if (isFailure(limits)) return limits;
+  try {
+    const softLimit = parseOpenFilesLimit(limits.text, `${pidDir}/limits`);
+    return softLimit === undefined ? { open } : { open, softLimit };
+  } catch (err) {
+    if (!(err instanceof ProcParseError)) throw err;
+    return { failure: "other", code: "EPARSE" };
+  }
 }
 
 export interface SocketHolders {

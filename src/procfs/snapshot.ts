@@ -6,7 +6,9 @@ import { parseCmdline } from "./cmdline.js";
 import { ProcParseError } from "./errors.js";
 import { parseExeLink } from "./exe.js";
 import { type ExeFileCache, newExeFileCache, readExeFile } from "./exe-file.js";
-import { readSocketInodes } from "./fd.js";
+import { parseCgroup } from "./cgroup.js";
+import { readFdUsage, readSocketInodes } from "./fd.js";
+import { parseIo } from "./io.js";
 import { readScriptFile } from "./script-file.js";
 import { isNetTableFailure, type NetTableFailure, readNetTables } from "./net.js";
 import { createLabelReader, type LabelReader, securityfsFor } from "./lsm/read.js";
@@ -158,6 +160,9 @@ function readProcess(dir: string, options: SnapshotOptions, skipped: SkipCounts,
       comm: st.comm,
       isKernelThread: (st.flags & PF_KTHREAD) !== 0,
       cpuTicks: st.utimeTicks + st.stimeTicks,
+      utimeTicks: st.utimeTicks,
+      stimeTicks: st.stimeTicks,
+      majorFaults: st.majorFaults,
       rssPages: st.rssPages,
       threads: st.threads,
       readMask: 0,
@@ -190,6 +195,8 @@ function readFields(dir: string, rec: Mutable<ProcessRecord>, want: FieldMask, o
         const st = parseStatus(r.text, `${dir}/status`);
         rec.uids = st.uids;
         rec.gids = st.gids;
+        if (st.rssKib !== undefined) rec.rssKib = st.rssKib;
+        if (st.contextSwitches !== undefined) rec.contextSwitches = st.contextSwitches;
       } catch (err) {
         if (!(err instanceof ProcParseError)) throw err;
         skipped.parse++;
@@ -246,6 +253,26 @@ function readFields(dir: string, rec: Mutable<ProcessRecord>, want: FieldMask, o
       rec.scriptFile = r;
     }
   }
+  if (want & Field.fds) {
+    const r = readFdUsage(dir);
+    if (isFailure(r)) {
+      if (!noteUnknown(rec, "fds", r, skipped)) return false;
+    } else {
+      rec.fds = r;
+    }
+  }
+  if (want & Field.io) {
+    const r = readParsed(dir, "io", parseIo, skipped);
+    if (r === "gone") return false;
+    if (isFailure(r)) noteUnknown(rec, "io", r, skipped);
+    else if (r !== undefined) rec.io = r;
+  }
+  if (want & Field.cgroup) {
+    const r = readParsed(dir, "cgroup", parseCgroup, skipped);
+    if (r === "gone") return false;
+    if (isFailure(r)) noteUnknown(rec, "cgroup", r, skipped);
+    else if (r !== undefined) rec.cgroup = r;
+  }
   if (want & Field.sockets) {
     const inodes = readSocketInodes(dir);
     if (isFailure(inodes)) {
@@ -283,6 +310,26 @@ function tablesOf(dir: string, rec: Mutable<ProcessRecord>, net: NetCache): List
     net.others.set(ns, tables);
   }
   return tables;
+}
+
+/**
+ * A small file parsed into a value: the value; a failure to report as unknown; "gone" when the
+ * process left; undefined when the text did not parse (counted; the field stays unset).
+ */
+function readParsed<T>(dir: string, file: string, parse: (text: string, path: string) => T, skipped: SkipCounts): T | ReadFailure | "gone" | undefined {
+  const r = readBytes(`${dir}/${file}`, 16 * 1024);
+  if (isFailure(r)) {
+    if (r.failure !== "vanished") return r;
+    skipped.vanished++;
+    return "gone";
+  }
+  try {
+    return parse(r.text, `${dir}/${file}`);
+  } catch (err) {
+    if (!(err instanceof ProcParseError)) throw err;
+    skipped.parse++;
+    return undefined;
+  }
 }
 
 /** Records an unreadable field. Returns false when the failure means the process is gone. */

@@ -1,4 +1,6 @@
 // The records the procfs layer produces. Plain readonly data; knows nothing about rules.
+import type { CgroupInfo } from "./cgroup.js";
+import type { ProcIo } from "./io.js";
 // All process-derived text is a "byte string": the file's bytes decoded as latin1, one char per
 // byte, so invalid UTF-8 survives exactly and two names differing only in bad bytes stay distinct.
 
@@ -19,6 +21,14 @@ export const Field = {
    * holds open whose fd link names one of its argv words, and whether it resolves paths from
    * procwatch's root. Asked for only after a path rule matched the script path. */
   scriptFile: 64,
+  /** Open file descriptors (entries of fd/) and the soft RLIMIT_NOFILE (limits). Other users'
+   * fd directories need root (CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE), so only rules with fds=
+   * and the daemon's resource metrics ask for it. */
+  fds: 128,
+  /** Storage bytes read and written (io); needs ptrace read access like exe. */
+  io: 256,
+  /** The cgroup path, its systemd unit and container id (cgroup); readable by anyone. */
+  cgroup: 512,
 } as const;
 export type FieldName = keyof typeof Field;
 /** Bit set of {@link Field} values. */
@@ -144,6 +154,11 @@ export interface ProcessRecord {
   readonly isKernelThread: boolean;
   /** CPU time in clock ticks, utime+stime (stat fields 14, 15), all threads summed. */
   readonly cpuTicks: number;
+  /** The user and system parts of cpuTicks (stat fields 14 and 15). */
+  readonly utimeTicks: number;
+  readonly stimeTicks: number;
+  /** Major page faults, stat field 12 (the leader's; children's are not included). */
+  readonly majorFaults: number;
   /** Resident set in pages, stat field 24. */
   readonly rssPages: number;
   /** Threads in the group, stat field 20. */
@@ -151,6 +166,16 @@ export interface ProcessRecord {
   /** From status Uid:/Gid: lines; absent unless Field.status was read. */
   readonly uids?: IdSet;
   readonly gids?: IdSet;
+  /** Resident memory in KiB (status VmRSS); with Field.status, absent without memory (zombies). */
+  readonly rssKib?: number;
+  /** Context switches of the leader thread (status); with Field.status. */
+  readonly contextSwitches?: { readonly voluntary: number; readonly involuntary: number };
+  /** Open file descriptors and the soft limit on them (undefined: unlimited); Field.fds. */
+  readonly fds?: { readonly open: number; readonly softLimit?: number };
+  /** Storage I/O in bytes; Field.io. */
+  readonly io?: ProcIo;
+  /** The cgroup, unit and container; Field.cgroup. */
+  readonly cgroup?: CgroupInfo;
   /** cmdline split on NUL (byte strings); absent unless Field.cmdline was read. */
   readonly argv?: readonly string[];
   /** cmdline was longer than the read cap; argv holds its start only. */

@@ -18,11 +18,13 @@ interface Table {
 export function readAccounts(etcDir = "/etc"): Accounts {
   let users: Table | undefined;
   let groups: Table | undefined;
+  const isHost = etcDir === "/etc";
   const userTable = (): Table => (users ??= readTable(`${etcDir}/passwd`));
   const groupTable = (): Table => (groups ??= readTable(`${etcDir}/group`));
   return {
-    userId: (name) => userTable().byName.get(name) ?? lookupGetent("passwd", name, userTable()),
-    groupId: (name) => groupTable().byName.get(name) ?? lookupGetent("group", name, groupTable()),
+    // getent answers for this host: for another host's files (validate --accounts-from) they alone count.
+    userId: (name) => userTable().byName.get(name) ?? (isHost ? lookupGetent("passwd", name, userTable()) : undefined),
+    groupId: (name) => groupTable().byName.get(name) ?? (isHost ? lookupGetent("group", name, groupTable()) : undefined),
     userName: (id) => userTable().byId.get(id),
     groupName: (id) => groupTable().byId.get(id),
   };

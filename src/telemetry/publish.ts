@@ -1,7 +1,6 @@
 // Latest observation → OTel instruments, through one batch callback. Never scans: each reader's
 // collection (a Prometheus scrape, an OTLP push) runs the callback, which only reads the result
 // of the loop's last scan, so scrapes cannot trigger scans and both paths see the same verdicts.
-import { availableParallelism } from "node:os";
 import type { Attributes, Meter, Observable } from "@opentelemetry/api";
 import { ValueType } from "@opentelemetry/api";
 import type { Accounts } from "../system/accounts.js";
@@ -39,7 +38,6 @@ export function publishObservations(meter: Meter, sources: PublishSources): Publ
     description: INSTRUMENTS.scanDuration.description,
     advice: { explicitBucketBoundaries: SCAN_BUCKETS_S },
   });
-  const cpus = availableParallelism();
   const at = (id: InstrumentId): Observable => observable.get(id) as Observable;
 
   meter.addBatchObservableCallback((r) => {
@@ -49,7 +47,7 @@ export function publishObservations(meter: Meter, sources: PublishSources): Publ
     const obs = sources.latest();
     if (obs === undefined) return; // before the first scan there is nothing true to say
     observeRules(put, obs);
-    observeRunaway(put, obs, sources, cpus);
+    observeRunaway(put, obs, sources);
     observeProbes(put, obs);
     for (const result of obs.measurement.security?.results ?? []) {
       // A check that does not apply (no SELinux) has no series: there is nothing to alert on.
@@ -83,9 +81,9 @@ function observeRules(put: Put, obs: Observation): void {
     if (v.rule.range.min !== undefined) put("ruleLimit", v.rule.range.min, { ...rule, [ATTR.limitType]: "min" });
     if (v.rule.range.max !== undefined) put("ruleLimit", v.rule.range.max, { ...rule, [ATTR.limitType]: "max" });
     const cpu = ruleCpu(v, obs);
-    if (cpu !== undefined) put("ruleCpu", cpu, rule);
-    if (v.rule.cpu?.min !== undefined) put("ruleCpuLimit", v.rule.cpu.min, { ...rule, [ATTR.limitType]: "min" });
-    if (v.rule.cpu?.max !== undefined) put("ruleCpuLimit", v.rule.cpu.max, { ...rule, [ATTR.limitType]: "max" });
+    if (cpu !== undefined) put("ruleCpu", cpus(cpu), rule);
+    if (v.rule.cpu?.min !== undefined) put("ruleCpuLimit", cpus(v.rule.cpu.min), { ...rule, [ATTR.limitType]: "min" });
+    if (v.rule.cpu?.max !== undefined) put("ruleCpuLimit", cpus(v.rule.cpu.max), { ...rule, [ATTR.limitType]: "max" });
   }
 }
 
@@ -98,6 +96,11 @@ function observeProbes(put: Put, obs: Observation): void {
     // Only a banner that matched: the time to a wrong banner is no service's latency.
     if (v.result.bannerMs !== undefined && v.failure === undefined) put("probeDuration", v.result.bannerMs / 1000, { ...probe, [ATTR.probePhase]: "banner" });
   }
+}
+
+/** ps/top's % of one CPU (what rules and flags are written in) → the {cpu} unit: 1 = one CPU. */
+function cpus(percent: number): number {
+  return percent / 100;
 }
 
 function ruleStatus(v: RuleVerdict): number {
@@ -118,17 +121,17 @@ function ruleCpu(v: RuleVerdict, obs: Observation): number | undefined {
   return total;
 }
 
-function observeRunaway(put: Put, obs: Observation, sources: PublishSources, cpus: number): void {
+function observeRunaway(put: Put, obs: Observation, sources: PublishSources): void {
   const report = obs.measurement.runaway;
   if (report === undefined) return;
   put("runawayCount", report.offenders.length);
-  put("runawayLimit", report.settings.maxPercent);
+  put("runawayLimit", cpus(report.settings.maxPercent));
   const snapshot = obs.measurement.snapshot;
   const ticks = obs.program.setup.cpu.clockTicks;
   const bootMs = snapshot.uptimeSec === undefined ? undefined : snapshot.atMs - snapshot.uptimeSec * 1000;
   for (const o of report.offenders.slice(0, sources.topProcesses)) {
     const uid = o.process.uids?.real;
-    put("processCpu", o.percent / 100 / cpus, {
+    put("processCpu", cpus(o.percent), {
       [ATTR.pid]: o.process.pid,
       ...(bootMs === undefined ? {} : { [ATTR.creationTime]: new Date(bootMs + (o.process.startTicks / ticks) * 1000).toISOString() }),
       // Label values must be valid UTF-8 or the whole scrape fails: escape the byte string.

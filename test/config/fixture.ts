@@ -1,6 +1,6 @@
 // Shared by the config tests: a fixture /etc (users and groups the example file names), so the
 // tests do not depend on this machine's accounts, and a parse helper that formats every problem.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Accounts, readAccounts } from "../../src/system/accounts.js";
@@ -20,7 +20,12 @@ export function configAccounts(): Accounts {
     "",
   ].join("\n"));
   writeFileSync(join(dir, "group"), ["root:x:0:", "adm:x:4:", "postfix:x:104:", "debian-tor:x:113:", "nogroup:x:65534:", ""].join("\n"));
-  return readAccounts(dir);
+  const accounts = readAccounts(dir);
+  // readAccounts reads each file on its first lookup: look once, then the directory can go.
+  accounts.userName(0);
+  accounts.groupName(0);
+  rmSync(dir, { recursive: true, force: true });
+  return accounts;
 }
 
 export const accounts = configAccounts();

@@ -72,7 +72,7 @@ describe("rule problems", () => {
     ["one-liner error at the quoted string", "  - \"sshd:x-\"\n", ['pw.yaml:2:5: "sshd:x-": minimum "x" is not a whole number']],
     ["one-liner error at the plain string", "  - cron:5-1\n", ['pw.yaml:2:5: "cron:5-1": empty range: minimum 5 is above maximum 1']],
     ["one-liners in a flow list", "  [\"sshd:1-\", \"cron:1-\"]\n", []],
-    ["one-liner unknown qualifier", "  - \"cron:1-,color=red\"\n", ['pw.yaml:2:5: "cron:1-,color=red": unknown qualifier "color" (known: user, group, uid, gid, exe, args, label, domain, listen, cpu, warn)']],
+    ["one-liner unknown qualifier", "  - \"cron:1-,color=red\"\n", ['pw.yaml:2:5: "cron:1-,color=red": unknown qualifier "color" (known: user, group, uid, gid, exe, args, label, domain, listen, unit, cgroup, container, cpu, warn, rss, fds, threads, age, restarts)']],
     ["one-liner unknown user", "  - \"sshd:1-,user=nosuchuser\"\n", ['pw.yaml:2:5: "sshd:1-,user=nosuchuser": unknown user "nosuchuser"']],
     ["one-liner without a range", "  - sshd\n", ['pw.yaml:2:5: "sshd": no \':MIN-MAX\' range (e.g. "sshd:1-")']],
     ["a space after the colon makes a mapping", "  - sshd: 1-\n", ['pw.yaml:2:5: "sshd": not a rule key; a one-liner has no space after \':\' ("sshd:1-"), or write select: sshd and count: MIN-MAX']],

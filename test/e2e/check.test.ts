@@ -179,18 +179,21 @@ describe("bad input", () => {
   });
 
   test("bad flags name the flag", async () => {
-    const cases: [string[], RegExp][] = [
-      [["--timeout", "0"], /--timeout: "0" is shorter than 100ms/],
-      [["--timeout", "-5"], /--timeout/],
-      [["--timeout", "abc"], /--timeout: "abc" is not a duration/],
-      [["--timeout", "1e9"], /--timeout: "1e9" is not a duration/],
-      [["--bogus"], /unknown option '--bogus'/],
-      [["--recheck", "20s", "--timeout", "10s"], /--recheck 20s must be shorter than --timeout 10s/],
+    // Commander's own usage errors go to stderr; a flag combination procwatch refuses is its
+    // mon summary (stdout), so mon shows why the monitor fails.
+    const cases: [string[], RegExp, "stderr" | "stdout"][] = [
+      [["--timeout", "0"], /--timeout: "0" is shorter than 100ms/, "stderr"],
+      [["--timeout", "-5"], /--timeout/, "stderr"],
+      [["--timeout", "abc"], /--timeout: "abc" is not a duration/, "stderr"],
+      [["--timeout", "1e9"], /--timeout: "1e9" is not a duration/, "stderr"],
+      [["--bogus"], /unknown option '--bogus'/, "stderr"],
+      [["--recheck", "20s", "--timeout", "10s"], /--recheck 20s must be shorter than --timeout 10s/, "stdout"],
     ];
-    for (const [args, message] of cases) {
+    for (const [args, message, stream] of cases) {
       const r = await runCli(["check", ...args, "sshd:1-"]);
       assert.equal(r.code, 1, args.join(" "));
-      assert.match(r.stdout, message);
+      assert.match(r[stream], message);
+      if (stream === "stderr") assert.equal(r.stdout, "", args.join(" "));
     }
   });
 });

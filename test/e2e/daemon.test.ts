@@ -155,26 +155,30 @@ test("odd /proc entries are counted in the self metrics by kind, never logged pe
 test("a real CPU burner gets a per-process series while it runs away, and the series goes when it stops", async () => {
   const name = uniqueName("bu");
   const burner = await pool.start(name, { target: "/bin/sh", args: ["-c", "while :; do :; done"] });
-  const d = await startDaemon(["--interval", "1s", "--cpu-max", "30", `${name}:1-,cpu=30-`]);
+  // A low limit (5% of one CPU): on a loaded shared machine a burner may get far less than a core.
+  const d = await startDaemon(["--interval", "1s", "--cpu-max", "5", `${name}:1-,cpu=5-`]);
   try {
-    const labels = { process_pid: String(burner.pid), process_executable_name: name };
+    const labels = { procwatch_process_pid: String(burner.pid), procwatch_process_executable_name: name };
     const m = await d.until("the burner's per-process series", async () => {
       const text = await metrics(d);
-      return (sample(text, "process_cpu_utilization", labels) ?? 0) > 0 ? text : undefined;
+      return (sample(text, "procwatch_runaway_cpu_usage", labels) ?? 0) > 0 ? text : undefined;
     });
     assert.ok((sample(m, "procwatch_runaway_process_count") ?? 0) >= 1);
-    assert.equal(sample(m, "procwatch_runaway_limit_percent"), 30);
-    // Busy-rule: the rule's CPU is the burner's, around one full CPU on the ps/top scale.
-    const rulePercent = sample(m, "procwatch_rule_cpu_percent", { procwatch_rule_name: `${name},cpu=30-` }) ?? 0;
-    assert.ok(rulePercent > 30, `rule CPU ${rulePercent}%`);
+    // --cpu-max 5 and cpu=5- are ps/top percentages: 0.05 CPUs.
+    assert.equal(sample(m, "procwatch_runaway_cpu_usage_limit"), 0.05);
+    assert.equal(sample(m, "procwatch_rule_cpu_usage_limit", { procwatch_rule_name: `${name},cpu=5-`, procwatch_limit_type: "min" }), 0.05);
+    // Busy-rule: the rule's CPU is the burner's, in the same unit as its limit.
+    const ruleCpus = sample(m, "procwatch_rule_cpu_usage", { procwatch_rule_name: `${name},cpu=5-` }) ?? 0;
+    assert.ok(ruleCpus > 0.05, `rule CPU ${ruleCpus} CPUs`);
     // Per-rule series never carry a PID.
     assert.ok(!/procwatch_rule_[a-z_]*\{[^}]*process_pid/.test(m));
+    assert.ok(!/^process_/m.test(m), "no series borrows a semconv process.* name");
 
     await pool.kill(burner);
     await d.until("the per-process series gone and the busy rule failing", async () => {
       const text = await metrics(d);
-      return sample(text, "process_cpu_utilization", labels) === undefined
-        && sample(text, "procwatch_rule_status", { procwatch_rule_name: `${name},cpu=30-` }) === 2 ? true : undefined;
+      return sample(text, "procwatch_runaway_cpu_usage", labels) === undefined
+        && sample(text, "procwatch_rule_status", { procwatch_rule_name: `${name},cpu=5-` }) === 2 ? true : undefined;
     });
   } finally {
     await d.stop();

@@ -220,12 +220,12 @@ describe("a real Nagios 4 core runs procwatch as a service check", () => {
   });
 });
 
-/** The check_procwatch command of examples/nagios/procwatch.cfg, pointed at this build. */
+/** The check_procwatch command of packaging/nagios-procwatch.cfg, pointed at this build. */
 function exampleCommand(procwatch: string): string {
-  const text = readFileSync(fileURLToPath(new URL("../../../examples/nagios/procwatch.cfg", import.meta.url)), "utf8");
+  const text = readFileSync(fileURLToPath(new URL("../../../packaging/nagios-procwatch.cfg", import.meta.url)), "utf8");
   const block = /^define command \{\n(?:.*\n)*?\}\n/m.exec(text)?.[0];
-  assert.ok(block !== undefined && block.includes("/usr/local/bin/procwatch check --format nagios"), "examples/nagios/procwatch.cfg defines check_procwatch");
-  return block.replace("/usr/local/bin/procwatch", procwatch);
+  assert.ok(block !== undefined && block.includes("/usr/bin/procwatch check --format nagios"), "packaging/nagios-procwatch.cfg defines check_procwatch");
+  return block.replace("/usr/bin/procwatch", procwatch);
 }
 
 

@@ -24,7 +24,7 @@ export function verdictsDoc(options: DocOptions = {}): Record<string, unknown> {
       rule: { text: `${label}:0-0`, label, range: { min: 0, max: 0 }, warn: null, cpu: null },
       state, countState: state, warnState: null, count: options.count ?? 1, undecided: 0,
       matches: [{
-        pid: 4242, ppid: 1, startTicks: 100, state: "S", comm: label.slice(0, 15), isKernelThread: false, cpuTicks: 3, rssPages: 100, threads: 1,
+        pid: 4242, ppid: 1, startTicks: 100, state: "S", comm: label.slice(0, 15), isKernelThread: false, cpuTicks: 3, utimeTicks: 2, stimeTicks: 1, majorFaults: 0, rssPages: 100, threads: 1,
         uids: { real: 0, effective: 0, saved: 0, fs: 0 }, gids: { real: 0, effective: 0, saved: 0, fs: 0 }, argv: null, argvTruncated: null,
         exe: { path: "/usr/bin/sleep", deleted: false }, hasNoExe: null, labels: null, readMask: 5, unknownMask: 0, unknownWhy: null,
       }],

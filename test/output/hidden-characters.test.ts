@@ -18,6 +18,7 @@ import { prepareSetup } from "../../src/measure/setup.js";
 import { DEFAULT_INTERPRETERS } from "../../src/rules/interpreters.js";
 import { parseRuleArgs } from "../../src/rules/list.js";
 import { startTelemetry } from "../../src/telemetry/exporters.js";
+import { ATTR, INSTRUMENTS } from "../../src/telemetry/instruments.js";
 import { publishObservations } from "../../src/telemetry/publish.js";
 import { fixtureAccounts } from "../helpers/accounts.js";
 import { assertNoRaw, escaped, HIDDEN, RAW, strings } from "../helpers/hidden.js";
@@ -175,9 +176,9 @@ test("the Prometheus exposition of a real exporter carries no hiding character",
     const rules = body.split("\n").filter((l) => l.startsWith("procwatch_rule_status{"));
     assert.equal(rules.length, HIDDEN.length, body);
     assertEveryCharacterEscaped(rules.join("\n"), "procwatch_rule_name");
-    const perProcess = body.split("\n").filter((l) => l.startsWith("process_cpu_utilization{"));
+    const perProcess = body.split("\n").filter((l) => l.startsWith(`${INSTRUMENTS.processCpu.prometheusName}{`));
     assert.equal(perProcess.length, HIDDEN.length, body);
-    assertEveryCharacterEscaped(perProcess.join("\n"), "process_executable_name");
+    assertEveryCharacterEscaped(perProcess.join("\n"), ATTR.executableName.replaceAll(".", "_"));
     assertNoRaw(body, "the whole exposition");
   } finally {
     server.close();
@@ -198,7 +199,7 @@ test("OTLP attributes collected in process carry no hiding character", async () 
     }
   }
   assertEveryCharacterEscaped((byMetric.get("procwatch.rule.status") ?? []).join("\n"), "procwatch.rule.name");
-  assertEveryCharacterEscaped((byMetric.get("process.cpu.utilization") ?? []).join("\n"), "process.executable.name");
+  assertEveryCharacterEscaped((byMetric.get(INSTRUMENTS.processCpu.name) ?? []).join("\n"), ATTR.executableName);
   for (const [name, values] of byMetric) for (const v of values) assert.equal(RAW.exec(v), null, `${name}: ${JSON.stringify(v)}`);
   await provider.shutdown();
 });

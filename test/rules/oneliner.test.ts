@@ -96,7 +96,7 @@ describe("malformed arguments name the problem", () => {
     ["foo:5.0-", 'minimum "5.0" is not a whole number'],
     ["foo:99999999-", "minimum 99999999 is above 4194304, more processes than Linux can run"],
     ["localhost", "no ':MIN-MAX' range (if mon appended this as a hostgroup member, end the monitor line with ';;')"],
-    ["foo:1-,color=red", 'unknown qualifier "color" (known: user, group, uid, gid, exe, args, label, domain, listen, cpu, warn)'],
+    ["foo:1-,color=red", 'unknown qualifier "color" (known: user, group, uid, gid, exe, args, label, domain, listen, unit, cgroup, container, cpu, warn, rss, fds, threads, age, restarts)'],
     ["foo:1-,user=nosuchuser-xyz", 'unknown user "nosuchuser-xyz"'],
     ["foo:1-,group=nosuchgroup-xyz", 'unknown group "nosuchgroup-xyz"'],
     ["foo:1-,uid=root", 'uid= takes a number, got "root" (use user= for names)'],

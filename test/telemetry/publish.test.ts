@@ -69,7 +69,8 @@ test("per-rule, runaway, security and self metrics follow the latest scan", asyn
     [rule("pwgone", { "procwatch.limit.type": "min" }), 1], [rule("pwbusy,cpu=-50", { "procwatch.limit.type": "min" }), 0],
   ]);
   assert.deepEqual([...(first.get(INSTRUMENTS.ruleCpu.name) ?? [])], [[rule("pwgone"), 0]], "no CPU figure before a second scan; 0 processes use 0");
-  assert.deepEqual([...(first.get(INSTRUMENTS.ruleCpuLimit.name) ?? [])], [[rule("pwbusy,cpu=-50", { "procwatch.limit.type": "max" }), 50]]);
+  assert.deepEqual([...(first.get(INSTRUMENTS.ruleCpuLimit.name) ?? [])], [[rule("pwbusy,cpu=-50", { "procwatch.limit.type": "max" }), 0.5]],
+    "cpu=-50 (ps/top's % of one CPU) is 0.5 in the {cpu} unit");
   assert.deepEqual([...(first.get(INSTRUMENTS.securityCount.name) ?? [])], [[JSON.stringify({ "procwatch.security.check": "gid0-not-uid0" }), 1]],
     "selinux-init-t does not apply without SELinux: no series");
   assert.equal(first.get(INSTRUMENTS.runawayCount.name)?.get("{}"), 0);
@@ -82,13 +83,16 @@ test("per-rule, runaway, security and self metrics follow the latest scan", asyn
   latest = await scanner.scan();
   const second = await collect(reader);
   const busy = second.get(INSTRUMENTS.ruleCpu.name)?.get(rule("pwbusy,cpu=-50"));
-  assert.ok(busy !== undefined && busy > 80, `pwbusy CPU ${busy}`);
+  assert.ok(busy !== undefined && busy > 0.8, `pwbusy CPU ${busy} CPUs`);
   assert.equal(second.get(INSTRUMENTS.ruleStatus.name)?.get(rule("pwbusy,cpu=-50")), 2);
   const perProcess = [...(second.get(INSTRUMENTS.processCpu.name) ?? [])];
   assert.equal(perProcess.length, 1);
   const attrs = JSON.parse(perProcess[0]?.[0] ?? "{}") as Record<string, unknown>;
-  assert.deepEqual({ ...attrs, "process.creation.time": typeof attrs["process.creation.time"] },
-    { "process.pid": 5102, "process.executable.name": "pwbusy", "process.owner": "root", "process.creation.time": "string" });
+  assert.deepEqual({ ...attrs, "procwatch.process.creation.time": typeof attrs["procwatch.process.creation.time"] },
+    { "procwatch.process.pid": 5102, "procwatch.process.executable.name": "pwbusy", "procwatch.process.owner": "root", "procwatch.process.creation.time": "string" });
+  // One scale for the runaway, its rule and its limit: the runaway's figure is the rule's total here.
+  assert.equal(perProcess[0]?.[1], busy);
+  assert.equal(second.get(INSTRUMENTS.runawayLimit.name)?.get("{}"), 0.8);
 
   // The runaway stops: its per-process series must go, not linger at its last value.
   latest = await scanner.scan();
