@@ -15,6 +15,7 @@ import { type CpuFlags, cpuRequest, withCpuOptions } from "./cpu-flags.js";
 import { type SecurityFlags, securityRequest, withSecurityOptions } from "./security-flags.js";
 import { durationArg } from "./arg-parsers.js";
 import { checkFrom } from "../check/from-daemon.js";
+import { readAccounts } from "../system/accounts.js";
 import { addDaemonCommands, type DaemonCommands } from "./run-command.js";
 import type { Scanner } from "../check/supervise.js";
 import { VERSION } from "../version.js";
@@ -99,14 +100,21 @@ export function buildProgram(emit: (result: Formatted) => void, scanner: Scanner
       .addOption(new Option("--format <format>", "output format").choices(["mon", "json", "nagios"]).default("mon"))
       .option("--recheck <duration>", "when a rule fails, scan again after DURATION and report only rules that fail twice", durationArg("--recheck"))
       .option("--detail-limit <n>", "process lines shown per failing rule (json: processes listed per list of each rule and check)", wholeArg("--detail-limit", 0, 1000), 10)
-      .option("--from <url>", "print the latest verdicts of a running `procwatch run` (e.g. http://127.0.0.1:9477) instead of scanning; fails when it is unreachable or its last scan is older than three intervals"),
+      .option("--from [where]", "report the latest verdicts of a running `procwatch run` instead of scanning: unix:PATH or a loopback http://ADDR:PORT "
+        + "(default: unix:/run/procwatch/procwatch.sock if it exists, else http://127.0.0.1:9477); fails when the daemon is unreachable, "
+        + "not owned by the expected user, or its last scan is older than three intervals")
+      .option("--from-owner <user>", "with --from: the user (name or uid) the daemon runs as; its socket must belong to that user or root (default: root)"),
   )))
     .addHelpText("after", RULE_HELP)
-    .action(async (rules: string[], opts: CommonOptions & CpuFlags & SecurityFlags & { format: OutputFormat; recheck?: number; detailLimit: number; from?: string }) => {
+    .action(async (rules: string[], opts: CommonOptions & CpuFlags & SecurityFlags & { format: OutputFormat; recheck?: number; detailLimit: number; from?: string | true; fromOwner?: string }) => {
       if (opts.from !== undefined) {
         // The daemon's configuration decides what is checked; rules here would be silently ignored.
         if (rules.length > 0) emit(usageError(`--from prints the daemon's verdicts; its configuration holds the rules, not the command line ("${rules[0]}")`, opts.format));
-        else emit(await checkFrom(opts.from, opts.format, opts.timeout));
+        else emit(await checkFrom({ from: opts.from === true ? undefined : opts.from, format: opts.format, timeoutMs: opts.timeout, owner: opts.fromOwner }, { accounts: readAccounts() }));
+        return;
+      }
+      if (opts.fromOwner !== undefined) {
+        emit(usageError("--from-owner goes with --from", opts.format));
         return;
       }
       const cpu = cpuRequest(opts);

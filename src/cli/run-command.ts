@@ -35,6 +35,7 @@ export function addDaemonCommands(program: Command, emit: (result: Formatted) =>
       .option("--config <file>", "YAML configuration (see examples/procwatch.example.yaml); default: built-in defaults (every security check, runaway CPU > 90%)")
       .option("--interval <duration>", "time between scans (default 10s, or the file's interval)", durationArg("--interval", 1000))
       .option("--prometheus-listen <addr:port>", "address of the /metrics, /verdicts and /healthz listener (loopback; default 127.0.0.1:9477)", listenArg)
+      .option("--socket <path>", "also serve /verdicts on this Unix socket (mode 0660), for check --from unix:PATH; \"none\": no socket (default: procwatch.sock in systemd's RuntimeDirectory, when set)")
       .option("--recheck <duration>", "report a failure only when it lasts DURATION (rounded up to whole scans); sets the file's for_cycles",
         durationArg("--recheck"))
       .option("--proc-root <dir>", "read processes from DIR instead of /proc")
@@ -52,7 +53,7 @@ export function addDaemonCommands(program: Command, emit: (result: Formatted) =>
         return;
       }
       const daemon = await loadDaemon();
-      emit({ text: "", exitCode: await daemon.startDaemon({ configPath: flags.config, ruleArgs: rules, overlay: (config) => withFlags(config, flags, typed) }) });
+      emit({ text: "", exitCode: await daemon.startDaemon({ configPath: flags.config, ruleArgs: rules, socket: flags.socket, overlay: (config) => withFlags(config, flags, typed) }) });
     });
 
   program

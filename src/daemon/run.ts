@@ -13,12 +13,13 @@ import { prepareSetup } from "../measure/setup.js";
 import { FileRefusedError } from "../procfs/regular-file.js";
 import { checkProcRoot, describeProcRootProblem } from "../procfs/root.js";
 import type { Formatted, OutputFormat } from "../output/format.js";
-import { formatMeasurement } from "../output/measurement.js";
+import { confirmationNotes, formatMeasurement } from "../output/measurement.js";
 import { formatDuration } from "../rules/duration.js";
 import { startTelemetry } from "../telemetry/exporters.js";
 import { publishObservations } from "../telemetry/publish.js";
+import { encodeVerdicts } from "../output/verdicts-doc.js";
 import { createAfterScanCollector } from "./collect.js";
-import { startServer } from "./server.js";
+import { createHandler, type ServerHealth, startServer, startSocketServer } from "./server.js";
 
 export interface DaemonDeps {
   /** Loads (or reloads, on SIGHUP) the whole configuration: file, command-line rules and flags. */
@@ -27,6 +28,9 @@ export interface DaemonDeps {
   readonly version: string;
   readonly env: NodeJS.ProcessEnv;
   readonly log: (line: string) => void;
+  /** The Unix socket that serves verdicts too (check --from unix:PATH); isDefault: the path was
+   * not asked for, so failing to bind it is logged, not fatal. */
+  readonly socket?: { readonly path: string; readonly isDefault: boolean };
 }
 
 
@@ -35,6 +39,7 @@ const SHUTDOWN_WAIT_MS = 5000;
 
 /** Runs until SIGTERM/SIGINT; resolves with the exit code. Config problems: 1 before any scan. */
 export async function runDaemon(deps: DaemonDeps): Promise<number> {
+  exitOnUncaught(deps.log);
   const first = loadProgram(deps);
   if ("problems" in first) {
     for (const p of first.problems) deps.log(p);
@@ -54,41 +59,76 @@ export async function runDaemon(deps: DaemonDeps): Promise<number> {
   const collectGarbage = createAfterScanCollector();
   let latest: Observation | undefined;
   const telemetry = startTelemetry({ export: config.export, scanIntervalMs: config.intervalMs, version: deps.version, log: deps.log, env: deps.env });
+  let handlerErrors = (): number => 0;
   const publisher = publishObservations(telemetry.meter, {
     latest: () => latest,
     exportFailures: () => telemetry.exportFailures(),
+    handlerErrors: () => handlerErrors(),
     accounts: deps.accounts,
     topProcesses: config.export.topProcesses,
   });
   const cache = new Map<string, Formatted>();
-  let server: Server;
+  const docs = new Map<string, string>();
+  const health: ServerHealth = { handlerErrors: 0 };
+  const handler = createHandler({
+    ...(telemetry.metricsHandler === undefined ? {} : { metricsHandler: telemetry.metricsHandler }),
+    verdicts: (format) => {
+      if (latest === undefined) return undefined;
+      const obs = latest;
+      const key = `${obs.seq}/${format}`;
+      let formatted = cache.get(key);
+      if (formatted === undefined) {
+        if (cache.size > 6) cache.clear();
+        formatted = formatObservation(obs, format, deps.accounts);
+        cache.set(key, formatted);
+      }
+      return { scan: { seq: obs.seq, atMs: obs.atMs, durationMs: obs.durationMs, intervalMs: obs.program.intervalMs }, formatted };
+    },
+    verdictsDocument: (format) => {
+      if (latest === undefined) return undefined;
+      const obs = latest;
+      const key = `${obs.seq}/${format}`;
+      let doc = docs.get(key);
+      if (doc === undefined) {
+        if (docs.size > 6) docs.clear();
+        doc = observationDocument(obs, format, DAEMON_DETAIL_LIMIT, deps.accounts);
+        docs.set(key, doc);
+      }
+      return doc;
+    },
+  }, health, deps.log);
+  handlerErrors = () => health.handlerErrors;
+  const servers: Server[] = [];
   const listen = config.export.prometheus;
   try {
-    server = await startServer(listen.host, listen.port, {
-      ...(telemetry.metricsHandler === undefined ? {} : { metricsHandler: telemetry.metricsHandler }),
-      verdicts: (format) => {
-        if (latest === undefined) return undefined;
-        const obs = latest;
-        const key = `${obs.seq}/${format}`;
-        let formatted = cache.get(key);
-        if (formatted === undefined) {
-          if (cache.size > 6) cache.clear();
-          formatted = formatObservation(obs, format, deps.accounts);
-          cache.set(key, formatted);
-        }
-        return { scan: { seq: obs.seq, atMs: obs.atMs, durationMs: obs.durationMs, intervalMs: obs.program.intervalMs }, formatted };
-      },
-    });
+    servers.push(await startServer(listen.host, listen.port, handler));
   } catch (err) {
     deps.log(`cannot listen on ${hostPort(listen.host, listen.port)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     await telemetry.shutdown(SHUTDOWN_WAIT_MS);
     return 1;
   }
+  const socketPath = deps.socket?.path;
+  if (socketPath !== undefined) {
+    try {
+      servers.push(await startSocketServer(socketPath, handler));
+    } catch (err) {
+      const why = `${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
+      // The default path serves only where systemd made /run/procwatch; a path asked for must work.
+      if (deps.socket?.isDefault !== true) {
+        deps.log(`cannot listen on ${socketPath}: ${why}`);
+        for (const s of servers) s.close();
+        await telemetry.shutdown(SHUTDOWN_WAIT_MS);
+        return 1;
+      }
+      deps.log(`not serving verdicts on ${socketPath}: ${why} (check --from then needs --from URL)`);
+    }
+  }
+  const server = servers[0] as Server;
   // The bound port, not the configured one: port 0 (tests) picks a free port.
   const bound = server.address();
   const port = bound !== null && typeof bound === "object" ? bound.port : listen.port;
   deps.log(`started: ${describeConfig(config)}; listening on http://${hostPort(listen.host, port)}`
-    + ` (${telemetry.metricsHandler === undefined ? "" : "/metrics, "}/verdicts)`);
+    + ` (${telemetry.metricsHandler === undefined ? "" : "/metrics, "}/verdicts)${servers.length > 1 ? ` and unix:${socketPath ?? ""}` : ""}`);
 
   const stop = new AbortController();
   let timer: NodeJS.Timeout | undefined;
@@ -147,9 +187,41 @@ export async function runDaemon(deps: DaemonDeps): Promise<number> {
   deps.log(`${signal === "orphaned" ? "npm exec's shell is gone (SIGTERM to npx)" : signal}: flushing metrics (at most ${formatDuration(SHUTDOWN_WAIT_MS)}) and exiting`);
   await Promise.race([scanning, new Promise((resolve) => setTimeout(resolve, 1000))]);
   await telemetry.shutdown(SHUTDOWN_WAIT_MS);
-  server.closeAllConnections();
-  server.close();
+  for (const s of servers) {
+    s.closeAllConnections();
+    s.close();
+  }
   return 0;
+}
+
+/**
+ * A throw or rejection nothing handled is a bug whose damage we cannot bound (a timer chain may be
+ * broken): log it once with its causes and exit non-zero, so systemd's Restart= starts a whole
+ * daemon again rather than leaving one that answers but no longer scans.
+ */
+function exitOnUncaught(log: (line: string) => void): void {
+  let dying = false;
+  const die = (kind: string) => (err: unknown): void => {
+    if (dying) return;
+    dying = true;
+    log(`fatal: ${kind}: ${describeError(err)}; exiting with status ${FATAL_EXIT}`);
+    process.exit(FATAL_EXIT);
+  };
+  process.on("uncaughtException", die("uncaught exception"));
+  process.on("unhandledRejection", die("unhandled rejection"));
+}
+
+/** EX_SOFTWARE (sysexits.h): an internal software error. */
+const FATAL_EXIT = 70;
+
+function describeError(err: unknown): string {
+  const parts: string[] = [];
+  let e: unknown = err;
+  for (let depth = 0; e !== undefined && depth < 5; depth++) {
+    parts.push(e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e));
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return parts.join("\ncaused by: ");
 }
 
 /**
@@ -221,8 +293,15 @@ function loadProgramOnce(deps: Pick<DaemonDeps, "load" | "accounts">): Loaded {
 /** Pure: the scan's own measurement, detail fields read during the scan (cycle.ts); a request
  * reads nothing, so every format of one scan tells the same story. */
 export function formatObservation(obs: Observation, format: OutputFormat, accounts: Accounts): Formatted {
-  const notes = obs.program.forCycles > 1 ? [`(failed in ${obs.program.forCycles} consecutive scans ${formatDuration(obs.program.intervalMs)} apart)`] : [];
+  const notes = confirmationNotes(obs.program.forCycles, obs.program.intervalMs);
   return formatMeasurement(obs.measurement, { format, detailLimit: DAEMON_DETAIL_LIMIT, notes }, accounts);
+}
+
+/** The scan as the structured document check --from renders itself (output/verdicts-doc.ts),
+ * from the scan's own measurement: its detail fields were read during the scan (cycle.ts). */
+function observationDocument(obs: Observation, format: OutputFormat, detailLimit: number, accounts: Accounts): string {
+  const scan = { seq: obs.seq, atMs: obs.atMs, durationMs: obs.durationMs, intervalMs: obs.program.intervalMs };
+  return encodeVerdicts(obs.measurement, { scan, format, detailLimit, forCycles: obs.program.forCycles }, accounts);
 }
 
 export function describeConfig(config: DaemonConfig): string {

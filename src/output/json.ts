@@ -17,7 +17,10 @@ export interface JsonOptions {
   readonly detailLimit?: number;
 }
 
-export function formatJson(outcome: CheckOutcome, snapshot: Snapshot | undefined, names: NameLookup, options: JsonOptions = {}, extra: Record<string, unknown> = {}): Formatted {
+/** What the json "scan" member tells of a snapshot (a Snapshot is one; so is what check --from reads). */
+export type ScanFacts = Pick<Snapshot, "atMs" | "unreadable" | "skipped" | "visibility"> & { readonly processes: { readonly length: number } };
+
+export function formatJson(outcome: CheckOutcome, snapshot: ScanFacts | undefined, names: NameLookup, options: JsonOptions = {}, extra: Record<string, unknown> = {}): Formatted {
   const limit = options.detailLimit ?? Infinity;
   const describe = (p: ProcessRecord): Record<string, unknown> => processJson(p, names);
   const { verdicts, runaway } = outcome;

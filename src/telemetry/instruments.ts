@@ -151,6 +151,11 @@ export const INSTRUMENTS = {
     description: "OTLP exports whose points were dropped: failed after the exporter's retries, or skipped while a collector's Retry-After runs (cumulative sums heal on the next success).",
     attributes: [ATTR.exporter], prometheusName: "procwatch_export_failures_total",
   },
+  httpErrors: {
+    name: "procwatch.http.handler.errors", kind: "counter", unit: "{request}", valueType: "int",
+    description: "Requests to the daemon's listeners (TCP and Unix socket) whose handler failed: answered 500, the daemon goes on. Any is a bug worth reporting.",
+    attributes: [], prometheusName: "procwatch_http_handler_errors_total",
+  },
 } as const satisfies Record<string, InstrumentSpec>;
 
 export type InstrumentId = keyof typeof INSTRUMENTS;

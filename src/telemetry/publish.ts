@@ -12,6 +12,8 @@ import { ATTR, INSTRUMENTS, type InstrumentId, type InstrumentSpec, STATE_VALUE 
 export interface PublishSources {
   readonly latest: () => Observation | undefined;
   readonly exportFailures: () => number;
+  /** Requests whose handler threw (server.ts answered 500). */
+  readonly handlerErrors?: () => number;
   readonly accounts: Accounts;
   /** Per-process CPU series for at most this many runaway offenders. */
   readonly topProcesses: number;
@@ -41,6 +43,7 @@ export function publishObservations(meter: Meter, sources: PublishSources): Publ
   meter.addBatchObservableCallback((r) => {
     const put = (id: InstrumentId, value: number, attributes: Attributes = {}): void => r.observe(at(id), value, attributes);
     put("exportFailures", sources.exportFailures(), { [ATTR.exporter]: "otlp" });
+    put("httpErrors", sources.handlerErrors?.() ?? 0);
     const obs = sources.latest();
     if (obs === undefined) return; // before the first scan there is nothing true to say
     observeRules(put, obs);

@@ -9,6 +9,7 @@ import { after, test } from "node:test";
 import { runCli } from "../helpers/cli.js";
 import { freePort, sample, startDaemon } from "../helpers/daemon.js";
 import { ProcessPool, uniqueName } from "../helpers/procs.js";
+import { verdictsDoc } from "../helpers/verdicts-doc.js";
 import { makeProcTree, removeProcTree, statLine, statusText, tempProcRoot, link } from "../helpers/proctree.js";
 
 const pool = new ProcessPool();
@@ -91,7 +92,7 @@ test("check --from prints the daemon's verdicts in mon, Nagios and JSON form, an
   }
   const gone = await runCli(["check", "--from", d.base]);
   assert.equal(gone.code, 1);
-  assert.match(gone.stdout, new RegExp(`^procwatch: daemon at http://127\\.0\\.0\\.1:${d.port} unreachable: ECONNREFUSED$`, "m"));
+  assert.match(gone.stdout, new RegExp(`^procwatch: daemon at http://127\\.0\\.0\\.1:${d.port}: unreachable: ECONNREFUSED$`, "m"));
   const goneNagios = await runCli(["check", "--from", d.base, "--format", "nagios"]);
   assert.equal(goneNagios.code, 3);
   assert.match(goneNagios.stdout, /^PROCS UNKNOWN: daemon at .* unreachable: ECONNREFUSED/);
@@ -102,18 +103,18 @@ test("check --from fails when the daemon's last scan is older than three interva
   const port = await freePort();
   const atMs = Date.now() - 40_000;
   const server = createServer((req, res) => {
-    const format = new URL(req.url ?? "/", "http://x").searchParams.get("format");
+    const format = new URL(req.url ?? "/", "http://x").searchParams.get("format") ?? "mon";
     res.setHeader("content-type", "application/json");
-    res.end(JSON.stringify({ scan: { seq: 7, atMs, durationMs: 3, intervalMs: 10_000 }, format, text: "", exitCode: 0 }));
+    res.end(JSON.stringify(verdictsDoc({ atMs, intervalMs: 10_000, format })));
   });
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
   try {
     const mon = await runCli(["check", "--from", `http://127.0.0.1:${port}`]);
     assert.equal(mon.code, 1);
-    assert.match(mon.stdout, /^procwatch: daemon at http:\/\/127\.0\.0\.1:\d+: last scan is 40s old \(interval 10s\)$/m);
+    assert.match(mon.stdout, /^procwatch: daemon at http:\/\/127\.0\.0\.1:\d+: last scan is 4\ds old \(interval 10s\)$/m);
     const nagios = await runCli(["check", "--from", `http://127.0.0.1:${port}`, "--format", "nagios"]);
     assert.equal(nagios.code, 3);
-    assert.match(nagios.stdout, /^PROCS UNKNOWN: .*last scan is 40s old/);
+    assert.match(nagios.stdout, /^PROCS UNKNOWN: .*last scan is 4\ds old/);
   } finally {
     server.closeAllConnections();
     server.close();
