@@ -4,9 +4,11 @@
 import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import type { Accounts } from "../system/accounts.js";
-import type { ConfigProblem, DaemonConfig } from "../config/types.js";
+import type { DaemonConfig } from "../config/types.js";
+import type { Problem } from "../rules/problem.js";
 import { escapeText } from "../output/escape.js";
 import { formatProblem } from "../output/problems.js";
+import { isProblem } from "../rules/problem.js";
 import { makeInterpreterSet } from "../evaluate/names.js";
 import { createScanner, DAEMON_DETAIL_LIMIT, type Observation, type ScanProgram } from "../measure/cycle.js";
 import { prepareSetup } from "../measure/setup.js";
@@ -23,7 +25,7 @@ import { createHandler, type ServerHealth, startServer, startSocketServer } from
 
 export interface DaemonDeps {
   /** Loads (or reloads, on SIGHUP) the whole configuration: file, command-line rules and flags. */
-  readonly load: () => { readonly config: DaemonConfig } | { readonly problems: readonly ConfigProblem[] };
+  readonly load: () => { readonly config: DaemonConfig } | { readonly problems: readonly Problem[] };
   readonly accounts: Accounts;
   readonly version: string;
   readonly env: NodeJS.ProcessEnv;
@@ -285,7 +287,7 @@ function loadProgramOnce(deps: Pick<DaemonDeps, "load" | "accounts">): Loaded {
     deps.accounts,
     { alwaysMeasureCpu: true },
   );
-  if (typeof setup === "string") return { problems: [`${escapeText(config.origin)}: ${escapeText(setup)}`] };
+  if (isProblem(setup)) return { problems: [`${escapeText(config.origin)}: ${escapeText(setup.reason)}`] };
   if (setup.cpu === undefined) throw new Error("bug: the daemon's setup has no CPU settings");
   return { config, program: { rules: config.rules, setup: { ...setup, cpu: setup.cpu }, forCycles: config.forCycles, intervalMs: config.intervalMs } };
 }
