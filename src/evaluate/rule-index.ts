@@ -3,9 +3,9 @@
 // 10,000 processes were 10 million linear-engine regex tests, 5 s). A candidate is then decided
 // by matchRule as before; every rule left out answers exactly "no" (test/evaluate/rule-index.test.ts
 // compares this with trying every rule on generated rule sets and processes).
-import { Field, type ProcessRecord } from "../procfs/types.js";
+import { Field, type FieldMask, type ProcessRecord } from "../procfs/types.js";
 import type { CountRule } from "../rules/types.js";
-import { countedName } from "./match.js";
+import { countedName, fieldsNeeded, type MatchContext } from "./match.js";
 import { COMM_BYTES, type InterpreterSet, scriptOf } from "./names.js";
 
 export interface RuleIndex {
@@ -15,6 +15,9 @@ export interface RuleIndex {
    * the scan plan asks between reads.
    */
   candidates(rec: ProcessRecord): readonly number[];
+  /** What the scan still has to read to decide every rule for `rec`: the union of fieldsNeeded
+   * over the rules, found without asking every name rule about an interpreter whose argv is unread. */
+  fieldsNeeded(rec: ProcessRecord, ctx: MatchContext): FieldMask;
 }
 
 const NONE: readonly number[] = [];
@@ -88,10 +91,34 @@ export function indexRules(rules: readonly CountRule[], interpreters: Interprete
     return join(join(atExe, atScript), globs);
   };
 
+  const candidates = (rec: ProcessRecord): readonly number[] => {
+    const names = hasNames ? nameCandidates(rec) : NONE;
+    // Name and path rules are apart: no position can be in both lists.
+    return hasPaths ? concat(names, pathCandidates(rec)) : names;
+  };
+
   return {
-    candidates(rec) {
-      const names = hasNames ? nameCandidates(rec) : NONE;
-      return hasPaths ? join(names, pathCandidates(rec)) : names;
+    candidates,
+    fieldsNeeded(rec, ctx) {
+      if (ctx.excluded.has(rec.pid)) return 0;
+      const isInterp = !rec.isKernelThread && interpreters.has(rec.comm);
+      let mask = 0;
+      let names = hasNames ? nameCandidates(rec) : NONE;
+      if (hasNames && isInterp && (rec.readMask & Field.cmdline) === 0) {
+        // Every name rule asks for argv first (the script is the name): one answer for all.
+        mask |= Field.cmdline;
+        names = NONE;
+      }
+      let paths = hasPaths ? pathCandidates(rec) : NONE;
+      const selectorFields = Field.exe | (isInterp ? Field.cmdline : 0);
+      if (hasPaths && (rec.readMask & selectorFields) !== selectorFields) {
+        // Every path rule asks for the exe (and an interpreter's argv) first: one answer for all.
+        mask |= selectorFields & ~rec.readMask;
+        paths = NONE;
+      }
+      for (const i of names) mask |= fieldsNeeded(rules[i] as CountRule, rec, ctx);
+      for (const i of paths) mask |= fieldsNeeded(rules[i] as CountRule, rec, ctx);
+      return mask;
     },
   };
 }
@@ -100,6 +127,13 @@ function add(map: Map<string, number[]>, key: string, i: number): void {
   const list = map.get(key);
   if (list === undefined) map.set(key, [i]);
   else list.push(i);
+}
+
+/** Two lists of positions that share none as one; no copy when one is empty. */
+function concat(a: readonly number[], b: readonly number[]): readonly number[] {
+  if (b.length === 0) return a;
+  if (a.length === 0) return b;
+  return a.concat(b);
 }
 
 /** Two lists of positions as one, each position once; no copy when one is empty. */

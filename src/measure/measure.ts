@@ -5,7 +5,7 @@
 // socket tables only when a listen= rule exists.
 import type { CpuBasis } from "../rules/types.js";
 import { type CpuFigures, lifetimeFigures, windowFigures } from "../evaluate/cpu.js";
-import { type MatchContext, fieldsNeeded } from "../evaluate/match.js";
+import type { MatchContext } from "../evaluate/match.js";
 import type { InterpreterSet } from "../evaluate/names.js";
 import { type CpuScale, evaluateRunaway, type RunawayReport, type RunawaySettings, runawayFieldsNeeded } from "../evaluate/runaway.js";
 import { evaluateSecurity, securityFieldsNeeded, type SecurityReport, type SecuritySettings } from "../evaluate/security.js";
@@ -18,7 +18,7 @@ import { readSelinuxEnforce } from "../procfs/selinuxfs.js";
 import { type ScanPlan, takeSnapshot } from "../procfs/snapshot.js";
 import type { ProcessRecord, Snapshot } from "../procfs/types.js";
 import { countRules, probeRules } from "../rules/list.js";
-import type { CountRule, ProbeRule, Rule } from "../rules/types.js";
+import type { ProbeRule, Rule } from "../rules/types.js";
 
 export interface MeasureSetup {
   readonly procRoot: string;
@@ -110,7 +110,7 @@ export function scanPlan(rules: readonly Rule[], setup: MeasureSetup, figures: C
   const index = indexRules(counts, setup.interpreters);
   return (rec: ProcessRecord): number => {
     let mask = 0;
-    for (const i of index.candidates(rec)) mask |= fieldsNeeded(counts[i] as CountRule, rec, planCtx);
+    mask |= index.fieldsNeeded(rec, planCtx);
     if (runawaySettings !== undefined && figures !== undefined) mask |= runawayFieldsNeeded(rec, figures, runawaySettings, planCtx);
     if (security !== undefined) mask |= securityFieldsNeeded(rec, security.settings, planCtx);
     return mask;
