@@ -18,7 +18,7 @@ import { securityStatus } from "../output/security.js";
 import { readProcess1 } from "../procfs/snapshot.js";
 import { Field } from "../procfs/types.js";
 import { formatDuration } from "../rules/duration.js";
-import { parseRuleArgs } from "../rules/list.js";
+import { countRules, parseRuleArgs } from "../rules/list.js";
 import { type Accounts, readAccounts } from "../system/accounts.js";
 import type { CheckDeps, CheckRequest } from "./request.js";
 
@@ -42,6 +42,10 @@ export async function runCheck(req: CheckRequest, deps: CheckDeps = {}): Promise
     return { text: capOutput(lines, 16 * 1024), exitCode: 1 };
   }
   const rules = parsed.rules;
+  const needsHistory = countRules(rules).find((r) => r.limits?.restarts !== undefined);
+  if (needsHistory !== undefined) {
+    return usageError(`"${needsHistory.text}": restarts= counts new processes over time, which only the daemon (procwatch run) remembers; a one-shot check catches a restart with age=, e.g. age=10m-`, req.format);
+  }
   const prepared = prepareSetup(req, rules, interpreters, accounts, { etcDir: deps.etcDir });
   if (typeof prepared === "string") return usageError(prepared, req.format);
   const setup: MeasureSetup = req.timeoutMs === undefined ? prepared : { ...prepared, probeDeadline: { atMs: startedMs + req.timeoutMs - probeMarginMs(req.timeoutMs), by: "--timeout" } };
@@ -107,10 +111,10 @@ function unreadableRoot(err: unknown, req: CheckRequest): Formatted | undefined 
 
 function explainPid(req: CheckRequest, interpreters: InterpreterSet, accounts: Accounts): Formatted {
   const pid = req.pid ?? -1;
-  const rec = readProcess1(req.procRoot, pid, Field.status | Field.cmdline | Field.exe | Field.label | Field.exeFile | Field.sockets);
+  const rec = readProcess1(req.procRoot, pid, Field.status | Field.cmdline | Field.exe | Field.label | Field.exeFile | Field.scriptFile | Field.sockets);
   if (rec === undefined) return { text: `procwatch: no process ${pid} under ${escapeText(req.procRoot)}\n`, exitCode: 1 };
   const name = countedName(rec, interpreters);
-  return formatExplainProcess(rec, typeof name === "string" ? name : rec.comm, accounts);
+  return formatExplainProcess(rec, typeof name === "string" ? name : rec.comm, accounts, interpreters);
 }
 
 function formatJsonError(errors: readonly object[]): Formatted {

@@ -9,7 +9,7 @@
 //                            consecutive failing scans (debounce), a whole number >= 1
 //   proc_root: /proc         absolute path (/host/proc in a container)
 //   interpreters: [perl, python3, "python3.*", ...]   replaces the built-in list (globs allowed)
-//   rules:                   each item is one of:
+//   rules:                   each item is one of (no control, bidi or separator character in any of its text):
 //     - "sshd:1-,user=root"  a one-liner, the command line's grammar (quote it: YAML reads ': ' and ' #')
 //     - name: postfix-master           optional; default: the one-liner label (select + qualifiers)
 //       select: /usr/lib/postfix/sbin/master   a process name, or an absolute path/glob
@@ -73,6 +73,7 @@ import { isMap, LineCounter, parseDocument } from "yaml";
 import type { Accounts } from "../system/accounts.js";
 import { DEFAULT_SELINUXFS } from "../procfs/selinuxfs.js";
 import { SECURITY_CHECKS } from "../rules/security-checks.js";
+import { hiddenCharacterReason } from "../rules/characters.js";
 import { describeSource } from "../rules/errors.js";
 import { parseRuleArgs } from "../rules/list.js";
 import { compileGlob } from "../rules/pattern.js";
@@ -252,6 +253,12 @@ export function defaultConfig(deps: { readonly env: NodeJS.ProcessEnv }): LoadRe
  * of another, on the command line or in the file, is a problem naming both places. */
 export function mergeCliRules(config: DaemonConfig, ruleArgs: readonly string[], deps: { readonly accounts: Accounts }): LoadResult {
   if (ruleArgs.length === 0) return { config };
+  // The config file's character rule for rule text (rules.ts): here too a label names metric series.
+  const hidden: ConfigProblem[] = ruleArgs.flatMap((arg, i) => {
+    const reason = hiddenCharacterReason(arg);
+    return reason === undefined ? [] : [{ file: "argv", line: i + 1, column: 1, token: arg, reason }];
+  });
+  if (hidden.length > 0) return { problems: hidden };
   const parsed = parseRuleArgs(ruleArgs, deps.accounts);
   const problems: ConfigProblem[] = parsed.errors.map((e) => ({ file: "argv", line: e.source.line, column: 1, token: e.token, reason: e.reason }));
   const byLabel = new Map(config.rules.map((r) => [r.label, r]));

@@ -6,16 +6,22 @@
 // Every error is located at the rule string or at the offending key's value. Pure given Accounts.
 import { isMap, isScalar, type Node } from "yaml";
 import type { Accounts } from "../system/accounts.js";
+import { hiddenCharacterReason } from "../rules/characters.js";
 import { RuleError } from "../rules/errors.js";
 import { parseRuleText } from "../rules/list.js";
 import { CPU_KEY, parseQualifierValue, parseRange, parseSelector, parseWarnRange, QUALIFIER_KEYS, WARN_KEY } from "../rules/oneliner.js";
 import { checkProbeAddress, DEFAULT_PROBE_TIMEOUT_MS, parseBanner, parseProbeTarget, parseProbeTimeout, type ProbeTarget } from "../rules/probe.js";
-import type { CountRange, ProbeRule, Qualifier, QualifierKey, Rule, RuleSource, Selector } from "../rules/types.js";
+import { LIMIT_KEYS, type LimitKey, parseLimit } from "../rules/limits.js";
+import type { CountRange, ProbeRule, ProcessLimits, Qualifier, QualifierKey, Rule, RuleSource, Selector } from "../rules/types.js";
 import { blame, type Field, type ReadContext, readBool, readList, readMapping, readString, report, tokenOf } from "./fields.js";
 import { suggest } from "./suggest.js";
 
+/** A mapping's `not_unit: ssh.service` is the one-liner's `unit!=ssh.service`. */
+const NEGATED = { not_unit: "unit", not_cgroup: "cgroup", not_container: "container" } as const;
+const NEGATED_KEYS = Object.keys(NEGATED);
+
 /** The keys of a rule mapping, qualifiers in the one-liner's order. */
-export const RULE_KEYS: readonly string[] = ["name", "select", "count", ...QUALIFIER_KEYS, CPU_KEY, WARN_KEY];
+export const RULE_KEYS: readonly string[] = ["name", "select", "count", ...QUALIFIER_KEYS, ...NEGATED_KEYS, CPU_KEY, WARN_KEY, ...LIMIT_KEYS];
 
 /** The keys of a probe mapping: `probe: tcp://127.0.0.1:22`, then the one-liner's qualifiers. */
 export const PROBE_RULE_KEYS: readonly string[] = ["name", "probe", "banner", "timeout", "remote"];
@@ -62,7 +68,7 @@ function readOneLiner(ctx: ReadContext, item: Field, accounts: Accounts): Placed
     report(ctx, blame(item), tokenOf(ctx, item.node), `a rule is a one-liner string ("sshd:1-,user=root") or a mapping (select: sshd, count: 1-), got ${item.node === null || isScalar(item.node) ? "nothing" : "a list"}`);
     return undefined;
   }
-  const text = readString(ctx, item);
+  const text = readRuleText(ctx, item);
   if (text === undefined) return undefined;
   const at = item.node;
   if (!text.includes(":")) {
@@ -122,7 +128,7 @@ function readStructured(ctx: ReadContext, item: Field, accounts: Accounts): Plac
   }
   const texts = new Map<string, string>();
   for (const [key, f] of entries) {
-    const text = readString(ctx, f);
+    const text = readRuleText(ctx, f);
     if (text !== undefined) texts.set(key, text);
   }
   const pctx = { accounts, source: sourceOf(ctx, map) };
@@ -133,15 +139,18 @@ function readStructured(ctx: ReadContext, item: Field, accounts: Accounts): Plac
   const qualifiers: Qualifier[] = [];
   let cpu: CountRange | undefined;
   let warn: CountRange | undefined;
+  let limits: ProcessLimits | undefined;
   const parts: string[] = [];
   for (const [key, f] of entries) {
     const text = texts.get(key);
     if (key === "name" || key === "select" || key === "count" || text === undefined) continue;
-    parts.push(`${key}=${text}`);
+    const negated = (NEGATED as Record<string, QualifierKey | undefined>)[key];
+    parts.push(negated === undefined ? `${key}=${text}` : `${negated}!=${text}`);
     if (key === CPU_KEY) cpu = piece(ctx, f, text, (fail) => parseRange(text, fail, ""));
     else if (key === WARN_KEY) warn = piece(ctx, f, text, (fail) => (range === undefined ? parseRange(text, fail, "") : parseWarnRange(text, range, fail)));
+    else if ((LIMIT_KEYS as readonly string[]).includes(key)) limits = piece(ctx, f, text, (fail) => parseLimit(key as LimitKey, text, limits ?? {}, fail)) ?? limits;
     else {
-      const q = piece(ctx, f, text, (fail) => parseQualifierValue(key as QualifierKey, text, pctx, fail));
+      const q = piece(ctx, f, text, (fail) => parseQualifierValue(negated ?? (key as QualifierKey), text, pctx, fail, { negate: negated !== undefined }));
       if (q !== undefined) qualifiers.push(q);
     }
   }
@@ -159,6 +168,7 @@ function readStructured(ctx: ReadContext, item: Field, accounts: Accounts): Plac
     range,
     ...(warn === undefined ? {} : { warn }),
     ...(cpu === undefined ? {} : { cpu }),
+    ...(limits === undefined ? {} : { limits }),
     qualifiers,
     source: pctx.source,
   };
@@ -175,7 +185,7 @@ function readProbe(ctx: ReadContext, item: Field): Placed | undefined {
   if (entries === undefined) return undefined;
   const text = (key: string): { f: Field; text: string } | undefined => {
     const f = entries.get(key);
-    const t = f === undefined ? undefined : readString(ctx, f);
+    const t = f === undefined ? undefined : readRuleText(ctx, f);
     return f === undefined || t === undefined ? undefined : { f, text: t };
   };
   const probe = text("probe");
@@ -208,9 +218,21 @@ function readProbe(ctx: ReadContext, item: Field): Placed | undefined {
   return { rule, at: nameField?.node ?? map, token: name ?? rule.label };
 }
 
+/** A rule's text (a one-liner, or a mapping's value): one check for both forms, because either
+ * ends up in the rule's label, which names its metric series and its word of mon's summary. */
+function readRuleText(ctx: ReadContext, f: Field): string | undefined {
+  const text = readString(ctx, f);
+  if (text === undefined) return undefined;
+  const hidden = hiddenCharacterReason(text);
+  if (hidden === undefined) return text;
+  report(ctx, blame(f), text, hidden);
+  return undefined;
+}
+
+/** A name has passed readRuleText; it must also stay one word. */
 function checkName(ctx: ReadContext, f: Field, name: string): void {
   if (name === "") report(ctx, blame(f), name, "a rule name must not be empty");
-  else if (!/^[^\s,:\p{C}]+$/u.test(name)) {
-    report(ctx, blame(f), name, "a rule name may not contain spaces, commas, colons or control characters (it is a metric attribute and one word of mon's summary)");
+  else if (/[\s,:]/u.test(name)) {
+    report(ctx, blame(f), name, "a rule name may not contain spaces, commas or colons (it is a metric attribute and one word of mon's summary)");
   } else if (name.length > MAX_NAME) report(ctx, blame(f), name, `a rule name must be at most ${MAX_NAME} characters`);
 }

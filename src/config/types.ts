@@ -92,10 +92,3 @@ export interface ConfigProblem {
   readonly token: string;
   readonly reason: string;
 }
-
-/** `procwatch.yaml:12:9: "5-1": ...`, `argument 2: "sshd:x-": ...`, `environment: "OTEL_...=grpc": ...` */
-export function formatProblem(p: ConfigProblem): string {
-  if (p.file === "options") return `command-line options: ${p.reason}`;
-  const where = p.file === "argv" ? `argument ${p.line}` : p.file === "environment" ? "environment" : `${p.file}:${p.line}:${p.column}`;
-  return `${where}: "${p.token}": ${p.reason}`;
-}

@@ -6,6 +6,7 @@ import { readAccounts } from "../system/accounts.js";
 import { defaultConfig, loadConfig, type LoadResult, mergeCliRules } from "../config/load.js";
 import type { DaemonConfig } from "../config/types.js";
 import { describeConfig, loadProgram, runDaemon } from "./run.js";
+import { escapeText } from "../output/escape.js";
 import type { Formatted } from "../output/format.js";
 import { VERSION } from "../version.js";
 
@@ -38,7 +39,7 @@ export function validateConfig(path: string, ruleArgs: readonly string[]): Forma
   const accounts = readAccounts();
   const loaded = loadProgram({ load: () => merged(loadConfig(path, { accounts, env: process.env }), ruleArgs, accounts), accounts });
   if ("problems" in loaded) return { text: loaded.problems.map((p) => `${p}\n`).join(""), exitCode: 1 };
-  return { text: `${path}: ok: ${describeConfig(loaded.config)}\n`, exitCode: 0 };
+  return { text: `${escapeText(path)}: ok: ${describeConfig(loaded.config)}\n`, exitCode: 0 };
 }
 
 function loadAll(start: DaemonStart, accounts: ReturnType<typeof readAccounts>, env: NodeJS.ProcessEnv): LoadResult {

@@ -4,7 +4,8 @@
 import type { Server } from "node:http";
 import type { Accounts } from "../system/accounts.js";
 import type { ConfigProblem, DaemonConfig } from "../config/types.js";
-import { formatProblem } from "../config/types.js";
+import { escapeText } from "../output/escape.js";
+import { formatProblem } from "../output/problems.js";
 import { makeInterpreterSet } from "../evaluate/names.js";
 import { withDetails } from "../measure/detail.js";
 import { createScanner, type Observation, type ScanProgram } from "../measure/cycle.js";
@@ -190,7 +191,7 @@ export function loadProgram(deps: Pick<DaemonDeps, "load" | "accounts">): Loaded
     deps.accounts,
     { alwaysMeasureCpu: true },
   );
-  if (typeof setup === "string") return { problems: [`${config.origin}: ${setup}`] };
+  if (typeof setup === "string") return { problems: [`${escapeText(config.origin)}: ${escapeText(setup)}`] };
   if (setup.cpu === undefined) throw new Error("bug: the daemon's setup has no CPU settings");
   return { config, program: { rules: config.rules, setup: { ...setup, cpu: setup.cpu }, forCycles: config.forCycles, intervalMs: config.intervalMs } };
 }
@@ -203,7 +204,7 @@ function formatObservation(obs: Observation, format: OutputFormat, accounts: Acc
 
 export function describeConfig(config: DaemonConfig): string {
   const parts = [
-    `${config.rules.length} rule(s) from ${config.origin}`,
+    `${config.rules.length} rule(s) from ${escapeText(config.origin)}`,
     `every ${formatDuration(config.intervalMs)}`,
     config.forCycles > 1 ? `failures after ${config.forCycles} scans` : "",
     config.cpu?.maxPercent === undefined ? "" : `CPU limit ${config.cpu.maxPercent}%`,

@@ -4,7 +4,9 @@
 import { Field, type FieldMask, type ProcessRecord } from "../procfs/types.js";
 import { toBytes } from "../rules/pattern.js";
 import type { CountRule, Qualifier, Selector } from "../rules/types.js";
-import { evaluateExeFile } from "./exe-file.js";
+import { evaluateExeFile, type ExeFileVerdict } from "./exe-file.js";
+import { limitsFieldsNeeded } from "./limits.js";
+import { evaluateScriptFile } from "./script-file.js";
 import { listenOf, matchListen } from "./ports.js";
 import { describeLabels, labelUnknownWhy } from "./labels.js";
 import { basename, COMM_BYTES, type InterpreterSet, scriptOf } from "./names.js";
@@ -53,7 +55,10 @@ function decideByListen(rule: CountRule, rec: ProcessRecord): Outcome | undefine
 /** Fields needed to decide `rule` for `rec` that are not read yet (0 when decidable). */
 export function fieldsNeeded(rule: CountRule, rec: ProcessRecord, ctx: MatchContext): FieldMask {
   const o = matchRule(rule, rec, ctx);
-  return o.kind === "need" ? o.fields : 0;
+  if (o.kind === "need") return o.fields;
+  // rss= and fds= are judged on the processes the rule counts: read only for those.
+  if (o.kind === "yes" && rule.limits !== undefined) return limitsFieldsNeeded(rule.limits) & ~rec.readMask;
+  return 0;
 }
 
 function need(rec: ProcessRecord, fields: FieldMask): Outcome | undefined {
@@ -81,10 +86,10 @@ function matchSelector(sel: Selector, rec: ProcessRecord, ctx: MatchContext): Ou
   const pending = need(rec, Field.exe | (isInterp ? Field.cmdline : 0));
   if (pending) return pending;
   if (rec.exe !== undefined && sel.pattern.test(rec.exe.path)) return confirmExeFile(rec, "");
-  // The script path comes from argv, which the process writes itself: nothing to confirm it by.
+  // The script path comes from argv: confirmed by the file the process holds or by its root.
   if (isInterp && rec.argv !== undefined) {
     const script = scriptOf(rec.comm, rec.argv);
-    if (script !== undefined && script.startsWith("/") && sel.pattern.test(script)) return YES;
+    if (script !== undefined && script.startsWith("/") && sel.pattern.test(script)) return confirmScriptFile(rec, script);
   }
   if (rec.exe === undefined && rec.hasNoExe !== true) return { kind: "unknown", why: unknownWhy(rec, "exe") };
   return NO;
@@ -94,7 +99,17 @@ function matchSelector(sel: Selector, rec: ProcessRecord, ctx: MatchContext): Ou
 function confirmExeFile(rec: ProcessRecord, prefix: string): Outcome {
   const pending = need(rec, Field.exeFile);
   if (pending) return pending;
-  const v = evaluateExeFile(rec);
+  return outcomeOf(evaluateExeFile(rec), prefix);
+}
+
+/** The script path matched: count the process only if it is the file at that path (script-file.ts). */
+function confirmScriptFile(rec: ProcessRecord, script: string): Outcome {
+  const pending = need(rec, Field.scriptFile);
+  if (pending) return pending;
+  return outcomeOf(evaluateScriptFile(rec, script), "");
+}
+
+function outcomeOf(v: ExeFileVerdict, prefix: string): Outcome {
   if (v.kind === "same") return YES;
   return v.kind === "other" ? { kind: "near", reason: `${prefix}${v.reason}` } : { kind: "unknown", why: `${prefix}${v.why}` };
 }
@@ -158,6 +173,10 @@ function fieldOf(q: Qualifier): FieldMask {
       return Field.label;
     case "listen":
       return 0; // asked for last, see matchQualifiers
+    case "unit":
+    case "cgroup":
+    case "container":
+      return Field.cgroup;
   }
 }
 
@@ -197,7 +216,23 @@ function matchQualifier(q: Qualifier, rec: ProcessRecord): Outcome {
       return matchDomain(q.pattern, toBytes(q.text), rec);
     case "listen":
       return matchListen(q.listen, q.text, rec);
+    case "unit":
+    case "cgroup":
+    case "container":
+      return matchCgroup(q, rec);
   }
+}
+
+/** unit=, cgroup=, container= and their `!=` forms, against the cgroup the kernel reports. */
+function matchCgroup(q: Extract<Qualifier, { key: "unit" | "cgroup" | "container" }>, rec: ProcessRecord): Outcome {
+  const cg = rec.cgroup;
+  if (cg === undefined) return { kind: "unknown", why: `cgroup unreadable (${rec.unknownWhy?.cgroup ?? "unknown"})` };
+  const value = q.key === "unit" ? cg.unit : q.key === "cgroup" ? cg.path : cg.containerId;
+  if ((value !== undefined && q.pattern.test(value)) !== q.negate) return YES;
+  const where = q.key === "container"
+    ? (cg.containerId === undefined ? "not in a container" : `in container ${cg.containerId}`)
+    : `in ${cg.unit === undefined ? "no unit" : `unit ${cg.unit}`} (cgroup ${cg.path})`;
+  return { kind: "near", reason: `${q.key}${q.negate ? "!=" : "="}${toBytes(q.text)}: runs ${where}` };
 }
 
 /** domain=: the SELinux type or AppArmor profile name of any of the process's labels. */

@@ -2,8 +2,9 @@
 // A rule is ok when every possible answer for the undecidable processes keeps the count in
 // range, failed when none does, and unknown otherwise: never a silent pass or fail.
 import type { ProcessRecord, Snapshot } from "../procfs/types.js";
-import type { CountRange, CountRule } from "../rules/types.js";
+import type { CountRange, CountRule, ProcessLimits } from "../rules/types.js";
 import type { CpuFigures } from "./cpu.js";
+import { evaluateLimits, type LimitsContext, type LimitsVerdict } from "./limits.js";
 import { type MatchContext, matchRule } from "./match.js";
 import { type ListenReport, listenReport } from "./ports.js";
 import { indexRules } from "./rule-index.js";
@@ -34,6 +35,9 @@ export interface RuleVerdict {
   readonly cpu?: CpuVerdict;
   /** For a listen= rule: the sockets listening on its port, whoever holds them. */
   readonly listen?: ListenReport;
+  /** rss=, fds=, threads=, age= on the matched processes, when the rule has any. `state` above
+   * already includes it. */
+  readonly limits?: LimitsVerdict;
 }
 
 export interface CpuVerdict {
@@ -44,7 +48,7 @@ export interface CpuVerdict {
   readonly state: RuleState;
 }
 
-export function evaluateRules(rules: readonly CountRule[], snapshot: Snapshot, ctx: MatchContext, figures?: CpuFigures): RuleVerdict[] {
+export function evaluateRules(rules: readonly CountRule[], snapshot: Snapshot, ctx: MatchContext, figures?: CpuFigures, limitsCtx?: LimitsContext): RuleVerdict[] {
   const hidden = hiddenProcesses(snapshot);
   const found = rules.map(() => ({
     matches: [] as ProcessRecord[],
@@ -71,11 +75,15 @@ export function evaluateRules(rules: readonly CountRule[], snapshot: Snapshot, c
     const cpu = rule.cpu === undefined ? undefined : evaluateCpu(rule.cpu, matches, figures);
     const countState = evaluateState(rule.range, matches.length, undecided);
     const listen = listenReport(rule, snapshot);
+    const limits = hasJudgedLimits(rule) ? evaluateLimits(rule.limits as ProcessLimits, matches, limitsCtx ?? NO_CLOCK) : undefined;
+    let state = cpu === undefined ? countState : combineStates(countState, cpu.state);
+    if (limits !== undefined) state = combineStates(state, limits.state);
     return {
       rule,
-      state: cpu === undefined ? countState : combineStates(countState, cpu.state),
+      state,
       countState,
       ...(cpu === undefined ? {} : { cpu }),
+      ...(limits === undefined ? {} : { limits }),
       count: matches.length,
       undecided,
       matches,
@@ -86,6 +94,15 @@ export function evaluateRules(rules: readonly CountRule[], snapshot: Snapshot, c
       ...(listen === undefined ? {} : { listen }),
     };
   });
+}
+
+/** Without clock facts no age is known: age= rules are then unknown, never passed by a guess. */
+const NO_CLOCK: LimitsContext = { ageMs: () => undefined };
+
+/** A rule with a limit a scan can judge (restarts= alone is the daemon's, from its history). */
+function hasJudgedLimits(rule: CountRule): boolean {
+  const l = rule.limits;
+  return l !== undefined && (l.rssBytes !== undefined || l.fds !== undefined || l.threads !== undefined || l.ageMs !== undefined);
 }
 
 export function evaluateState(range: CountRange, count: number, undecided: number): RuleState {
@@ -134,7 +151,13 @@ export function confirmFailures(first: readonly RuleVerdict[], second: readonly 
   return second.map((v, i) => {
     const before = first[i];
     let out = v;
-    if (before?.state === "ok" && v.state !== "ok") out = { ...out, state: "ok" as const, countState: "ok" as const, ...(v.cpu === undefined ? {} : { cpu: { ...v.cpu, state: "ok" as const } }) };
+    if (before?.state === "ok" && v.state !== "ok") {
+      out = {
+        ...out, state: "ok" as const, countState: "ok" as const,
+        ...(v.cpu === undefined ? {} : { cpu: { ...v.cpu, state: "ok" as const } }),
+        ...(v.limits === undefined ? {} : { limits: { ...v.limits, state: "ok" as const } }),
+      };
+    }
     if (before?.state === "ok" && before.warnState === "ok" && v.warnState !== undefined && v.warnState !== "ok") out = { ...out, warnState: "ok" as const };
     return out;
   });

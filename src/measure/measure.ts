@@ -10,6 +10,7 @@ import type { InterpreterSet } from "../evaluate/names.js";
 import { type CpuScale, evaluateRunaway, type RunawayReport, type RunawaySettings, runawayFieldsNeeded } from "../evaluate/runaway.js";
 import { evaluateSecurity, securityFieldsNeeded, type SecurityReport, type SecuritySettings } from "../evaluate/security.js";
 import { evaluateProbe, type ProbeRun, type ProbeVerdict } from "../evaluate/probe.js";
+import type { LimitsContext } from "../evaluate/limits.js";
 import { evaluateRules, type RuleVerdict } from "../evaluate/verdict.js";
 import { indexRules } from "../evaluate/rule-index.js";
 import { probeTcp } from "../probe/tcp.js";
@@ -31,6 +32,8 @@ export interface MeasureSetup {
   readonly security?: { readonly settings: SecuritySettings; readonly selinuxfs: string };
   /** The check's own deadline: no probe waits past it. */
   readonly probeDeadline?: ProbeDeadline;
+  /** USER_HZ, when an age= rule needs process ages (CPU figures carry their own in `cpu`). */
+  readonly ageClockTicks?: number;
 }
 
 /** A time no probe waits past (performance.now() milliseconds), and what set it, for the reason. */
@@ -63,7 +66,7 @@ export async function measure(rules: readonly Rule[], setup: MeasureSetup, optio
   } else if (cpu?.basis.kind === "lifetime") {
     figures = lifetimeFigures(readUptime(setup.procRoot), cpu.clockTicks);
   }
-  const snapshot = takeSnapshot(setup.procRoot, { plan: scanPlan(rules, setup, figures), readUptime: cpu !== undefined, readListening: hasListen(rules) });
+  const snapshot = takeSnapshot(setup.procRoot, { plan: scanPlan(rules, setup, figures), readUptime: cpu !== undefined || setup.ageClockTicks !== undefined, readListening: hasListen(rules) });
   // After the scan, not during it: the scan is synchronous, and a probe's connect and banner
   // times must not include it.
   const probes = options.probe === false ? undefined : await runProbes(probeRules(rules), setup.probeDeadline);
@@ -123,7 +126,7 @@ export function judge(rules: readonly Rule[], setup: MeasureSetup, snapshot: Sna
   const cpu = setup.cpu;
   const security = setup.security;
   const ctx: MatchContext = { interpreters: setup.interpreters, excluded: subtreeOf(snapshot.processes, setup.excludeRoots) };
-  const verdicts = evaluateRules(countRules(rules), snapshot, ctx, figures);
+  const verdicts = evaluateRules(countRules(rules), snapshot, ctx, figures, limitsContext(snapshot, setup.ageClockTicks ?? cpu?.clockTicks));
   const probes = probeRuns === undefined ? undefined : probeRules(rules).map((rule, i) => {
     const run = probeRuns[i];
     if (run === undefined) throw new Error(`bug: no probe result for ${rule.text}`);
@@ -137,6 +140,13 @@ export function judge(rules: readonly Rule[], setup: MeasureSetup, snapshot: Sna
   const scale: CpuScale = { basis: cpu.basis, figures, clockTicks: cpu.clockTicks };
   if (cpu.runaway === undefined) return { snapshot, verdicts, scale, ...reports };
   return { snapshot, verdicts, scale, runaway: evaluateRunaway(snapshot, scale, cpu.runaway, ctx), ...reports };
+}
+
+/** Process ages from the snapshot's time since boot: unknown (never guessed) without it. */
+function limitsContext(snapshot: Snapshot, clockTicks: number | undefined): LimitsContext {
+  const uptimeSec = snapshot.uptimeSec;
+  if (uptimeSec === undefined || clockTicks === undefined) return { ageMs: () => undefined };
+  return { ageMs: (rec) => Math.max(0, (uptimeSec - rec.startTicks / clockTicks) * 1000) };
 }
 
 function enforceReading(security: NonNullable<MeasureSetup["security"]>) {

@@ -37,9 +37,10 @@ export function prepareSetup(
   const security = req.security === undefined ? undefined : securitySettings(req.security, accounts);
   if (typeof security === "string") return security;
   const needsCpu = options.alwaysMeasureCpu === true || runaway !== undefined || countRules(rules).some((r) => r.cpu !== undefined);
+  const needsAge = countRules(rules).some((r) => r.limits?.ageMs !== undefined);
   let clockTicks: number | undefined;
   try {
-    clockTicks = needsCpu ? req.cpu?.clockTicks ?? readClockTicks() : undefined;
+    clockTicks = needsCpu || needsAge ? req.cpu?.clockTicks ?? readClockTicks() : undefined;
   } catch (err) {
     return `cannot determine CLK_TCK (${(err as Error).message}); give --clock-ticks`;
   }
@@ -48,7 +49,8 @@ export function prepareSetup(
     interpreters,
     excludeRoots: req.excludeRoots,
     ...(security === undefined || req.security === undefined ? {} : { security: { settings: security, selinuxfs: req.security.selinuxfs } }),
-    ...(clockTicks === undefined ? {} : { cpu: { basis: req.cpu?.basis ?? { kind: "window", windowMs: 5000 }, clockTicks, ...(runaway === undefined ? {} : { runaway }) } }),
+    ...(needsAge && clockTicks !== undefined ? { ageClockTicks: clockTicks } : {}),
+    ...(clockTicks === undefined || !needsCpu ? {} : { cpu: { basis: req.cpu?.basis ?? { kind: "window", windowMs: 5000 }, clockTicks, ...(runaway === undefined ? {} : { runaway }) } }),
   };
 }
 

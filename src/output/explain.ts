@@ -1,6 +1,8 @@
 // Pure: how procwatch sees one process, or every match and near miss of some rules. The
 // successor of `ps.monitor -x PID`, with every field escaped.
 import { evaluateExeFile } from "../evaluate/exe-file.js";
+import { scriptOf, type InterpreterSet } from "../evaluate/names.js";
+import { evaluateScriptFile } from "../evaluate/script-file.js";
 import { hasNoSecurityModule, NO_SECURITY_MODULE } from "../evaluate/labels.js";
 import { describeSocket, socketsUnknownWhy } from "../evaluate/ports.js";
 import type { ProbeVerdict } from "../evaluate/probe.js";
@@ -14,7 +16,7 @@ import { probeLine } from "./probe.js";
 
 const SECTION_LIMIT = 200;
 
-export function formatExplainProcess(rec: ProcessRecord, countedName: string, names: NameLookup): Formatted {
+export function formatExplainProcess(rec: ProcessRecord, countedName: string, names: NameLookup, interpreters?: InterpreterSet): Formatted {
   const ids = (set: IdSet | undefined, name: (id: number) => string | undefined): string =>
     set === undefined
       ? `? (${rec.unknownWhy?.status ?? "unread"})`
@@ -36,6 +38,7 @@ export function formatExplainProcess(rec: ProcessRecord, countedName: string, na
     `argv ${argv}`,
     `start ${rec.startTicks} ticks after boot, cpu ${rec.cpuTicks} ticks, rss ${rec.rssPages} pages`,
     ...exeFileLine(rec),
+    ...scriptFileLine(rec, interpreters),
     ...listeningLine(rec),
   ];
   return { text: `${lines.join("\n")}\n`, exitCode: 0 };
@@ -47,15 +50,25 @@ function formatLabels(labels: readonly SecurityLabel[]): string {
   return labels.map((l) => `${escapeBytes(l.raw, { space: true })} (${escapeText(l.module)}${l.domain === undefined ? "" : `, domain ${escapeBytes(l.domain, { space: true })}`})`).join(", ");
 }
 
-/** "exe file dev:inode 65024:2148274, the file at /usr/bin/sleep here", or what differs: whether
- * a path rule would count the process (exe-file.ts). Only when the exe was read. */
+/** "exe file dev:inode 65024:2148274, the file at /usr/bin/sleep here (same dev:inode)", or
+ * what differs: whether a path rule would count the process (exe-file.ts), saying only what was
+ * compared. Only when the exe was read. */
 function exeFileLine(rec: ProcessRecord): string[] {
   if (rec.exe === undefined || (rec.readMask & Field.exeFile) === 0) return [];
   const f = rec.exeFile;
   const v = evaluateExeFile(rec);
   const id = f === undefined ? "" : ` dev:inode ${f.running.dev}:${f.running.ino},`;
-  if (v.kind === "same") return [`exe file${id} the file at ${escapeBytes(rec.exe.path)} here`];
-  return [`exe file${id} ${escapeBytes(v.kind === "other" ? v.reason : v.why)}`];
+  return [`exe file${id} ${escapeBytes(v.kind === "same" ? v.how : v.kind === "other" ? v.reason : v.why)}`];
+}
+
+/** "script file /usr/local/sbin/x.pl: held open as fd 3, ...": whether a path rule would count an
+ * interpreter for its script (script-file.ts). Only for an interpreter whose script was checked. */
+function scriptFileLine(rec: ProcessRecord, interpreters: InterpreterSet | undefined): string[] {
+  if ((rec.readMask & Field.scriptFile) === 0 || rec.argv === undefined || interpreters === undefined || !interpreters.has(rec.comm)) return [];
+  const script = scriptOf(rec.comm, rec.argv);
+  if (script === undefined || !script.startsWith("/")) return [];
+  const v = evaluateScriptFile(rec, script);
+  return [`script file ${escapeBytes(script)}: ${escapeBytes(v.kind === "same" ? v.how : v.kind === "other" ? v.reason : v.why)}`];
 }
 
 /** "listening tcp/0.0.0.0:25, udp/[::1]:53", "listening none", or why unknown; only when read. */

@@ -9,6 +9,7 @@ import type { CountRange } from "../rules/types.js";
 import { type NameLookup, formatProcessLine } from "./describe.js";
 import { cpuPhrase } from "./cpu.js";
 import { escapeBytes, escapeText } from "./escape.js";
+import { limitsPhrase, matchLines } from "./limits.js";
 import { portLines } from "./ports.js";
 
 export type OutputFormat = "mon" | "json" | "nagios";
@@ -46,6 +47,8 @@ export function ruleLines(v: RuleVerdict, basis: CpuBasis | undefined): string[]
   const lines: string[] = [];
   if (v.countState !== "ok") lines.push(verdictLine(v));
   if (v.cpu !== undefined && v.cpu.state !== "ok") lines.push(`${escapeText(v.rule.label, { space: true })}:${v.count} ${cpuPhrase(v, basis)}`);
+  const limits = limitsPhrase(v);
+  if (limits !== "") lines.push(`${escapeText(v.rule.label, { space: true })}:${v.count} ${limits}`);
   return lines;
 }
 
@@ -71,9 +74,9 @@ export function verdictLine(v: RuleVerdict): string {
  */
 export function detailLines(v: RuleVerdict, names: NameLookup, limit: number): string[] {
   const ports = portLines(v, names, limit);
-  const entries: string[] = [];
   const line = (p: ProcessRecord): string => formatProcessLine(p, names);
-  for (const p of v.matches) entries.push(`  ${line(p)}`);
+  // Processes outside rss=/fds=/threads=/age= first: they are why the rule failed.
+  const entries: string[] = matchLines(v, names);
   for (const u of v.unknowns) entries.push(`  undecided: ${line(u.process)}: ${escapeBytes(u.why)}`);
   if (v.hiddenWhy !== undefined) entries.push(`  undecided: ${escapeBytes(v.hiddenWhy)}`);
   for (const n of v.nearMisses) entries.push(`  near miss: ${line(n.process)}: ${escapeBytes(n.reason)}`);

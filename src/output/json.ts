@@ -4,6 +4,7 @@ import type { ProcessRecord, Snapshot } from "../procfs/types.js";
 import { type NameLookup, formatExe, formatUser } from "./describe.js";
 import { escapeBytes, escapeText } from "./escape.js";
 import { basisText } from "./cpu.js";
+import { limitsJson } from "./limits.js";
 import type { CheckOutcome, Formatted } from "./format.js";
 import { listenJson } from "./ports.js";
 import { probesJson } from "./probe.js";
@@ -38,6 +39,7 @@ export function formatJson(outcome: CheckOutcome, snapshot: Snapshot | undefined
       undecidedProcesses: v.unknowns.map((u) => ({ ...processJson(u.process, names), why: escapeBytes(u.why) })),
       ...(v.cpu === undefined ? {} : { cpu: { percent: v.cpu.percent, unmeasured: v.cpu.unmeasured, state: v.cpu.state, min: v.rule.cpu?.min ?? null, max: v.rule.cpu?.max ?? null } }),
       ...(v.listen === undefined ? {} : { listen: listenJson(v.listen, names) }),
+      ...(v.limits === undefined ? {} : { limits: limitsJson(v, (p) => processJson(p, names)) }),
     })),
     ...(probes === undefined ? {} : { probes: probesJson(probes) }),
     ...(outcome.cpuBasis === undefined ? {} : { cpuScale: basisText(outcome.cpuBasis).replace(/^% /, "percent ") }),

@@ -8,6 +8,7 @@ import type { RuleVerdict } from "../evaluate/verdict.js";
 import type { CountRange } from "../rules/types.js";
 import type { NameLookup } from "./describe.js";
 import { escapeText } from "./escape.js";
+import { limitsPerfItems, limitsPhrase } from "./limits.js";
 import { basisText, cpuPhrase, formatPercent, runawayHeadline, runawayLines, runawayTokens } from "./cpu.js";
 import { type CheckOutcome, type Formatted, detailLines, formatRange } from "./format.js";
 import { capOutput } from "./mon.js";
@@ -110,7 +111,8 @@ export function formatNagiosUnknown(reason: string, details: readonly string[] =
 export function rulePhrase(v: RuleVerdict, state: NagiosState, outcome: Pick<CheckOutcome, "cpuBasis"> = {}): string {
   const name = escapeText(v.rule.label, { space: true });
   const ranges = v.rule.warn === undefined ? `(${formatRange(v.rule.range)})` : `(warn ${formatRange(v.rule.warn)}, crit ${formatRange(v.rule.range)})`;
-  const cpu = v.cpu === undefined ? "" : ` ${cpuPhrase(v, outcome.cpuBasis)}`;
+  const limits = limitsPhrase(v);
+  const cpu = (v.cpu === undefined ? "" : ` ${cpuPhrase(v, outcome.cpuBasis)}`) + (limits === "" ? "" : `, ${limits}`);
   if (state === "UNKNOWN" && v.countState === "unknown") {
     const undecided = v.undecided === Infinity ? "an unknown number of" : String(v.undecided);
     return `${name}:${v.count} unknown: ${undecided} more processes could not be checked ${ranges}${cpu}`;
@@ -170,10 +172,13 @@ export function formatPerfdata(outcome: CheckOutcome): string[] {
   // One response time per probe, in seconds, "U" when it is down (check_tcp's `time`).
   const probes = probePerfItems(outcome.probes ?? []);
   // cpu= rules get a second series "<label>_cpu"; the runaway count is "cpu_runaway".
+  // rss=, fds=, threads=, age= rules get one series per condition: "<label>_rss" ...
+  const limitItems = verdicts.flatMap((v) => limitsPerfItems(v).map((x) => ({ ...x, label: `${v.rule.label}_${x.suffix}` })));
   const labels = perfLabels([
     ...verdicts.map((v) => v.rule.label), ...cpuRules.map((v) => `${v.rule.label}_cpu`), ...(runaway === undefined ? [] : ["cpu_runaway"]), ...sec.map((x) => x.label),
-    ...probes.map((x) => x.label),
+    ...probes.map((x) => x.label), ...limitItems.map((x) => x.label),
   ]);
+  const limitLabels = labels.splice(labels.length - limitItems.length);
   const probeLabels = labels.splice(labels.length - probes.length);
   const items = verdicts.map((v, i) => {
     const value = v.undecided > 0 ? "U" : String(v.count);
@@ -188,6 +193,7 @@ export function formatPerfdata(outcome: CheckOutcome): string[] {
   if (runaway !== undefined) items.push(`'${labels[labels.length - 1 - sec.length] as string}'=${runaway.offenders.length};;0:0;0;`);
   sec.forEach((x, k) => items.push(`'${labels[labels.length - sec.length + k] as string}'=${x.value};;0:0;0;`));
   probes.forEach((x, k) => items.push(`'${probeLabels[k] as string}'=${x.value};;;0;${x.max}`));
+  limitItems.forEach((x, k) => items.push(`'${limitLabels[k] as string}'=${x.value === "U" ? "U" : `${x.value}${x.unit}`};;${toPluginRange(x.range)};0;`));
   return items;
 }
 

@@ -5,7 +5,9 @@
 // Threads normally share one fd table; a thread that unshared its files (CLONE_FILES off) has
 // sockets only /proc/PID/task/TID/fd shows: not read here (no daemon we know of does that).
 import { readdirSync } from "node:fs";
-import { classifyError, isFailure, readLinkBytes, type ReadFailure, readRaw } from "./read.js";
+import { ProcParseError } from "./errors.js";
+import { parseOpenFilesLimit } from "./limits.js";
+import { classifyError, isFailure, readBytes, readLinkBytes, type ReadFailure, readRaw } from "./read.js";
 
 const SOCKET_PREFIX = "socket:[";
 
@@ -34,6 +36,29 @@ export function readSocketInodes(pidDir: string): number[] | ReadFailure {
   // Every link gone may mean the process exited: then its sockets say nothing.
   if (closedMeanwhile && isFailure(readRaw(`${pidDir}/stat`, 1))) return { failure: "vanished", code: "ESRCH" };
   return inodes;
+}
+
+/**
+ * How many files the process has open (entries of fd/, counted without reading each link) and
+ * its soft RLIMIT_NOFILE from limits; undefined softLimit: unlimited. The limits file is readable
+ * by anyone; the fd directory needs the access described above.
+ */
+export function readFdUsage(pidDir: string): { open: number; softLimit?: number } | ReadFailure {
+  let open: number;
+  try {
+    open = readdirSync(`${pidDir}/fd`).length;
+  } catch (err) {
+    return classifyError(err);
+  }
+  const limits = readBytes(`${pidDir}/limits`, 8 * 1024);
+  if (isFailure(limits)) return limits;
+  try {
+    const softLimit = parseOpenFilesLimit(limits.text, `${pidDir}/limits`);
+    return softLimit === undefined ? { open } : { open, softLimit };
+  } catch (err) {
+    if (!(err instanceof ProcParseError)) throw err;
+    return { failure: "other", code: "EPARSE" };
+  }
 }
 
 export interface SocketHolders {

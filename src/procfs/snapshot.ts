@@ -6,7 +6,10 @@ import { parseCmdline } from "./cmdline.js";
 import { ProcParseError } from "./errors.js";
 import { parseExeLink } from "./exe.js";
 import { type ExeFileCache, newExeFileCache, readExeFile } from "./exe-file.js";
-import { readSocketInodes } from "./fd.js";
+import { parseCgroup } from "./cgroup.js";
+import { readFdUsage, readSocketInodes } from "./fd.js";
+import { parseIo } from "./io.js";
+import { readScriptFile } from "./script-file.js";
 import { isNetTableFailure, type NetTableFailure, readNetTables } from "./net.js";
 import { createLabelReader, type LabelReader, securityfsFor } from "./lsm/read.js";
 import { isFailure, readBytes, readLinkBytes, readRaw, type ReadFailure } from "./read.js";
@@ -56,7 +59,7 @@ interface NetCache {
 function scanShared(procRoot: string, options: SnapshotOptions): ScanShared {
   return {
     readLabels: createLabelReader(options.securityfs ?? securityfsFor(procRoot), procRoot),
-    exeFiles: newExeFileCache(),
+    exeFiles: newExeFileCache(procRoot),
     net: { procRoot, others: new Map() },
   };
 }
@@ -68,10 +71,11 @@ function ownTables(net: NetCache): ListeningSocket[] | NetTableFailure {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-// Enough for the longest chain: cmdline (interpreter name) → exe (long name) → qualifier fields →
-// exeFile (after exe= matched) → sockets (after the rest of a listen= rule matched); one more for
-// safety. A plan still asking after that is a bug.
-const PLAN_ROUNDS = 6;
+// Enough for the longest chain: cmdline (interpreter name) → exe (long name) → scriptFile (after
+// a path rule matched a script) → qualifier fields → exeFile (after exe= matched) → sockets
+// (after the rest of a listen= rule matched); one more for safety. A plan still asking after
+// that is a bug.
+const PLAN_ROUNDS = 7;
 const NO_EXE: ReadFailure = { failure: "vanished", code: "ENOENT" };
 /** stat is a few hundred bytes; comm is at most 64 bytes even for kernel threads. */
 const STAT_CAP = 4096;
@@ -156,6 +160,9 @@ function readProcess(dir: string, options: SnapshotOptions, skipped: SkipCounts,
       comm: st.comm,
       isKernelThread: (st.flags & PF_KTHREAD) !== 0,
       cpuTicks: st.utimeTicks + st.stimeTicks,
+      utimeTicks: st.utimeTicks,
+      stimeTicks: st.stimeTicks,
+      majorFaults: st.majorFaults,
       rssPages: st.rssPages,
       threads: st.threads,
       readMask: 0,
@@ -188,6 +195,8 @@ function readFields(dir: string, rec: Mutable<ProcessRecord>, want: FieldMask, o
         const st = parseStatus(r.text, `${dir}/status`);
         rec.uids = st.uids;
         rec.gids = st.gids;
+        if (st.rssKib !== undefined) rec.rssKib = st.rssKib;
+        if (st.contextSwitches !== undefined) rec.contextSwitches = st.contextSwitches;
       } catch (err) {
         if (!(err instanceof ProcParseError)) throw err;
         skipped.parse++;
@@ -228,12 +237,41 @@ function readFields(dir: string, rec: Mutable<ProcessRecord>, want: FieldMask, o
   // After exe (read above when asked in the same round): only a process whose exe path a rule
   // matched is asked for this, so a scan stats few files.
   if ((want & Field.exeFile) !== 0 && rec.exe !== undefined) {
-    const r = readExeFile(dir, rec.exe.path, shared.exeFiles);
+    const r = readExeFile(dir, rec.exe, shared.exeFiles);
     if (isFailure(r)) {
       if (!noteUnknown(rec, "exeFile", r, skipped)) return false;
     } else {
       rec.exeFile = r;
     }
+  }
+  // After cmdline: only a process whose script path (an argv word) a rule matched is asked.
+  if ((want & Field.scriptFile) !== 0 && rec.argv !== undefined) {
+    const r = readScriptFile(dir, rec.argv, shared.exeFiles);
+    if (isFailure(r)) {
+      if (!noteUnknown(rec, "scriptFile", r, skipped)) return false;
+    } else {
+      rec.scriptFile = r;
+    }
+  }
+  if (want & Field.fds) {
+    const r = readFdUsage(dir);
+    if (isFailure(r)) {
+      if (!noteUnknown(rec, "fds", r, skipped)) return false;
+    } else {
+      rec.fds = r;
+    }
+  }
+  if (want & Field.io) {
+    const r = readParsed(dir, "io", parseIo, skipped);
+    if (r === "gone") return false;
+    if (isFailure(r)) noteUnknown(rec, "io", r, skipped);
+    else if (r !== undefined) rec.io = r;
+  }
+  if (want & Field.cgroup) {
+    const r = readParsed(dir, "cgroup", parseCgroup, skipped);
+    if (r === "gone") return false;
+    if (isFailure(r)) noteUnknown(rec, "cgroup", r, skipped);
+    else if (r !== undefined) rec.cgroup = r;
   }
   if (want & Field.sockets) {
     const inodes = readSocketInodes(dir);
@@ -272,6 +310,26 @@ function tablesOf(dir: string, rec: Mutable<ProcessRecord>, net: NetCache): List
     net.others.set(ns, tables);
   }
   return tables;
+}
+
+/**
+ * A small file parsed into a value: the value; a failure to report as unknown; "gone" when the
+ * process left; undefined when the text did not parse (counted; the field stays unset).
+ */
+function readParsed<T>(dir: string, file: string, parse: (text: string, path: string) => T, skipped: SkipCounts): T | ReadFailure | "gone" | undefined {
+  const r = readBytes(`${dir}/${file}`, 16 * 1024);
+  if (isFailure(r)) {
+    if (r.failure !== "vanished") return r;
+    skipped.vanished++;
+    return "gone";
+  }
+  try {
+    return parse(r.text, `${dir}/${file}`);
+  } catch (err) {
+    if (!(err instanceof ProcParseError)) throw err;
+    skipped.parse++;
+    return undefined;
+  }
 }
 
 /** Records an unreadable field. Returns false when the failure means the process is gone. */

@@ -9,6 +9,8 @@ export interface ProcStat {
   readonly ppid: number;
   /** Kernel PF_* flags, field 9. */
   readonly flags: number;
+  /** Major page faults (ones that read from disk), field 12. */
+  readonly majorFaults: number;
   readonly utimeTicks: number;
   readonly stimeTicks: number;
   readonly threads: number;
@@ -22,6 +24,7 @@ export const PF_KTHREAD = 0x00200000;
 // Field numbers (proc(5), 1-based) that procwatch keeps. Fields 3.. follow "pid (comm) ".
 const PPID = 4;
 const FLAGS = 9;
+const MAJFLT = 12;
 const UTIME = 14;
 const STIME = 15;
 const THREADS = 20;
@@ -66,6 +69,7 @@ export function parseStat(text: string, path = "stat"): ProcStat {
     state: (rest[0] ?? "")[0] ?? "?",
     ppid: num(PPID),
     flags: num(FLAGS),
+    majorFaults: num(MAJFLT),
     utimeTicks: num(UTIME),
     stimeTicks: num(STIME),
     threads: num(THREADS),

@@ -6,10 +6,33 @@ import type { IdSet } from "./types.js";
 export interface ProcStatus {
   readonly uids: IdSet;
   readonly gids: IdSet;
+  /** VmRSS in KiB; absent for kernel threads and zombies, which have no memory of their own. */
+  readonly rssKib?: number;
+  /** voluntary_ctxt_switches + nonvoluntary_ctxt_switches of the thread-group leader. */
+  readonly contextSwitches?: { readonly voluntary: number; readonly involuntary: number };
 }
 
 export function parseStatus(text: string, path = "status"): ProcStatus {
-  return { uids: parseIdLine(text, "Uid", path), gids: parseIdLine(text, "Gid", path) };
+  const rssKib = optionalNumber(text, "VmRSS", path);
+  const voluntary = optionalNumber(text, "voluntary_ctxt_switches", path);
+  const involuntary = optionalNumber(text, "nonvoluntary_ctxt_switches", path);
+  return {
+    uids: parseIdLine(text, "Uid", path),
+    gids: parseIdLine(text, "Gid", path),
+    ...(rssKib === undefined ? {} : { rssKib }),
+    ...(voluntary === undefined || involuntary === undefined ? {} : { contextSwitches: { voluntary, involuntary } }),
+  };
+}
+
+/** "Key:\t  123 kB" → 123; absent key → undefined (older kernels, kernel threads). */
+function optionalNumber(text: string, key: string, path: string): number | undefined {
+  const start = text.indexOf(`\n${key}:`);
+  if (start < 0) return undefined;
+  const end = text.indexOf("\n", start + 1);
+  const value = text.slice(start + key.length + 2, end < 0 ? undefined : end).trim().replace(/ kB$/, "");
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new ProcParseError(path, value, `${key}: is not a number`);
+  return n;
 }
 
 function parseIdLine(text: string, key: "Uid" | "Gid", path: string): IdSet {

@@ -10,20 +10,24 @@ import type { Accounts } from "../system/accounts.js";
 import { RuleError } from "./errors.js";
 import { compileGlob, compileLinearRegex, hasGlobMagic, toBytes } from "./pattern.js";
 import { parseIpAddress } from "./address.js";
-import type { CountRange, CountRule, IpAddress, ListenSpec, Qualifier, QualifierKey, RuleSource, Selector } from "./types.js";
+import { LIMIT_KEYS, type LimitKey, parseLimit } from "./limits.js";
+import type { CountRange, CountRule, IpAddress, ListenSpec, ProcessLimits, Qualifier, QualifierKey, RuleSource, Selector } from "./types.js";
 
 /** The largest count accepted: Linux's pid_max ceiling (2^22); more processes cannot exist. */
 export const MAX_COUNT = 4_194_304;
 
-export const QUALIFIER_KEYS: readonly QualifierKey[] = ["user", "group", "uid", "gid", "exe", "args", "label", "domain", "listen"];
+export const QUALIFIER_KEYS: readonly QualifierKey[] = ["user", "group", "uid", "gid", "exe", "args", "label", "domain", "listen", "unit", "cgroup", "container"];
+/** Qualifiers that also take `KEY!=VALUE`: the process must not be there. */
+const NEGATABLE_KEYS: readonly QualifierKey[] = ["unit", "cgroup", "container"];
 
 export interface ParseContext {
   readonly accounts: Accounts;
   readonly source: RuleSource;
 }
 
-// A qualifier starts at a comma followed by key=; values may hold ':' and ',' (args=a{1,3}).
-export const QUALIFIER_START = /,(?=[A-Za-z][A-Za-z0-9_-]*=)/;
+// A qualifier starts at a comma followed by key= (or key!=); values may hold ':' and ','
+// (args=a{1,3}).
+export const QUALIFIER_START = /,(?=[A-Za-z][A-Za-z0-9_-]*!?=)/;
 
 export function parseOneLiner(arg: string, ctx: ParseContext): CountRule {
   const fail = (reason: string): never => {
@@ -48,7 +52,8 @@ export function parseOneLiner(arg: string, ctx: ParseContext): CountRule {
   // cpu= is a condition on the matched set, not a filter: out of `qualifiers`, but in the label
   // (a busy-check is a different rule from a plain count of the same processes).
   const isKey = (p: string, key: string): boolean => p.startsWith(`${key}=`);
-  const matchParts = parts.filter((p) => !isKey(p, WARN_KEY) && !isKey(p, CPU_KEY));
+  const isLimit = (p: string): boolean => LIMIT_KEYS.some((k) => isKey(p, k));
+  const matchParts = parts.filter((p) => !isKey(p, WARN_KEY) && !isKey(p, CPU_KEY) && !isLimit(p));
   const warnParts = parts.filter((p) => isKey(p, WARN_KEY));
   const cpuParts = parts.filter((p) => isKey(p, CPU_KEY));
   const qualifiers = parseQualifiers(matchParts, ctx, fail);
@@ -56,9 +61,19 @@ export function parseOneLiner(arg: string, ctx: ParseContext): CountRule {
   if (cpuParts.length > 1) fail(`qualifier "${CPU_KEY}" given twice`);
   const warn = warnParts[0] === undefined ? undefined : parseWarn(warnParts[0].slice(WARN_KEY.length + 1), range, fail);
   const cpu = cpuParts[0] === undefined ? undefined : parseCpu(cpuParts[0].slice(CPU_KEY.length + 1), fail);
+  // Like cpu=, resource limits judge the matched processes: out of `qualifiers`, in the label.
+  let limits: ProcessLimits | undefined;
+  const seenLimits = new Set<string>();
+  for (const p of parts.filter(isLimit)) {
+    const key = p.slice(0, p.indexOf("=")) as LimitKey;
+    if (seenLimits.has(key)) fail(`qualifier "${key}" given twice`);
+    seenLimits.add(key);
+    limits = parseLimit(key, p.slice(key.length + 1), limits ?? {}, fail);
+  }
   const label = selectorText + parts.filter((p) => !isKey(p, WARN_KEY)).map((p) => `,${p}`).join("");
   return {
-    kind: "count", text: arg, label, selector, range, ...(warn === undefined ? {} : { warn }), ...(cpu === undefined ? {} : { cpu }), qualifiers, source: ctx.source,
+    kind: "count", text: arg, label, selector, range, ...(warn === undefined ? {} : { warn }), ...(cpu === undefined ? {} : { cpu }),
+    ...(limits === undefined ? {} : { limits }), qualifiers, source: ctx.source,
   };
 }
 
@@ -127,24 +142,26 @@ function parseQualifiers(parts: readonly string[], ctx: ParseContext, fail: (rea
   return parts.map((part) => {
     const eq = part.indexOf("=");
     if (eq < 0) fail(`qualifier "${part}" needs key=value`);
-    const key = part.slice(0, eq);
+    const negate = part[eq - 1] === "!";
+    const key = part.slice(0, negate ? eq - 1 : eq);
     const value = part.slice(eq + 1);
     if (!(QUALIFIER_KEYS as readonly string[]).includes(key)) {
-      fail(`unknown qualifier "${key}" (known: ${[...QUALIFIER_KEYS, CPU_KEY, WARN_KEY].join(", ")})`);
+      fail(`unknown qualifier "${key}" (known: ${[...QUALIFIER_KEYS, CPU_KEY, WARN_KEY, ...LIMIT_KEYS].join(", ")})`);
     }
+    if (negate && !NEGATABLE_KEYS.includes(key as QualifierKey)) fail(`qualifier "${key}" takes no "!=" (only ${NEGATABLE_KEYS.join(", ")} do)`);
     if (seen.has(key)) fail(`qualifier "${key}" given twice`);
     seen.add(key);
-    return parseQualifierValue(key as QualifierKey, value, ctx, fail);
+    return parseQualifierValue(key as QualifierKey, value, ctx, fail, { negate });
   });
 }
 
 /** One matching qualifier's value (user=, exe=, args=...), as the one-liner and the YAML form share it. */
-export function parseQualifierValue(key: QualifierKey, value: string, ctx: ParseContext, fail: (reason: string) => never): Qualifier {
+export function parseQualifierValue(key: QualifierKey, value: string, ctx: ParseContext, fail: (reason: string) => never, options: { readonly negate?: boolean } = {}): Qualifier {
   if (value === "") fail(`qualifier "${key}" has an empty value`);
-  return parseQualifier(key, value, ctx, fail);
+  return parseQualifier(key, value, ctx, fail, options.negate === true);
 }
 
-function parseQualifier(key: QualifierKey, value: string, ctx: ParseContext, fail: (reason: string) => never): Qualifier {
+function parseQualifier(key: QualifierKey, value: string, ctx: ParseContext, fail: (reason: string) => never, negate: boolean): Qualifier {
   switch (key) {
     case "user":
     case "uid":
@@ -167,6 +184,14 @@ function parseQualifier(key: QualifierKey, value: string, ctx: ParseContext, fai
       }
     case "listen":
       return { key, text: value, listen: parseListen(value, (reason) => fail(`listen=: ${reason}`)) };
+    case "unit":
+      // A unit name has no '/': '*' may match anything in it (unit=getty@*.service).
+      return { key, text: value, pattern: globOrFail(value, false, fail), negate };
+    case "cgroup":
+      if (!value.startsWith("/")) fail(`cgroup= needs an absolute cgroup path or glob, got "${value}"`);
+      return { key, text: value, pattern: globOrFail(value, true, fail), negate };
+    case "container":
+      return { key, text: value, pattern: globOrFail(value, false, fail), negate };
   }
 }
 

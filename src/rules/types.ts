@@ -49,7 +49,13 @@ export type Qualifier =
   /** Glob over the domain: the SELinux type or the AppArmor profile name. */
   | { readonly key: "domain"; readonly text: string; readonly pattern: RegExp }
   /** The process holds a listening socket on this port (fd links against /proc/net tables). */
-  | { readonly key: "listen"; readonly text: string; readonly listen: ListenSpec };
+  | { readonly key: "listen"; readonly text: string; readonly listen: ListenSpec }
+  /**
+   * unit=NAME (a glob: the systemd unit, e.g. ssh.service), cgroup=GLOB (the cgroup path) and
+   * container=GLOB (the container id; `container=*` any container). With `!=` the process must
+   * NOT be there: `sshd:0-0,unit!=ssh.service` fails on an sshd running outside its unit.
+   */
+  | { readonly key: "unit" | "cgroup" | "container"; readonly text: string; readonly pattern: RegExp; readonly negate: boolean };
 
 export type QualifierKey = Qualifier["key"];
 
@@ -73,8 +79,29 @@ export interface CountRule {
    * stops working, `named:1-1,cpu=-80` when the name server spins.
    */
   readonly cpu?: CountRange;
+  /** rss=, fds=, threads=, age=, restarts=: conditions every matched process must keep. */
+  readonly limits?: ProcessLimits;
   readonly qualifiers: readonly Qualifier[];
   readonly source: RuleSource;
+}
+
+/** Per-process resource conditions of a rule (rules/limits.ts). Bounds are inclusive. */
+export interface ProcessLimits {
+  /** Resident memory of each process, bytes. */
+  readonly rssBytes?: CountRange;
+  /** Open file descriptors of each process, as a count or a percentage of its soft limit. */
+  readonly fds?: CountRange & { readonly unit: "count" | "percent" };
+  /** Threads of each process. */
+  readonly threads?: CountRange;
+  /** Time since each process started, milliseconds (age=10m-: a restart in the last 10 minutes fails). */
+  readonly ageMs?: CountRange;
+  /** The daemon only: at most `max` new processes (pid + start time) in `windowMs`. */
+  readonly restarts?: RestartLimit;
+}
+
+export interface RestartLimit {
+  readonly max: number;
+  readonly windowMs: number;
 }
 
 /**

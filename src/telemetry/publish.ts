@@ -7,7 +7,7 @@ import { ValueType } from "@opentelemetry/api";
 import type { Accounts } from "../system/accounts.js";
 import type { RuleVerdict } from "../evaluate/verdict.js";
 import type { Observation } from "../measure/cycle.js";
-import { escapeBytes } from "../output/escape.js";
+import { escapeBytes, escapeText } from "../output/escape.js";
 import { ATTR, INSTRUMENTS, type InstrumentId, type InstrumentSpec, STATE_VALUE } from "./instruments.js";
 
 export interface PublishSources {
@@ -72,7 +72,9 @@ type Put = (id: InstrumentId, value: number, attributes?: Attributes) => void;
 
 function observeRules(put: Put, obs: Observation): void {
   for (const v of obs.measurement.verdicts) {
-    const rule = { [ATTR.rule]: v.rule.label };
+    // Escaped like mon's summary word: the label is user-given text (argv, YAML), and a control,
+    // bidi or separator character in a label would reach every dashboard and alert.
+    const rule = { [ATTR.rule]: escapeText(v.rule.label) };
     put("ruleCount", v.count, rule);
     put("ruleStatus", ruleStatus(v), rule);
     if (v.rule.range.min !== undefined) put("ruleLimit", v.rule.range.min, { ...rule, [ATTR.limitType]: "min" });
@@ -87,7 +89,7 @@ function observeRules(put: Put, obs: Observation): void {
 /** Every probe on every collection (status); its latencies when the latest probe got that far. */
 function observeProbes(put: Put, obs: Observation): void {
   for (const v of obs.measurement.probes ?? []) {
-    const probe = { [ATTR.probe]: v.rule.label };
+    const probe = { [ATTR.probe]: escapeText(v.rule.label) };
     put("probeStatus", v.state === "ok" ? STATE_VALUE.ok : STATE_VALUE.fail, probe);
     if (v.result.connectMs !== undefined) put("probeDuration", v.result.connectMs / 1000, { ...probe, [ATTR.probePhase]: "connect" });
     // Only a banner that matched: the time to a wrong banner is no service's latency.
@@ -128,7 +130,7 @@ function observeRunaway(put: Put, obs: Observation, sources: PublishSources, cpu
       ...(bootMs === undefined ? {} : { [ATTR.creationTime]: new Date(bootMs + (o.process.startTicks / ticks) * 1000).toISOString() }),
       // Label values must be valid UTF-8 or the whole scrape fails: escape the byte string.
       [ATTR.executableName]: escapeBytes(o.name),
-      ...(uid === undefined ? {} : { [ATTR.owner]: sources.accounts.userName(uid) ?? String(uid) }),
+      ...(uid === undefined ? {} : { [ATTR.owner]: escapeText(sources.accounts.userName(uid) ?? String(uid)) }),
     });
   }
 }

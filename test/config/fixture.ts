@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Accounts, readAccounts } from "../../src/system/accounts.js";
 import { parseConfig, type LoadResult } from "../../src/config/load.js";
-import { type DaemonConfig, formatProblem } from "../../src/config/types.js";
+import type { DaemonConfig } from "../../src/config/types.js";
+import { formatProblem } from "../../src/output/problems.js";
 
 export function configAccounts(): Accounts {
   const dir = mkdtempSync(join(tmpdir(), "procwatch-config-etc-"));

@@ -7,7 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { defaultConfig, DEFAULT_PROMETHEUS_PORT, loadConfig, mergeCliRules, type LoadResult } from "../../src/config/load.js";
-import { type DaemonConfig, formatProblem } from "../../src/config/types.js";
+import type { DaemonConfig } from "../../src/config/types.js";
+import { formatProblem } from "../../src/output/problems.js";
 import { SECURITY_CHECKS } from "../../src/rules/security-checks.js";
 import { accounts, configOf, problemsOf } from "./fixture.js";
 

@@ -77,8 +77,8 @@ table("interval, for_cycles, proc_root, interpreters", [
 ]);
 
 table("cpu", [
-  ["percentage with %", "cpu:\n  max_percent: 90%\n", ['pw.yaml:2:16: "90%": must be a percentage above 0 of one CPU, as a number without % (90; 100 = one full CPU; a multi-threaded process can exceed 100)']],
-  ["percentage 0", "cpu:\n  max_percent: 0\n", ['pw.yaml:2:16: "0": must be a percentage above 0 of one CPU, as a number without % (90; 100 = one full CPU; a multi-threaded process can exceed 100)']],
+  ["percentage with %", "cpu:\n  max_percent: 90%\n", ['pw.yaml:2:16: "90%25": must be a percentage above 0 of one CPU, as a number without a percent sign (90; 100 = one full CPU; a multi-threaded process can exceed 100)']],
+  ["percentage 0", "cpu:\n  max_percent: 0\n", ['pw.yaml:2:16: "0": must be a percentage above 0 of one CPU, as a number without a percent sign (90; 100 = one full CPU; a multi-threaded process can exceed 100)']],
   ["top 0", "cpu:\n  top: 0\n", ['pw.yaml:2:8: "0": must be a whole number from 1 to 999 (offenders listed in detail)']],
   ["unknown exempt user", "cpu:\n  exempt_users: [backup, nosuchuser]\n", ['pw.yaml:2:26: "nosuchuser": unknown user (neither in /etc/passwd nor known to getent)']],
   ["uid out of range", "cpu:\n  exempt_users: [4294967295]\n", ['pw.yaml:2:18: "4294967295": uid out of range (at most 4294967294)']],

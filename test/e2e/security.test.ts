@@ -4,12 +4,12 @@
 // path spoofed in a user namespace), plus this machine without a security module.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, readFileSync, readlinkSync, statSync, unlinkSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, readlinkSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test, type TestContext } from "node:test";
 import { runCli } from "../helpers/cli.js";
 import { E2E_REQUIRED, haveRoot, ownLabel } from "../helpers/e2e.js";
-import { ProcessPool, uniqueName, waitForComm } from "../helpers/procs.js";
+import { ProcessPool, uniqueName, waitFor, waitForComm } from "../helpers/procs.js";
 import { type DirSpec, fixtureRoot, link, statLine, statusText, TreePool } from "../helpers/proctree.js";
 
 const pool = new ProcessPool();
@@ -301,8 +301,9 @@ const mountNs = (pid: number | undefined) => readlinkSync(`/proc/${pid}/ns/mnt`)
 
 /** Whether this machine lets us bind-mount in an unprivileged user+mount namespace; otherwise
  * skips loudly, or fails under PROCWATCH_E2E_REQUIRED=1. */
-function haveUserNamespaces(t: TestContext, fake: string, target: string): boolean {
-  const r = spawnSync("unshare", ["-Urm", "sh", "-c", 'mount --bind "$1" "$2"', "sh", fake, target], { encoding: "utf8", timeout: 10_000 });
+function haveUserNamespaces(t: TestContext, fake: string, target: string, uid?: number): boolean {
+  const as = uid === undefined ? {} : { uid, gid: uid };
+  const r = spawnSync("unshare", ["-Urm", "sh", "-c", 'mount --bind "$1" "$2"', "sh", fake, target], { encoding: "utf8", timeout: 10_000, ...as });
   if (r.status === 0) return true;
   const reason = `needs unprivileged user namespaces (unshare -Urm with mount --bind failed: ${(r.stderr || r.error?.message || `status ${r.status}`).trim()}; sysctl kernel.unprivileged_userns_clone / user.max_user_namespaces)`;
   if (E2E_REQUIRED) throw new Error(`PROCWATCH_E2E_REQUIRED=1 but ${reason}`);
@@ -361,5 +362,179 @@ describe("exe path spoofed in a user namespace", () => {
     assert.ok(explain.stdout.split("\n").some((l) => l.startsWith(`exe file dev:inode ${f.dev}:${f.ino}, ${mismatch}`)), explain.stdout);
     await pool.kill(real);
     await pool.kill(spoof);
+  });
+});
+
+const NOBODY = { uid: 65534, gid: 65534 };
+/** The id of the mount at `target` in PID's mount namespace (/proc/PID/mountinfo, field 5). */
+const mountIdIn = (pid: number | undefined, target: string) => {
+  const line = readFileSync(`/proc/${pid}/mountinfo`, "latin1").split("\n").filter((l) => l.split(" ")[4] === target).at(-1);
+  return Number(line?.split(" ")[0]);
+};
+/** The id of the mount `path` is on here, by util-linux (the last of stacked mounts). */
+/** State S: the interpreter has read its script and sleeps in it. */
+const sleeping = (pid: number | undefined) => readFileSync(`/proc/${pid}/stat`, "latin1").split(") ")[1]?.startsWith("S") === true;
+const findmntId = (path: string) => Number(spawnSync("findmnt", ["-n", "-o", "ID", "-T", path], { encoding: "utf8" }).stdout.trim().split("\n").at(-1));
+
+describe("path identity on fixture trees (<root>/self says where procwatch stands)", () => {
+  test("a replaced exe on the path's own mount counts; an interpreter counts for its script by its root", async () => {
+    const bin = tree({ "daemon (deleted)": "old", daemon: "new", "x.pl": "sleep 600;\n" });
+    const perl = (pid: number, root: string) => ({
+      stat: statLine({ pid, comm: "perl", starttime: 1000 + pid }),
+      status: statusText({ pid, name: "perl", uid: 0, gid: 0 }),
+      cmdline: ["perl", join(bin, "x.pl")],
+      exe: link("/usr/bin/perl"),
+      root: link(root),
+      fd: { 0: link("/dev/null") },
+      ns: { mnt: link(root === "/" ? "mnt:[4026531841]" : "mnt:[4026532290]") },
+    });
+    const spec = {
+      30: { ...p(30, "daemon"), exe: link(join(bin, "daemon (deleted)")) },
+      31: perl(31, "/"),
+      32: perl(32, bin),
+    };
+    const root = tree({ self: { root: link("/"), ns: { mnt: link("mnt:[4026531841]") } }, ...spec });
+    const ok = await runCli(["check", "--proc-root", root, `${bin}/daemon:1-1`, `${bin}/x.pl:1-1`]);
+    assert.deepEqual([ok.code, ok.stdout], [0, ""]);
+    const r = await runCli(["explain", "--proc-root", root, `${bin}/x.pl:1-1`]);
+    assert.deepEqual(r.stdout.split("\n"), [
+      `rule ${bin}/x.pl:1-1: ok, 1 matching (range 1-1)`,
+      `  match: pid 31 user root exe /usr/bin/perl`,
+      `  near miss: pid 32 user root exe /usr/bin/perl: script ${bin}/x.pl not held open, and the process resolves paths from another root than procwatch's: not proven to be the file at ${bin}/x.pl here; mount namespace mnt:[4026532290], procwatch's mnt:[4026531841]`,
+      "",
+    ]);
+    // A tree that does not say where procwatch stands cannot prove a closed script: undecided.
+    const bare = tree(spec);
+    const u = await runCli(["check", "--proc-root", bare, `${bin}/x.pl:1-`]);
+    assert.equal(u.code, 1);
+    assert.equal(u.stdout.split("\n")[0], `${bin}/x.pl:unknown`);
+    assert.ok(u.stdout.includes(`  undecided: pid 31 user root exe /usr/bin/perl: script ${bin}/x.pl not held open, and the process's root is unreadable (${bare}/self/root: ENOENT)\n`), u.stdout);
+  });
+});
+
+describe("path identity survives mount tricks", () => {
+  /** A directory nobody can use, with a copy of sleep standing for the real daemon's file. */
+  function setup(prefix: string): { name: string; dir: string; target: string } {
+    const name = uniqueName(prefix);
+    const dir = join(pool.directory, `mnt-${name}`);
+    mkdirSync(dir);
+    chmodSync(dir, 0o755);
+    const target = join(dir, name);
+    copyFileSync("/bin/sleep", target);
+    return { name, dir, target };
+  }
+
+  test("(a) nobody's bind mount of a since-deleted file reads 'PATH (deleted)' on our device: never counted, nor when run through its /proc/PID/root from our namespace", async (t) => {
+    if (!haveRoot(t)) return;
+    const { name, dir, target } = setup("a");
+    const src = join(dir, `src-${name}`);
+    copyFileSync("/bin/sleep", src);
+    if (!haveUserNamespaces(t, src, target, 65534)) return;
+    const spoof = pool.spawnCommand("unshare", ["-rm", "sh", "-c", 'mount --bind "$1" "$2" && exec "$2" 600', "sh", src, target], NOBODY);
+    await waitForComm(spoof.pid as number, name);
+    unlinkSync(src);
+    assert.equal(readlinkSync(`/proc/${spoof.pid}/exe`), `${target} (deleted)`);
+    assert.equal(statSync(`/proc/${spoof.pid}/exe`).dev, statSync(target).dev, "same device: comparing devices proves nothing");
+    // The same file run from procwatch's own mount namespace, through the spoof's root.
+    const via = pool.spawnCommand(`/proc/${spoof.pid}/root${target}`, ["601"], NOBODY);
+    await waitForComm(via.pid as number, name);
+    assert.equal(readlinkSync(`/proc/${via.pid}/exe`), `${target} (deleted)`);
+    assert.equal(mountNs(via.pid), mountNs(process.pid), "comparing mount namespaces proves nothing either");
+
+    const bound = mountIdIn(spoof.pid, target);
+    const here = findmntId(target);
+    const why = `exe ${target} (deleted): replaced or deleted, and not proven to be the file that was at ${target} here (it is on mount ${bound}, ${target} here on mount ${here})`;
+    const r = await runCli(["check", `${name}:1-,exe=${target}`]);
+    assert.equal(r.code, 1, r.stdout);
+    const lines = r.stdout.split("\n");
+    assert.deepEqual(lines.slice(0, 2), [`${name},exe=${target}:0`, `${name},exe=${target}:0 < 1 (1-)`]);
+    // in PID order, and PIDs may wrap between the two
+    assert.deepEqual(lines.slice(2).sort(), [
+      "",
+      `  near miss: pid ${spoof.pid} user nobody exe ${target} (deleted): exe=${target}: ${why}; mount namespace ${mountNs(spoof.pid)}, procwatch's ${mountNs(process.pid)}`,
+      `  near miss: pid ${via.pid} user nobody exe ${target} (deleted): exe=${target}: ${why}`,
+    ].sort());
+    // A /PATH rule reads every exe (PID 1's may be unreadable here: then the verdict is unknown).
+    const path = await runCli(["explain", `${target}:1-`]);
+    assert.match(path.stdout.split("\n")[0] ?? "", new RegExp(`^rule ${escapeRegExp(target)}:1-: (fail|unknown), 0 matching`), path.stdout);
+    assert.ok(path.stdout.includes(`  near miss: pid ${via.pid} user nobody exe ${target} (deleted): ${why}\n`), path.stdout);
+    // explain says what was compared, never "the file at PATH here".
+    const explain = await runCli(["explain", "--pid", String(spoof.pid)]);
+    const f = statSync(`/proc/${spoof.pid}/exe`);
+    assert.ok(explain.stdout.split("\n").includes(`exe file dev:inode ${f.dev}:${f.ino}, ${why}; mount namespace ${mountNs(spoof.pid)}, procwatch's ${mountNs(process.pid)}`), explain.stdout);
+    assert.ok(!explain.stdout.includes("the file at"), explain.stdout);
+    await pool.kill(via);
+    await pool.kill(spoof);
+  });
+
+  test("a daemon pending restart (its file replaced by rename, as dpkg does) still counts, and explain says why", async (t) => {
+    if (!haveRoot(t)) return;
+    const { name, target } = setup("r");
+    const daemon = pool.spawnCommand(target, ["600"]);
+    await waitForComm(daemon.pid as number, name);
+    copyFileSync("/bin/sleep", `${target}.dpkg-new`);
+    renameSync(`${target}.dpkg-new`, target);
+    assert.equal(readlinkSync(`/proc/${daemon.pid}/exe`), `${target} (deleted)`);
+    const r = await runCli(["check", `${name}:1-1,exe=${target}`]);
+    assert.deepEqual([r.code, r.stdout], [0, ""]);
+    const rule = await runCli(["explain", `${target}:1-`]);
+    assert.ok(rule.stdout.includes(`  match: pid ${daemon.pid} user root exe ${target} (deleted)\n`), rule.stdout);
+    const explain = await runCli(["explain", "--pid", String(daemon.pid)]);
+    const f = statSync(`/proc/${daemon.pid}/exe`);
+    assert.ok(explain.stdout.split("\n").includes(`exe file dev:inode ${f.dev}:${f.ino}, replaced or deleted since it started (pending restart): on mount ${findmntId(target)}, the mount ${target} resolves to here`), explain.stdout);
+    await pool.kill(daemon);
+  });
+
+  test("(b) perl running a script bound over the path in nobody's mount namespace is not counted for the path; the real one is", async (t) => {
+    if (!haveRoot(t)) return;
+    const { name, dir } = setup("b");
+    const script = join(dir, `${name}.pl`);
+    // __END__ makes perl keep the script open (as fd 3); without it perl closes it after reading.
+    writeFileSync(script, "sleep 600;\n__END__\n", { mode: 0o644 });
+    const held = join(dir, `held-${name}.pl`);
+    writeFileSync(held, "sleep 601;\n__END__\n", { mode: 0o644 });
+    const closed = join(dir, `closed-${name}.pl`);
+    writeFileSync(closed, "sleep 602;\n", { mode: 0o644 });
+    if (!haveUserNamespaces(t, held, script, 65534)) return;
+    const spoof = (fake: string) => pool.spawnCommand("unshare", ["-rm", "sh", "-c", 'mount --bind "$1" "$2" && exec perl "$2"', "sh", fake, script], NOBODY);
+    const heldSpoof = spoof(held);
+    const closedSpoof = spoof(closed);
+    const real = pool.spawnCommand("perl", [script], NOBODY);
+    // comm turns "perl" at exec; the scripts are open (or read and closed) once perl sleeps.
+    for (const c of [heldSpoof, closedSpoof, real]) await waitForComm(c.pid as number, "perl");
+    await waitFor(() => ([heldSpoof, closedSpoof, real].every((c) => sleeping(c.pid)) ? true : undefined));
+
+    const h = statSync(held);
+    const s = statSync(script);
+    const ns = (pid: number | undefined) => `; mount namespace ${mountNs(pid)}, procwatch's ${mountNs(process.pid)}`;
+    const r = await runCli(["explain", `${script}:1-1`]);
+    const lines = r.stdout.split("\n");
+    assert.match(lines[0] ?? "", new RegExp(`^rule ${escapeRegExp(script)}:1-1: (ok|unknown), 1 matching`), r.stdout);
+    assert.ok(lines.includes(`  match: pid ${real.pid} user nobody exe /usr/bin/perl`), r.stdout);
+    assert.ok(lines.some((l) => new RegExp(`^  near miss: pid ${heldSpoof.pid} user nobody exe /usr/bin/perl: script ${escapeRegExp(script)} held open as fd \\d+ is another file than ${escapeRegExp(script)} here \\(dev:inode ${h.dev}:${h.ino}, here ${s.dev}:${s.ino}\\)${escapeRegExp(ns(heldSpoof.pid))}$`).test(l)), r.stdout);
+    assert.ok(lines.includes(`  near miss: pid ${closedSpoof.pid} user nobody exe /usr/bin/perl: script ${script} not held open, and the process resolves paths from another root than procwatch's: not proven to be the file at ${script} here${ns(closedSpoof.pid)}`), r.stdout);
+    // The name rule still counts all three (names are the process's word); the path rule, one.
+    assert.deepEqual(await runCli(["check", `${name}.pl:3-3`]).then((c) => [c.code, c.stdout]), [0, ""]);
+
+    const explainReal = await runCli(["explain", "--pid", String(real.pid)]);
+    assert.ok(explainReal.stdout.split("\n").some((l) => new RegExp(`^script file ${escapeRegExp(script)}: held open as fd \\d+, the file at ${escapeRegExp(script)} here \\(same dev:inode ${s.dev}:${s.ino}\\)$`).test(l)), explainReal.stdout);
+    const explainClosed = await runCli(["explain", "--pid", String(closedSpoof.pid)]);
+    assert.ok(explainClosed.stdout.split("\n").includes(`script file ${script}: script ${script} not held open, and the process resolves paths from another root than procwatch's: not proven to be the file at ${script} here${ns(closedSpoof.pid)}`), explainClosed.stdout);
+    for (const c of [heldSpoof, closedSpoof, real]) await pool.kill(c);
+  });
+
+  test("python closes its script: in procwatch's root it counts, and explain says it was not compared", async (t) => {
+    if (!haveRoot(t)) return;
+    const { name, dir } = setup("p");
+    const script = join(dir, `${name}.py`);
+    writeFileSync(script, "import time\ntime.sleep(600)\n", { mode: 0o644 });
+    const py = pool.spawnCommand("/usr/bin/python3", [script], NOBODY);
+    await waitForComm(py.pid as number, "python3");
+    await waitFor(() => (sleeping(py.pid) ? true : undefined));
+    const r = await runCli(["explain", `${script}:1-1`]);
+    assert.ok(r.stdout.split("\n").some((l) => l.startsWith(`  match: pid ${py.pid} user nobody exe /usr/bin/python3`)), r.stdout);
+    const explain = await runCli(["explain", "--pid", String(py.pid)]);
+    assert.ok(explain.stdout.split("\n").includes(`script file ${script}: not held open; the process resolves paths from procwatch's root (same mount and directory), so argv names the path procwatch sees (not compared by dev:inode)`), explain.stdout);
+    await pool.kill(py);
   });
 });

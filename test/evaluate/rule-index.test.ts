@@ -18,7 +18,7 @@ import { ids, proc } from "../helpers/records.js";
 
 const accounts = fixtureAccounts();
 const interpreters = makeInterpreterSet([...DEFAULT_INTERPRETERS, "lua5.*"]);
-const ALL = Field.status | Field.cmdline | Field.exe | Field.label | Field.exeFile | Field.sockets;
+const ALL = Field.status | Field.cmdline | Field.exe | Field.label | Field.exeFile | Field.sockets | Field.scriptFile | Field.cgroup;
 
 /** mulberry32: a small seeded generator, so every case can be replayed from its seed. */
 function random(seed: number): () => number {
@@ -39,7 +39,7 @@ const NAMES = [...COMMS, "systemd-journald", "systemd-journalx", "a-very-long-na
 const PATHS = ["/usr/sbin/sshd", "/usr/sbin/cron", "/usr/lib/postfix/sbin/master", "/usr/bin/python3.11", "/usr/bin/perl", "/usr/local/bin/foo.py",
   "/opt/bar.pl", "/usr/sbin/svc0001", "/usr/lib/systemd/systemd-journald", "/usr/bin/a-very-long-name-indeed"];
 const GLOBS = ["/usr/sbin/*", "/usr/*/sshd", "/usr/local/bin/f?o.py", "/usr/sbin/svc000[12]", "/usr/lib/postfix/sbin/mas\\ter", "/opt/*.pl", "/*", "/usr/bin/python3*"];
-const QUALIFIERS = ["user=root", "user=nobody", "uid=0", "group=adm", "exe=/usr/sbin/*", "exe=/usr/sbin/sshd", "args=-D", "args=^x", "label=*:sshd_t:*", "domain=sshd_t", "listen=25", "listen=udp/53"];
+const QUALIFIERS = ["user=root", "user=nobody", "uid=0", "group=adm", "exe=/usr/sbin/*", "exe=/usr/sbin/sshd", "args=-D", "args=^x", "label=*:sshd_t:*", "domain=sshd_t", "listen=25", "listen=udp/53", "unit=ssh.service"];
 
 function pick<T>(r: () => number, list: readonly T[]): T {
   return list[Math.floor(r() * list.length)] as T;
@@ -78,7 +78,7 @@ function generateProcess(r: () => number, pid: number, partial: boolean): Proces
   const hasNoExe = kernel || (exe === undefined && exeChoice < 0.05);
   const labels = r() < 0.2 ? undefined : [{ module: "selinux", raw: pick(r, ["system_u:system_r:sshd_t:s0", "u:r:init_t:s0"]), domain: pick(r, ["sshd_t", "init_t"]) }];
   const same = { dev: 1, ino: pid };
-  const unknownWhy = { exe: "EACCES", cmdline: "EACCES", status: "EACCES", label: "EINVAL", exeFile: "EACCES", sockets: "EACCES" };
+  const unknownWhy = { exe: "EACCES", cmdline: "EACCES", status: "EACCES", label: "EINVAL", exeFile: "EACCES", sockets: "EACCES", scriptFile: "EACCES", cgroup: "EACCES" };
   const readMask = partial ? pick(r, [0, Field.status, Field.exe, Field.cmdline, Field.exe | Field.cmdline, Field.exe | Field.cmdline | Field.status, ALL & ~Field.exeFile, ALL & ~Field.sockets]) : ALL;
   const has = (f: number): boolean => (readMask & f) !== 0;
   return proc({

@@ -146,6 +146,8 @@ export interface StatusFields {
   readonly gid?: IdsSpec;
   readonly threads?: number;
   readonly kthread?: boolean;
+  /** VmRSS in kB (default 4096); null leaves the line out, as for kernel threads and zombies. */
+  readonly rssKib?: number | null;
 }
 
 /** A status file with the lines a real one has around Uid:/Gid: (kernel 6.x). */
@@ -169,7 +171,7 @@ export function statusText(f: StatusFields): Buffer {
     `NStgid:\t${f.pid}`,
     `NSpid:\t${f.pid}`,
     `Kthread:\t${f.kthread === true ? 1 : 0}`,
-    `VmRSS:\t    4096 kB`,
+    ...(f.rssKib === null ? [] : [`VmRSS:\t    ${f.rssKib ?? 4096} kB`]),
     `Threads:\t${f.threads ?? 1}`,
     `SigQ:\t0/15429`,
     `CapEff:\t0000000000000000`,

@@ -70,7 +70,7 @@ describe("takeSnapshot on a written tree", () => {
   test("without a plan only stat is read: every field from it, nothing else", () => {
     const s = takeSnapshot(root, { checkVisibility: false });
     assert.deepEqual(byPid(s.processes).get(4242), {
-      pid: 4242, ppid: 1, startTicks: 900, state: "S", comm: "sshd", isKernelThread: false, cpuTicks: 12, rssPages: 100, threads: 2, readMask: 0, unknownMask: 0,
+      pid: 4242, ppid: 1, startTicks: 900, state: "S", comm: "sshd", isKernelThread: false, cpuTicks: 12, utimeTicks: 7, stimeTicks: 5, majorFaults: 0, rssPages: 100, threads: 2, readMask: 0, unknownMask: 0,
     });
     assert.equal(byPid(s.processes).get(2)?.isKernelThread, true);
   });

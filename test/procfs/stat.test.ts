@@ -7,7 +7,7 @@ import { PF_KTHREAD, parseStat } from "../../src/procfs/stat.js";
 import { byteString, fixtureRoot, statLine, type Bytes } from "../helpers/proctree.js";
 
 const fields = { pid: 4242, state: "S", ppid: 77, flags: 0x400100, utime: 31, stime: 12, threads: 3, starttime: 987654, rss: 2048 };
-const expected = { pid: 4242, state: "S", ppid: 77, flags: 0x400100, utimeTicks: 31, stimeTicks: 12, threads: 3, startTicks: 987654, rssPages: 2048 };
+const expected = { pid: 4242, state: "S", ppid: 77, flags: 0x400100, majorFaults: 0, utimeTicks: 31, stimeTicks: 12, threads: 3, startTicks: 987654, rssPages: 2048 };
 
 describe("parseStat: comm is everything between the first '(' and the LAST ')'", () => {
   const cases: [string, Bytes][] = [
@@ -42,7 +42,7 @@ test("parseStat: PF_KTHREAD is visible in flags (kthreadd as captured: 0x208040)
 test("parseStat: a real stat line, all 52 fields, as the kernel wrote it", () => {
   const text = "1 (process_api) S 0 0 0 0 -1 4194560 34234 2561425 0 670 344 1278 3425 2178 20 0 13 0 30 44597248 3413 18446744073709551615 1 1 0 0 0 0 0 4096 1256 0 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n";
   assert.deepEqual(parseStat(text), {
-    pid: 1, comm: "process_api", state: "S", ppid: 0, flags: 4194560, utimeTicks: 344, stimeTicks: 1278, threads: 13, startTicks: 30, rssPages: 3413,
+    pid: 1, comm: "process_api", state: "S", ppid: 0, flags: 4194560, majorFaults: 0, utimeTicks: 344, stimeTicks: 1278, threads: 13, startTicks: 30, rssPages: 3413,
   });
 });
 
