@@ -50,8 +50,15 @@ describe("fds=: a process near its RLIMIT_NOFILE", () => {
     const sh = pool.spawnCommand("/bin/bash", ["-c", `ulimit -n 64; for i in $(seq 3 55); do eval "exec $i</dev/null"; done; exec ${path} 600`]);
     const pid = sh.pid as number;
     await waitFor(() => (readFileSync(`/proc/${pid}/comm`, "latin1").trim() === name ? true : undefined), 5000);
-    // The oracle: the kernel's own count of the process's open files (bash may leave one more).
-    const open = readdirSync(`/proc/${pid}/fd`).length;
+    // The oracle: the kernel's own count of the process's open files. exec renames the process
+    // before it closes the close-on-exec descriptors, so wait until the count holds still.
+    let open = readdirSync(`/proc/${pid}/fd`).length;
+    for (let i = 0; i < 50; i++) {
+      await sleep(50);
+      const now = readdirSync(`/proc/${pid}/fd`).length;
+      if (now === open) break;
+      open = now;
+    }
     assert.ok(open >= 56 && open <= 58, `open files: ${open}`);
     const over = await runCli(["check", `${name}:1-1,fds=-80%`, `${name}:1-1,fds=-91%`, `${name}:1-1,fds=-50`]);
     assert.equal(over.code, 1);
