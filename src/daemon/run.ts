@@ -196,7 +196,7 @@ export async function runDaemon(deps: DaemonDeps): Promise<number> {
  * broken): log it once with its causes and exit non-zero, so systemd's Restart= starts a whole
  * daemon again rather than leaving one that answers but no longer scans.
  */
-function exitOnUncaught(log: (line: string) => void): void {
+export function exitOnUncaught(log: (line: string) => void): void {
   let dying = false;
   const die = (kind: string) => (err: unknown): void => {
     if (dying) return;
