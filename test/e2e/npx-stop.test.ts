@@ -1,4 +1,5 @@
-// The README's Quick start daemon stops cleanly however it is stopped: `npx procwatch run &` then
+// The README's Quick start daemon stops cleanly however it is stopped: `dist/bin/cli.js run &` (the
+// Quick start's command) and `npx procwatch run &`, then
 // SIGTERM to the PID the shell got ($!, npm's), and Ctrl-C (SIGINT to the whole foreground process
 // group). npm exec runs the bin under `sh -c`, forwards SIGTERM to that shell alone, and dash dies
 // of it without passing it on: the daemon must notice and stop, releasing its port, instead of
@@ -130,3 +131,30 @@ test("Ctrl-C (SIGINT to the process group): the daemon flushes, exits and frees 
   assert.match(run.log(), /SIGINT: flushing metrics .* and exiting/);
   assert.ok(await portRefused(run.port), `port ${run.port} still held`);
 });
+
+/** The Quick start's own command, `dist/bin/cli.js run &`: the shell's $! is the daemon itself. */
+async function startDirect(): Promise<{ child: ChildProcess; port: number; log(): string }> {
+  const port = await freePort();
+  const child = spawn(CLI, ["run", "--prometheus-listen", `127.0.0.1:${port}`], { detached: true, stdio: ["ignore", "ignore", "pipe"] });
+  assert.ok(child.pid !== undefined);
+  started.push(child.pid);
+  let log = "";
+  child.stderr?.on("data", (c: Buffer) => (log += c.toString()));
+  const deadline = Date.now() + 30_000;
+  while (!log.includes("listening on")) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the daemon did not start:\n${log}`);
+    await sleep(50);
+  }
+  return { child, port, log: () => log };
+}
+
+for (const [how, signal, toGroup] of [["kill $! (SIGTERM)", "SIGTERM", false], ["Ctrl-C (SIGINT to the process group)", "SIGINT", true]] as const) {
+  test(`dist/bin/cli.js run: ${how} ends it with exit 0 after the flush, the port freed`, async () => {
+    const run = await startDirect();
+    const exit = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => run.child.once("exit", (c, s) => resolve([c, s])));
+    process.kill(toGroup ? -(run.child.pid as number) : (run.child.pid as number), signal);
+    assert.deepEqual(await exit, [0, null]);
+    assert.match(run.log(), new RegExp(`${signal}: flushing metrics .* and exiting`));
+    assert.ok(await portRefused(run.port), `port ${run.port} still held`);
+  });
+}
