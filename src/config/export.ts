@@ -2,8 +2,9 @@
 // and the OTLP push, whose defaults come from the OTEL_EXPORTER_OTLP_* variables passed in.
 // Validates addresses and URLs only; binding and sending are telemetry/ and daemon/'s business.
 import { BlockList, isIPv4, isIPv6 } from "node:net";
-import type { ConfigProblem, ExportSettings, OtlpExport, OtlpProtocol, PrometheusExport } from "./types.js";
-import { blame, type Field, type ReadContext, readBool, readDuration, readMapping, readString, readWhole, report, tokenOf } from "./fields.js";
+import { isScalar } from "yaml";
+import { type ConfigProblem, DEFAULT_RESOURCE_GROUPS, type ExportSettings, type OtlpExport, type OtlpProtocol, type PrometheusExport, RESOURCE_GROUPS, type ResourceGroup } from "./types.js";
+import { blame, type Field, type ReadContext, readBool, readStrings, readDuration, readMapping, readString, readWhole, report, tokenOf } from "./fields.js";
 
 /**
  * Not 9464: that is the default port of every OpenTelemetry SDK's Prometheus exporter (the OTel
@@ -16,7 +17,7 @@ export const DEFAULT_PROMETHEUS_PORT = 9477;
 export const DEFAULT_PROMETHEUS_HOST = "127.0.0.1";
 export const DEFAULT_TOP_PROCESSES = 10;
 
-export const EXPORT_KEYS: readonly string[] = ["top_processes", "prometheus", "otlp"];
+export const EXPORT_KEYS: readonly string[] = ["top_processes", "resource_metrics", "prometheus", "otlp"];
 export const PROMETHEUS_KEYS: readonly string[] = ["enabled", "listen", "allow_public"];
 export const OTLP_KEYS: readonly string[] = ["enabled", "protocol", "endpoint", "interval", "timeout"];
 
@@ -28,6 +29,7 @@ export function defaultExport(env: NodeJS.ProcessEnv, problems: ConfigProblem[])
     prometheus: { enabled: true, host: DEFAULT_PROMETHEUS_HOST, port: DEFAULT_PROMETHEUS_PORT },
     otlp: otlpFromEnv(env, problems, undefined),
     topProcesses: DEFAULT_TOP_PROCESSES,
+    resourceMetrics: DEFAULT_RESOURCE_GROUPS,
   };
 }
 
@@ -60,11 +62,27 @@ export function readExport(ctx: ReadContext, f: Field, env: NodeJS.ProcessEnv): 
   const top = m.get("top_processes");
   const prometheus = m.get("prometheus");
   const otlp = m.get("otlp");
+  const resources = m.get("resource_metrics");
   return {
     prometheus: (prometheus === undefined ? undefined : readPrometheus(ctx, prometheus)) ?? { enabled: true, host: DEFAULT_PROMETHEUS_HOST, port: DEFAULT_PROMETHEUS_PORT },
     otlp: (otlp === undefined ? undefined : readOtlp(ctx, otlp, env)) ?? otlpFromEnv(env, ctx.problems, undefined),
     topProcesses: (top === undefined ? undefined : readWhole(ctx, top, 0, 100, "runaway processes exported with their own CPU series")) ?? DEFAULT_TOP_PROCESSES,
+    resourceMetrics: (resources === undefined ? undefined : readResourceGroups(ctx, resources)) ?? DEFAULT_RESOURCE_GROUPS,
   };
+}
+
+/** `true` (the default groups), `false` (none) or a list of groups: fds and io only when named,
+ * since each costs a read per matched process every scan (the fd directory can be large). */
+function readResourceGroups(ctx: ReadContext, f: Field): readonly ResourceGroup[] | undefined {
+  if (isScalar(f.node) && typeof f.node.value === "boolean") return f.node.value ? DEFAULT_RESOURCE_GROUPS : [];
+  const items = readStrings(ctx, f);
+  if (items === undefined) return undefined;
+  const out: ResourceGroup[] = [];
+  for (const { text, field } of items) {
+    if ((RESOURCE_GROUPS as readonly string[]).includes(text)) out.push(text as ResourceGroup);
+    else report(ctx, blame(field), text, `not a resource metric group; known: ${RESOURCE_GROUPS.join(", ")} (or true, false)`);
+  }
+  return out;
 }
 
 function readPrometheus(ctx: ReadContext, f: Field): PrometheusExport | undefined {

@@ -158,7 +158,7 @@ export function loadProgram(deps: Pick<DaemonDeps, "load" | "accounts">): Loaded
   );
   if (typeof setup === "string") return { problems: [`${config.origin}: ${setup}`] };
   if (setup.cpu === undefined) throw new Error("bug: the daemon's setup has no CPU settings");
-  return { config, program: { rules: config.rules, setup: { ...setup, cpu: setup.cpu }, forCycles: config.forCycles, intervalMs: config.intervalMs } };
+  return { config, program: { rules: config.rules, setup: { ...setup, cpu: setup.cpu }, forCycles: config.forCycles, intervalMs: config.intervalMs, resourceGroups: config.export.resourceMetrics } };
 }
 
 function formatObservation(obs: Observation, format: OutputFormat, accounts: Accounts): Formatted {

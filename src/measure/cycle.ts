@@ -6,11 +6,13 @@ import { type CpuFigures, lifetimeFigures, windowFigures } from "../evaluate/cpu
 import { confirmProbes } from "../evaluate/probe.js";
 import { hasListen, judge, type Measurement, type MeasureSetup, runProbes, scanPlan } from "./measure.js";
 import { readUptime } from "../procfs/clock.js";
-import { takeSnapshotYielding } from "../procfs/snapshot.js";
+import { type ScanPlan, takeSnapshotYielding } from "../procfs/snapshot.js";
 import type { SkipCounts, Snapshot } from "../procfs/types.js";
 import { probeRules } from "../rules/list.js";
 import type { Rule } from "../rules/types.js";
 import { confirmWindow, slideWindow } from "./confirm.js";
+import type { ResourceGroup } from "../config/types.js";
+import { createResourceTracker, type RuleResources, resourceFields, withResourceFields } from "./rule-resources.js";
 
 /** What to scan for: replaced as a whole on reload. `setup.cpu` is always present in the daemon. */
 export interface ScanProgram {
@@ -18,6 +20,8 @@ export interface ScanProgram {
   readonly setup: MeasureSetup & { readonly cpu: NonNullable<MeasureSetup["cpu"]> };
   readonly forCycles: number;
   readonly intervalMs: number;
+  /** Per-rule resource metrics to compute (export.resource_metrics); absent or []: none. */
+  readonly resourceGroups?: readonly ResourceGroup[];
 }
 
 export interface Observation {
@@ -36,6 +40,8 @@ export interface Observation {
   readonly program: ScanProgram;
   /** Read failures since the daemon started, by kind (vanished is normal). */
   readonly errorTotals: Readonly<SkipCounts>;
+  /** Per-rule resource figures by rule label (rule-resources.ts), from this scan's matches. */
+  readonly resources: ReadonlyMap<string, RuleResources>;
 }
 
 export interface Scanner {
@@ -52,6 +58,7 @@ export function createScanner(initial: ScanProgram): Scanner {
   let window: Measurement[] = [];
   let seq = 0;
   const totals: SkipCounts = { vanished: 0, denied: 0, parse: 0, other: 0 };
+  const tracker = createResourceTracker();
   return {
     reprogram(next) {
       program = next;
@@ -72,13 +79,16 @@ export function createScanner(initial: ScanProgram): Scanner {
         figures = windowFigures(previous, startNs, setup.cpu.clockTicks);
         windowSec = Number(startNs - previous.atNs) / 1e9;
       }
-      const snapshot = await takeSnapshotYielding(setup.procRoot, { plan: scanPlan(current.rules, setup, figures), readUptime: true, readListening: hasListen(current.rules) });
+      const snapshot = await takeSnapshotYielding(setup.procRoot, { plan: resourcePlan(current, figures), readUptime: true, readListening: hasListen(current.rules) });
       // After the scan, so the scan's synchronous reads never delay a probe's connect or banner;
       // cut to one interval, so a slow probe delays the next scan by one interval at most.
       const probesStartNs = process.hrtime.bigint();
       const probeRuns = await runProbes(probeRules(current.rules), { atMs: performance.now() + current.intervalMs, by: "the scan interval" });
       const probesNs = process.hrtime.bigint() - probesStartNs;
-      const raw = judge(current.rules, setup, snapshot, figures, probeRuns);
+      const judgedScan = judge(current.rules, setup, snapshot, figures, probeRuns);
+      // restarts= is judged before the debounce, like every other condition.
+      const tracked = tracker.update(judgedScan.verdicts, snapshot, setup.cpu.clockTicks);
+      const raw = { ...judgedScan, verdicts: tracked.verdicts };
       // A reload during the scan started a new window; this scan belongs to the old rules.
       if (current === program) window = slideWindow(window, raw, current.forCycles);
       const judged = current === program ? window : [raw];
@@ -96,7 +106,15 @@ export function createScanner(initial: ScanProgram): Scanner {
         windowSec,
         program: current,
         errorTotals: { ...totals },
+        resources: tracked.resources,
       };
     },
   };
+}
+
+/** The rules' scan plan, plus the files the resource metrics need for processes a rule matches. */
+function resourcePlan(program: ScanProgram, figures: CpuFigures): ScanPlan {
+  const plan = scanPlan(program.rules, program.setup, figures);
+  const ctx = { interpreters: program.setup.interpreters, excluded: new Set<number>() };
+  return withResourceFields(plan, program.rules, ctx, resourceFields(program.resourceGroups ?? []));
 }
