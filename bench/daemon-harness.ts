@@ -13,7 +13,7 @@ import { createAfterScanCollector } from "../src/daemon/collect.js";
 import { defaultConfig, mergeCliRules } from "../src/config/load.js";
 import { createScanner, type Observation } from "../src/measure/cycle.js";
 import { loadProgram } from "../src/daemon/run.js";
-import { startServer } from "../src/daemon/server.js";
+import { createHandler, startServer } from "../src/daemon/server.js";
 import { startTelemetry } from "../src/telemetry/exporters.js";
 import { publishObservations } from "../src/telemetry/publish.js";
 import { VERSION } from "../src/version.js";
@@ -86,7 +86,8 @@ async function main(): Promise<void> {
   let latest: Observation | undefined;
   const publisher = publishObservations(telemetry.meter, { latest: () => latest, exportFailures: () => telemetry.exportFailures(), accounts, topProcesses: config.export.topProcesses });
   if (telemetry.metricsHandler === undefined) throw new Error("the Prometheus export is off: nothing to scrape");
-  const server = await startServer(LOOPBACK, 0, { metricsHandler: telemetry.metricsHandler, verdicts: () => undefined });
+  const sources = { metricsHandler: telemetry.metricsHandler, verdicts: () => undefined, verdictsDocument: () => undefined };
+  const server = await startServer(LOOPBACK, 0, createHandler(sources, { handlerErrors: 0 }, (line) => process.stderr.write(`harness: ${line}\n`)));
   const url = `http://${LOOPBACK}:${(server.address() as AddressInfo).port}/metrics`;
   const agent = keepAliveAgent();
 

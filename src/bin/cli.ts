@@ -21,5 +21,19 @@ const scanner = needsScan ? startScanner(fileURLToPath(new URL("./child.js", imp
 
 // In the CommonJS bundle require() loads program.js in ~9 ms; import() of the same file goes
 // through the ESM loader and took ~35 ms. tsc's ESM output (dist/src) has no require: import().
-const program: Promise<typeof Program> = typeof require === "function" ? Promise.resolve(require("./program.js") as typeof Program) : import("./program.js");
-void program.then(({ runCli }) => runCli(process.argv, scanner));
+const program: Promise<typeof Program> = typeof require === "function"
+  ? new Promise((resolve) => resolve(require("./program.js") as typeof Program))
+  : import("./program.js");
+program.then(({ runCli }) => runCli(process.argv, scanner), (err: unknown) => {
+  // Out of file descriptors (ulimit -n) or memory before the CLI could load: still a mon failure
+  // or a Nagios UNKNOWN with the reason, never a stack trace. Only the errno is known here.
+  scanner.cancel();
+  const code = (err as NodeJS.ErrnoException).code;
+  if (typeof code !== "string") throw err;
+  const reason = `cannot load procwatch: ${code}${code === "EMFILE" ? ", too many open files in this process (raise ulimit -n)" : ""}`;
+  const format = process.argv.reduce<string | undefined>((f, a, i) => (a.startsWith("--format=") ? a.slice(9) : process.argv[i - 1] === "--format" ? a : f), undefined);
+  if (format === "nagios") process.stdout.write(`PROCS UNKNOWN: ${reason}\n`);
+  else if (format === "json") process.stdout.write(`${JSON.stringify({ ok: false, error: `procwatch: ${reason}` })}\n`);
+  else process.stdout.write(`procwatch: ${reason}\n`);
+  process.exitCode = format === "nagios" ? 3 : 1;
+});

@@ -9,12 +9,14 @@ import { withDetails } from "../measure/detail.js";
 import { measure, type Measurement, type MeasureSetup } from "../measure/measure.js";
 import { prepareSetup } from "../measure/setup.js";
 import { escapeText } from "../output/escape.js";
-import { formatExplainProcess, formatExplainRules } from "../output/explain.js";
+import { EXPLAIN_LIMIT, formatExplainProcess, formatExplainRules } from "../output/explain.js";
 import type { Formatted, OutputFormat } from "../output/format.js";
 import { detailPolicy, formatMeasurement, isClean } from "../output/measurement.js";
 import { capOutput } from "../output/mon.js";
 import { formatNagiosUnknown } from "../output/nagios.js";
 import { securityStatus } from "../output/security.js";
+import { FileRefusedError } from "../procfs/regular-file.js";
+import { checkProcRoot, describeProcRootProblem } from "../procfs/root.js";
 import { readProcess1 } from "../procfs/snapshot.js";
 import { Field } from "../procfs/types.js";
 import { formatDuration } from "../rules/duration.js";
@@ -23,7 +25,21 @@ import { type Accounts, readAccounts } from "../system/accounts.js";
 import type { CheckDeps, CheckRequest } from "./request.js";
 
 export async function runCheck(req: CheckRequest, deps: CheckDeps = {}): Promise<Formatted> {
+  try {
+    return await checkOnce(req, deps);
+  } catch (err) {
+    // /etc/passwd, group or login.defs that is a FIFO, a device or huge: a usage error naming it.
+    if (err instanceof FileRefusedError) return usageError(err.message, req.format);
+    throw err;
+  }
+}
+
+async function checkOnce(req: CheckRequest, deps: CheckDeps): Promise<Formatted> {
   const startedMs = performance.now();
+  // Before anything else: a wrong --proc-root (/tmp, /host for /host/proc) would read as "no
+  // processes" and pass every 0-0 rule.
+  const rootProblem = checkProcRoot(req.procRoot);
+  if (rootProblem !== undefined) return usageError(describeProcRootProblem(rootProblem), req.format);
   const accounts = deps.accounts ?? readAccounts();
   const interpreters = makeInterpreterSet(req.interpreters ?? DEFAULT_INTERPRETERS);
   if (req.mode === "explain-pid") return explainPid(req, interpreters, accounts);
@@ -49,9 +65,10 @@ export async function runCheck(req: CheckRequest, deps: CheckDeps = {}): Promise
   const prepared = prepareSetup(req, rules, interpreters, accounts, { etcDir: deps.etcDir });
   if (typeof prepared === "string") return usageError(prepared, req.format);
   const setup: MeasureSetup = req.timeoutMs === undefined ? prepared : { ...prepared, probeDeadline: { atMs: startedMs + req.timeoutMs - probeMarginMs(req.timeoutMs), by: "--timeout" } };
-  // mon passes when nothing is asked; a Nagios service with nothing to check is misconfigured.
-  if (req.format === "nagios" && rules.length === 0 && setup.cpu?.runaway === undefined && setup.security === undefined) {
-    return formatNagiosUnknown("no rules given (usage: procwatch check --format nagios RULE...)");
+  // Nothing to check is a misconfiguration in every format: a mon line `procwatch.monitor ;;`
+  // would otherwise be green forever. A probe, --cpu-max or --security is something to check.
+  if (req.mode === "check" && rules.length === 0 && setup.cpu?.runaway === undefined && setup.security === undefined) {
+    return usageError("no rules given: nothing to check (give RULE..., --cpu-max PERCENT or --security LIST)", req.format);
   }
 
   let m: Measurement;
@@ -72,10 +89,11 @@ export async function runCheck(req: CheckRequest, deps: CheckDeps = {}): Promise
     notes.push(`(failed in two scans ${formatDuration(req.recheckMs)} apart; counts from the second${m.probes === undefined ? "" : "; probes from the first, never repeated"})`);
   }
   if (req.mode === "explain-rules") {
-    return formatExplainRules(withDetails(m, req.procRoot, detailPolicy(req.format, { detailLimit: Infinity, everyRule: true })).verdicts, accounts, m.probes);
+    return formatExplainRules(withDetails(m, setup, detailPolicy(req.format, { detailLimit: EXPLAIN_LIMIT, everyRule: true })).verdicts, accounts, m.probes);
   }
   const detailLimit = req.detailLimit ?? 10;
-  const detailed = withDetails(m, req.procRoot, detailPolicy(req.format, { detailLimit }));
+  // Read now, before formatting: the formatters read nothing (one scan, one truth).
+  const detailed = withDetails(m, setup, detailPolicy(req.format, { detailLimit }));
   return formatMeasurement(detailed, { format: req.format, detailLimit, notes }, accounts);
 }
 
@@ -111,10 +129,10 @@ function unreadableRoot(err: unknown, req: CheckRequest): Formatted | undefined 
 
 function explainPid(req: CheckRequest, interpreters: InterpreterSet, accounts: Accounts): Formatted {
   const pid = req.pid ?? -1;
-  const rec = readProcess1(req.procRoot, pid, Field.status | Field.cmdline | Field.exe | Field.label | Field.exeFile | Field.sockets);
+  const rec = readProcess1(req.procRoot, pid, Field.status | Field.cmdline | Field.exe | Field.label | Field.exeFile | Field.scriptFile | Field.sockets);
   if (rec === undefined) return { text: `procwatch: no process ${pid} under ${escapeText(req.procRoot)}\n`, exitCode: 1 };
   const name = countedName(rec, interpreters);
-  return formatExplainProcess(rec, typeof name === "string" ? name : rec.comm, accounts);
+  return formatExplainProcess(rec, typeof name === "string" ? name : rec.comm, accounts, interpreters);
 }
 
 function formatJsonError(errors: readonly object[]): Formatted {

@@ -17,6 +17,9 @@ export interface Supervision {
   readonly onTimeout: () => Formatted;
   /** The result to report when the child fails (a bug): first line of its error. */
   readonly onFailure: (reason: string) => Formatted;
+  /** The result to report when the child cannot be started (EMFILE, ENFILE, ENOMEM, EAGAIN):
+   * the host is out of a resource, not procwatch broken. */
+  readonly onUnavailable: (reason: string) => Formatted;
   /** The result to report when this process is asked to stop. */
   readonly onSignal: (signal: NodeJS.Signals) => Formatted;
 }
@@ -33,27 +36,63 @@ export function startScanner(child: string): Scanner {
   const env = { ...process.env };
   // Loading extra CA certificates costs ~50 ms of start-up and the scan opens no TLS connection.
   delete env.NODE_EXTRA_CA_CERTS;
-  // The flag value is spelled out, not imported from rules/pattern.ts: this file must stay free
-  // of everything but node builtins so the CLI starts the child as early as it can.
-  const proc = spawn(process.execPath, ["--enable-experimental-regexp-engine", child], { stdio: ["pipe", "pipe", "pipe"], env });
+  let proc: ChildProcess;
+  try {
+    // The flag value is spelled out, not imported from rules/pattern.ts: this file must stay free
+    // of everything but node builtins so the CLI starts the child as early as it can.
+    proc = spawn(process.execPath, ["--enable-experimental-regexp-engine", child], { stdio: ["pipe", "pipe", "pipe"], env });
+  } catch (err) {
+    // Node throws for errnos it does not expect from spawn (ENOMEM from fork, among others).
+    return unstartedScanner(Promise.resolve(describeSpawnError(err)));
+  }
+  // Typed non-null with stdio "pipe", but undefined when Node gave up before making the pipes.
+  const stdin = proc.stdin as ChildProcess["stdin"] | undefined;
+  if (stdin === null || stdin === undefined || proc.stdout === null || proc.stdout === undefined) {
+    // EMFILE/ENFILE: Node gives up before making the pipes and reports the errno by an 'error'
+    // event on the next tick (lib/internal/child_process.js), so there is nothing to write to.
+    return unstartedScanner(new Promise((resolve) => proc.once("error", (err) => resolve(describeSpawnError(err)))));
+  }
   // A broken pipe to a child that already died is reported through 'close', not here.
-  proc.stdin.on("error", () => undefined);
+  stdin.on("error", () => undefined);
   let used = false;
   return {
     run(request, how) {
       used = true;
       const full: CheckRequest = { ...request, excludeRoots: [process.pid] };
-      proc.stdin.end(JSON.stringify(full));
+      stdin.end(JSON.stringify(full));
       return awaitResult(proc, how);
     },
     cancel() {
       if (used) return;
       used = true;
-      proc.stdin.destroy();
+      stdin.destroy();
       proc.kill("SIGKILL");
       proc.unref();
     },
   };
+}
+
+/** A scanner that never started: every run reports why, as the supervision says. */
+function unstartedScanner(why: Promise<string>): Scanner {
+  return {
+    run: async (_request, how) => how.onUnavailable(await why),
+    cancel: () => undefined,
+  };
+}
+
+const SPAWN_ERRNO_MEANING: Readonly<Record<string, string>> = {
+  EMFILE: "too many open files in this process (raise ulimit -n)",
+  ENFILE: "too many open files on this host (fs.file-max)",
+  ENOMEM: "out of memory",
+  EAGAIN: "too many processes (ulimit -u) or out of memory",
+};
+
+/** "cannot start the scanner: EMFILE, too many open files ...", from the errno, never the stack. */
+export function describeSpawnError(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code !== "string") return `cannot start the scanner: ${err instanceof Error ? err.message : String(err)}`;
+  const meaning = SPAWN_ERRNO_MEANING[code];
+  return `cannot start the scanner: ${code}${meaning === undefined ? "" : `, ${meaning}`}`;
 }
 
 function parseAnswer(chunks: readonly Buffer[]): Formatted | undefined {
@@ -94,7 +133,7 @@ function awaitResult(child: ChildProcess, how: Supervision): Promise<Formatted> 
     stderr.on("data", (chunk: Buffer) => {
       if (err.length < STDERR_CAP) err += chunk.toString("utf8");
     });
-    child.on("error", (e) => settle(how.onFailure(`cannot start the scanner: ${e.message}`), false));
+    child.on("error", (e) => settle(how.onUnavailable(describeSpawnError(e)), false));
     // The scanner closes its stdout once the answer is written: take the answer then, without
     // waiting for its exit (Node's teardown, a few ms on every check's critical path).
     stdout.on("end", () => {

@@ -1,7 +1,7 @@
 // Commander wiring of the CPU watch flags (shared by every command that scans): flags → the
 // request's cpu settings. Validation of names and users happens in the scanner, like rules.
 import type { CpuRequest } from "../config/types.js";
-import { type Command, InvalidArgumentError } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { durationArg } from "./arg-parsers.js";
 
 export interface CpuFlags {
@@ -28,10 +28,16 @@ const percentArg = (value: string): number => {
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
-export function withCpuOptions(cmd: Command): Command {
+/**
+ * `hasWindow: false` (the daemon, whose window is its scan interval) hides --cpu-window from
+ * --help; it is still parsed, so typing it gets the reason it is refused instead of "unknown option".
+ */
+export function withCpuOptions(cmd: Command, { hasWindow = true }: { hasWindow?: boolean } = {}): Command {
+  const window = new Option("--cpu-window <duration>", `measure CPU between two scans DURATION apart (default ${DEFAULT_WINDOW_MS / 1000}s)`)
+    .argParser(durationArg("--cpu-window", 100));
   return cmd
     .option("--cpu-max <percent>", "report processes using more than PERCENT of one CPU (ps/top scale: a multi-threaded process can exceed 100)", percentArg)
-    .option("--cpu-window <duration>", `measure CPU between two scans DURATION apart (default ${DEFAULT_WINDOW_MS / 1000}s)`, durationArg("--cpu-window", 100))
+    .addOption(hasWindow ? window : window.hideHelp())
     .option("--cpu-lifetime", "use each process's lifetime average (ps %cpu) instead of a window: no wait")
     .option("--cpu-exempt <name>", "never report this process name (repeatable)", collect, [])
     .option("--cpu-exempt-user <user>", "never report this user's processes (repeatable)", collect, [])

@@ -15,6 +15,7 @@ import { type CpuFlags, cpuRequest, withCpuOptions } from "./cpu-flags.js";
 import { type SecurityFlags, securityRequest, withSecurityOptions } from "./security-flags.js";
 import { durationArg } from "./arg-parsers.js";
 import { checkFrom } from "../check/from-daemon.js";
+import { readAccounts } from "../system/accounts.js";
 import { addDaemonCommands, type DaemonCommands } from "./run-command.js";
 import type { Scanner } from "../check/supervise.js";
 import { VERSION } from "../version.js";
@@ -32,10 +33,12 @@ interface CommonOptions {
   interpreters: string[];
 }
 
-function withCommonOptions(cmd: Command): Command {
+const CHECK_TIMEOUT_HELP = "bound the whole run; on expiry exit 1 (mon) or 3, UNKNOWN (nagios), saying so";
+
+function withCommonOptions(cmd: Command, timeoutHelp = CHECK_TIMEOUT_HELP): Command {
   return cmd
     .option("--proc-root <dir>", "read processes from DIR instead of /proc (a container's /host/proc, a test fixture)", "/proc")
-    .addOption(new Option("--timeout <duration>", "bound the whole run; on expiry exit 1 (mon) or 3, UNKNOWN (nagios), saying so")
+    .addOption(new Option("--timeout <duration>", timeoutHelp)
       .argParser(durationArg("--timeout", 100)).default(10_000, "10s"))
     .option("--interpreters <list>", "comma-separated interpreter names whose script is the process name (globs allowed)",
       (v: string) => v.split(",").filter((s) => s !== ""), [...DEFAULT_INTERPRETERS]);
@@ -75,7 +78,7 @@ Probes (one TCP connection per check; loopback only unless remote=yes):
 Under mon, end the monitor line with ';;' or mon appends host names as extra arguments.`;
 
 export interface ProgramOptions {
-  /** Where commander's error messages go (help and --version always go to stdout). */
+  /** Where commander's error messages go (default stderr; help and --version always go to stdout). */
   readonly writeErr?: (text: string) => void;
   /** Loads `run` and `validate` (their own bundle); absent: those commands fail as a bug. */
   readonly loadDaemon?: () => Promise<DaemonCommands>;
@@ -86,7 +89,7 @@ export function buildProgram(emit: (result: Formatted) => void, scanner: Scanner
     .description("Process monitor for Linux: checks that the right daemons run, in the right number, as the right user")
     .version(VERSION)
     .exitOverride()
-    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: options.writeErr ?? ((s) => process.stdout.write(s)) })
+    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: options.writeErr ?? ((s) => process.stderr.write(s)) })
     .showHelpAfterError(false);
 
   withSecurityOptions(withCpuOptions(withCommonOptions(
@@ -96,15 +99,22 @@ export function buildProgram(emit: (result: Formatted) => void, scanner: Scanner
       .argument("[rules...]", "rules, see below")
       .addOption(new Option("--format <format>", "output format").choices(["mon", "json", "nagios"]).default("mon"))
       .option("--recheck <duration>", "when a rule fails, scan again after DURATION and report only rules that fail twice", durationArg("--recheck"))
-      .option("--detail-limit <n>", "process lines shown per failing rule", wholeArg("--detail-limit", 0, 1000), 10)
-      .option("--from <url>", "print the latest verdicts of a running `procwatch run` (e.g. http://127.0.0.1:9477) instead of scanning; fails when it is unreachable or its last scan is older than three intervals"),
+      .option("--detail-limit <n>", "process lines shown per failing rule (json: processes listed per list of each rule and check)", wholeArg("--detail-limit", 0, 1000), 10)
+      .option("--from [where]", "report the latest verdicts of a running `procwatch run` instead of scanning: unix:PATH or a loopback http://ADDR:PORT "
+        + "(default: unix:/run/procwatch/procwatch.sock if it exists, else http://127.0.0.1:9477); fails when the daemon is unreachable, "
+        + "not owned by the expected user, or its last scan is older than three intervals")
+      .option("--from-owner <user>", "with --from: the user (name or uid) the daemon runs as; its socket must belong to that user or root (default: root)"),
   )))
     .addHelpText("after", RULE_HELP)
-    .action(async (rules: string[], opts: CommonOptions & CpuFlags & SecurityFlags & { format: OutputFormat; recheck?: number; detailLimit: number; from?: string }) => {
+    .action(async (rules: string[], opts: CommonOptions & CpuFlags & SecurityFlags & { format: OutputFormat; recheck?: number; detailLimit: number; from?: string | true; fromOwner?: string }) => {
       if (opts.from !== undefined) {
         // The daemon's configuration decides what is checked; rules here would be silently ignored.
         if (rules.length > 0) emit(usageError(`--from prints the daemon's verdicts; its configuration holds the rules, not the command line ("${rules[0]}")`, opts.format));
-        else emit(await checkFrom(opts.from, opts.format, opts.timeout));
+        else emit(await checkFrom({ from: opts.from === true ? undefined : opts.from, format: opts.format, timeoutMs: opts.timeout, owner: opts.fromOwner }, { accounts: readAccounts() }));
+        return;
+      }
+      if (opts.fromOwner !== undefined) {
+        emit(usageError("--from-owner goes with --from", opts.format));
         return;
       }
       const cpu = cpuRequest(opts);
@@ -143,6 +153,7 @@ export function buildProgram(emit: (result: Formatted) => void, scanner: Scanner
       .description("show how procwatch sees one process (--pid), or every match and near miss of some rules")
       .argument("[rules...]", "rules, as for check")
       .option("--pid <pid>", "explain this process", wholeArg("--pid", 1, 4_194_304)),
+    "bound the whole run; on expiry exit 1, saying so",
   ).action(async (rules: string[], opts: CommonOptions & { pid?: number }) => {
     if ((opts.pid === undefined) === (rules.length === 0)) {
       emit(usageError("explain takes either --pid PID or rules", "mon"));
@@ -182,6 +193,7 @@ function supervised(scanner: Scanner, request: Omit<CheckRequest, "excludeRoots"
     onTimeout: () => failure(`procwatch: check timed out after ${formatDuration(timeoutMs)}`, request.format,
       "a /proc read did not finish in time (a process stuck in D state?)"),
     onFailure: (reason) => failure("procwatch: internal error", request.format, reason),
+    onUnavailable: (reason) => failure("procwatch: cannot run the check", request.format, reason),
     onSignal: (signal) => failure(`procwatch: interrupted by ${signal}`, request.format, ""),
   });
 }
@@ -237,14 +249,14 @@ export async function runCli(argv: readonly string[], scanner: Scanner, loadDaem
       return;
     }
     if (!(err instanceof CommanderError)) throw err;
-    // --help and --version exit 0; usage errors were already printed (to stdout) by commander.
+    // --help and --version exit 0; usage errors were already printed (to stderr) by commander.
     process.exitCode = err.exitCode === 0 ? 0 : 1;
     return;
   } finally {
     scanner.cancel();
   }
   if (result !== undefined) {
-    process.stdout.write(result.text);
+    (result.stream === "stderr" ? process.stderr : process.stdout).write(result.text);
     process.exitCode = result.exitCode;
   }
 }

@@ -23,7 +23,7 @@ const listenArg = (value: string): { host: string; port: number } => {
 /** The daemon's commands, loaded only when `run` or `validate` is asked (bin/program.ts loads its bundle). */
 export interface DaemonCommands {
   startDaemon(start: DaemonStart): Promise<number>;
-  validateConfig(path: string, ruleArgs: readonly string[]): Formatted;
+  validateConfig(path: string, ruleArgs: readonly string[], accountsDir?: string): Formatted;
 }
 
 export function addDaemonCommands(program: Command, emit: (result: Formatted) => void, loadDaemon: () => Promise<DaemonCommands>): void {
@@ -35,11 +35,13 @@ export function addDaemonCommands(program: Command, emit: (result: Formatted) =>
       .option("--config <file>", "YAML configuration (see examples/procwatch.example.yaml); default: built-in defaults (every security check, runaway CPU > 90%)")
       .option("--interval <duration>", "time between scans (default 10s, or the file's interval)", durationArg("--interval", 1000))
       .option("--prometheus-listen <addr:port>", "address of the /metrics, /verdicts and /healthz listener (loopback; default 127.0.0.1:9477)", listenArg)
+      .option("--socket <path>", "also serve /verdicts on this Unix socket (mode 0660), for check --from unix:PATH; \"none\": no socket (default: procwatch.sock in systemd's RuntimeDirectory, when set)")
       .option("--recheck <duration>", "report a failure only when it lasts DURATION (rounded up to whole scans); sets the file's for_cycles",
         durationArg("--recheck"))
       .option("--proc-root <dir>", "read processes from DIR instead of /proc")
       .option("--interpreters <list>", "comma-separated interpreter names whose script is the process name (replaces the list)",
         (v: string) => v.split(",").filter((s) => s !== "")),
+    { hasWindow: false },
   ))
     .action(async (rules: string[], flags: RunFlags, cmd: Command) => {
       // Flags with a commander default (--cpu-top) override the file only when typed.
@@ -51,16 +53,17 @@ export function addDaemonCommands(program: Command, emit: (result: Formatted) =>
         return;
       }
       const daemon = await loadDaemon();
-      emit({ text: "", exitCode: await daemon.startDaemon({ configPath: flags.config, ruleArgs: rules, overlay: (config) => withFlags(config, flags, typed) }) });
+      emit({ text: "", exitCode: await daemon.startDaemon({ configPath: flags.config, ruleArgs: rules, socket: flags.socket, overlay: (config) => withFlags(config, flags, typed) }) });
     });
 
   program
     .command("validate")
     .description("check a configuration file (and command-line rules) without running: every problem at file:line:column")
     .requiredOption("--config <file>", "the YAML configuration to check")
+    .option("--accounts-from <dir>", "resolve user and group names in DIR/passwd and DIR/group only (the target host's, copied), not this host's", "/etc")
     .argument("[rules...]", "command-line rules that `run` would add")
-    .action(async (rules: string[], flags: { config: string }) => {
+    .action(async (rules: string[], flags: { config: string; accountsFrom: string }) => {
       const daemon = await loadDaemon();
-      emit(daemon.validateConfig(flags.config, rules));
+      emit(daemon.validateConfig(flags.config, rules, flags.accountsFrom));
     });
 }

@@ -12,6 +12,8 @@ export interface RunFlags extends CpuFlags, SecurityFlags {
   recheck?: number;
   procRoot?: string;
   interpreters?: string[];
+  /** --socket: not part of the configuration, passed to the daemon as is. */
+  socket?: string;
 }
 
 /** Usage errors no configuration can fix. */

@@ -45,7 +45,7 @@ export function readCpu(ctx: ReadContext, f: Field, accounts: Accounts, windowMs
 function readPercent(ctx: ReadContext, f: Field): number | undefined {
   const token = tokenOf(ctx, f.node);
   if (isScalar(f.node) && f.node.type === "PLAIN" && /^\d{1,6}(\.\d{1,2})?$/.test(token) && Number(token) > 0) return Number(token);
-  report(ctx, blame(f), token, "must be a percentage above 0 of one CPU, as a number without % (90; 100 = one full CPU; a multi-threaded process can exceed 100)");
+  report(ctx, blame(f), token, "must be a percentage above 0 of one CPU, as a number without a percent sign (90; 100 = one full CPU; a multi-threaded process can exceed 100)");
   return undefined;
 }
 

@@ -2,9 +2,11 @@
 // and the OTLP push, whose defaults come from the OTEL_EXPORTER_OTLP_* variables passed in.
 // Validates addresses and URLs only; binding and sending are telemetry/ and daemon/'s business.
 import { BlockList, isIPv4, isIPv6 } from "node:net";
+import { readFileSync } from "node:fs";
 import { isScalar } from "yaml";
-import { type ConfigProblem, DEFAULT_RESOURCE_GROUPS, type ExportSettings, type OtlpExport, type OtlpProtocol, type PrometheusExport, RESOURCE_GROUPS, type ResourceGroup } from "./types.js";
-import { blame, type Field, type ReadContext, readBool, readStrings, readDuration, readMapping, readString, readWhole, report, tokenOf } from "./fields.js";
+import { DEFAULT_OTLP_PROTOCOL, OTLP_PROTOCOLS, type OtlpEnv, protocolReason, readOtlpEnv } from "./otlp-env.js";
+import { type ConfigProblem, DEFAULT_RESOURCE_GROUPS, type ExportSettings, type OtlpExport, type OtlpProtocol, type OtlpTls, type PrometheusExport, RESOURCE_GROUPS, type ResourceGroup } from "./types.js";
+import { blame, type Field, type ReadContext, readBool, readDuration, readMapping, readString, readStrings, readWhole, report, tokenOf } from "./fields.js";
 
 /**
  * Not 9464: that is the default port of every OpenTelemetry SDK's Prometheus exporter (the OTel
@@ -21,39 +23,78 @@ export const EXPORT_KEYS: readonly string[] = ["top_processes", "resource_metric
 export const PROMETHEUS_KEYS: readonly string[] = ["enabled", "listen", "allow_public"];
 export const OTLP_KEYS: readonly string[] = ["enabled", "protocol", "endpoint", "interval", "timeout"];
 
-const PROTOCOLS: readonly OtlpProtocol[] = ["http/json", "http/protobuf"];
-
 /** The built-in export settings: Prometheus on loopback, OTLP when the environment names a collector. */
 export function defaultExport(env: NodeJS.ProcessEnv, problems: ConfigProblem[]): ExportSettings {
+  const fromEnv = readOtlpEnv(env, []);
   return {
-    prometheus: { enabled: true, host: DEFAULT_PROMETHEUS_HOST, port: DEFAULT_PROMETHEUS_PORT },
+    prometheus: { enabled: prometheusEnabled(fromEnv, undefined), host: DEFAULT_PROMETHEUS_HOST, port: DEFAULT_PROMETHEUS_PORT },
     otlp: otlpFromEnv(env, problems, undefined),
     topProcesses: DEFAULT_TOP_PROCESSES,
     resourceMetrics: DEFAULT_RESOURCE_GROUPS,
   };
 }
 
-function isSet(env: NodeJS.ProcessEnv, name: string): boolean {
-  // The OTel spec treats an empty variable as unset.
-  const v = env[name];
-  return v !== undefined && v.trim() !== "";
+/**
+ * Precedence, one setting at a time: the file, then OTEL_METRICS_EXPORTER, then procwatch's
+ * default (on). OTEL_SDK_DISABLED=true is a kill switch and wins over everything.
+ */
+function prometheusEnabled(fromEnv: OtlpEnv, inFile: boolean | undefined): boolean {
+  if (fromEnv.sdkDisabled) return false;
+  return inFile ?? fromEnv.exporters?.has("prometheus") ?? true;
 }
 
 /** OTLP settings the file does not give, from the environment (file > environment > default). */
-function otlpFromEnv(env: NodeJS.ProcessEnv, problems: ConfigProblem[], enabledInFile: boolean | undefined): OtlpExport {
-  const enabled = enabledInFile ?? (isSet(env, "OTEL_EXPORTER_OTLP_ENDPOINT") || isSet(env, "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"));
-  const name = ["OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"].find((n) => isSet(env, n));
-  const value = name === undefined ? "http/json" : (env[name] as string).trim();
-  if (!(PROTOCOLS as readonly string[]).includes(value)) {
-    // Only a problem when it would be used: an OTLP export that is off sends nothing.
-    if (enabled) problems.push({ file: "environment", line: 1, column: 1, token: `${name}=${value}`, reason: protocolReason() });
-    return { enabled, protocol: "http/json" };
-  }
-  return { enabled, protocol: value as OtlpProtocol };
+function otlpFromEnv(env: NodeJS.ProcessEnv, problems: ConfigProblem[], enabledInFile: boolean | undefined, inFile: readonly string[] = []): OtlpExport {
+  const envProblems: ConfigProblem[] = [];
+  const fromEnv = readOtlpEnv(env, envProblems);
+  const enabled = !fromEnv.sdkDisabled && (enabledInFile ?? fromEnv.exporters?.has("otlp") ?? fromEnv.endpointSet);
+  // Only a problem when it would be used: an OTLP export that is off sends nothing. A bad
+  // OTEL_METRICS_EXPORTER is always one (it also decides the Prometheus endpoint).
+  // A variable the file overrides is not used either.
+  const overridden = (token: string): boolean => inFile.some((key) => FILE_OVERRIDES[key]?.test(token) === true);
+  for (const p of envProblems) if ((enabled && !overridden(p.token)) || p.token.startsWith("OTEL_METRICS_EXPORTER=")) problems.push(p);
+  if (enabled) checkTls(fromEnv.tls, problems);
+  const protocol = fromEnv.protocol !== undefined && (OTLP_PROTOCOLS as readonly string[]).includes(fromEnv.protocol.value)
+    ? fromEnv.protocol.value as OtlpProtocol : DEFAULT_OTLP_PROTOCOL;
+  return {
+    enabled,
+    protocol,
+    ...(fromEnv.endpoint === undefined ? {} : { endpoint: fromEnv.endpoint }),
+    ...(fromEnv.intervalMs === undefined ? {} : { intervalMs: fromEnv.intervalMs }),
+    ...(fromEnv.timeoutMs === undefined ? {} : { timeoutMs: fromEnv.timeoutMs }),
+    ...(fromEnv.exportTimeoutMs === undefined ? {} : { exportTimeoutMs: fromEnv.exportTimeoutMs }),
+    ...(fromEnv.headers === undefined ? {} : { headers: fromEnv.headers }),
+    ...(fromEnv.compression === undefined ? {} : { compression: fromEnv.compression }),
+    ...(fromEnv.tls === undefined ? {} : { tls: fromEnv.tls }),
+  };
 }
 
-function protocolReason(): string {
-  return `unsupported OTLP protocol: procwatch sends OTLP over HTTP only (${PROTOCOLS.join(", ")}); a Collector's OTLP/HTTP receiver listens on 4318, gRPC on 4317`;
+/** Which variables a key of export.otlp replaces. */
+const FILE_OVERRIDES: Readonly<Record<string, RegExp>> = {
+  protocol: /^OTEL_EXPORTER_OTLP_(METRICS_)?PROTOCOL=/,
+  endpoint: /^OTEL_EXPORTER_OTLP_(METRICS_)?ENDPOINT=/,
+  timeout: /^OTEL_EXPORTER_OTLP_(METRICS_)?TIMEOUT=/,
+  interval: /^OTEL_METRIC_EXPORT_INTERVAL=/,
+};
+
+/** Certificates are read when the exporter starts; a missing or unreadable file is a problem now. */
+function checkTls(tls: OtlpTls | undefined, problems: ConfigProblem[]): void {
+  if (tls === undefined) return;
+  for (const f of [tls.ca, tls.cert, tls.key]) {
+    if (f === undefined) continue;
+    try {
+      readFileSync(f.path);
+    } catch (err) {
+      problems.push({ file: "environment", line: 1, column: 1, token: `${f.variable}=${f.path}`, reason: `cannot read the PEM file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` });
+    }
+  }
+  if ((tls.cert === undefined) !== (tls.key === undefined)) {
+    const given = tls.cert ?? tls.key;
+    problems.push({
+      file: "environment", line: 1, column: 1, token: `${given?.variable ?? ""}=${given?.path ?? ""}`,
+      reason: "a client certificate needs its key: set both OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY (or their _METRICS_ forms)",
+    });
+  }
 }
 
 export function readExport(ctx: ReadContext, f: Field, env: NodeJS.ProcessEnv): ExportSettings | undefined {
@@ -64,7 +105,8 @@ export function readExport(ctx: ReadContext, f: Field, env: NodeJS.ProcessEnv): 
   const otlp = m.get("otlp");
   const resources = m.get("resource_metrics");
   return {
-    prometheus: (prometheus === undefined ? undefined : readPrometheus(ctx, prometheus)) ?? { enabled: true, host: DEFAULT_PROMETHEUS_HOST, port: DEFAULT_PROMETHEUS_PORT },
+    prometheus: (prometheus === undefined ? undefined : readPrometheus(ctx, prometheus, env))
+      ?? { enabled: prometheusEnabled(readOtlpEnv(env, []), undefined), host: DEFAULT_PROMETHEUS_HOST, port: DEFAULT_PROMETHEUS_PORT },
     otlp: (otlp === undefined ? undefined : readOtlp(ctx, otlp, env)) ?? otlpFromEnv(env, ctx.problems, undefined),
     topProcesses: (top === undefined ? undefined : readWhole(ctx, top, 0, 100, "runaway processes exported with their own CPU series")) ?? DEFAULT_TOP_PROCESSES,
     resourceMetrics: (resources === undefined ? undefined : readResourceGroups(ctx, resources)) ?? DEFAULT_RESOURCE_GROUPS,
@@ -85,13 +127,13 @@ function readResourceGroups(ctx: ReadContext, f: Field): readonly ResourceGroup[
   return out;
 }
 
-function readPrometheus(ctx: ReadContext, f: Field): PrometheusExport | undefined {
+function readPrometheus(ctx: ReadContext, f: Field, env: NodeJS.ProcessEnv): PrometheusExport | undefined {
   const m = readMapping(ctx, f, { where: "under export.prometheus", keys: PROMETHEUS_KEYS });
   if (m === undefined) return undefined;
   const enabledField = m.get("enabled");
   const listenField = m.get("listen");
   const publicField = m.get("allow_public");
-  const enabled = enabledField === undefined ? true : readBool(ctx, enabledField);
+  const enabled = prometheusEnabled(readOtlpEnv(env, []), enabledField === undefined ? undefined : readBool(ctx, enabledField));
   const allowPublic = publicField === undefined ? false : readBool(ctx, publicField);
   let address = { host: DEFAULT_PROMETHEUS_HOST, port: DEFAULT_PROMETHEUS_PORT };
   if (listenField !== undefined) {
@@ -106,7 +148,7 @@ function readPrometheus(ctx: ReadContext, f: Field): PrometheusExport | undefine
       }
     }
   }
-  return { enabled: enabled ?? true, ...address };
+  return { enabled, ...address };
 }
 
 /** "127.0.0.1:9477", "[::1]:9477", "localhost:9477", "0.0.0.0:9477" → host and port, or why not. */
@@ -149,11 +191,11 @@ function readOtlp(ctx: ReadContext, f: Field, env: NodeJS.ProcessEnv): OtlpExpor
   const endpoint = endpointField === undefined ? undefined : readEndpoint(ctx, endpointField);
   const explicit = enabledField === undefined ? undefined : readBool(ctx, enabledField);
   // An endpoint written in the file asks for the export as clearly as the environment variable does.
-  const fromEnv = otlpFromEnv(env, protocolField === undefined ? ctx.problems : [], explicit ?? (endpointField !== undefined ? true : undefined));
+  const fromEnv = otlpFromEnv(env, ctx.problems, explicit ?? (endpointField !== undefined ? true : undefined), [...m.keys()]);
   let protocol = fromEnv.protocol;
   if (protocolField !== undefined) {
     const text = readString(ctx, protocolField);
-    if (text !== undefined && (PROTOCOLS as readonly string[]).includes(text)) protocol = text as OtlpProtocol;
+    if (text !== undefined && (OTLP_PROTOCOLS as readonly string[]).includes(text)) protocol = text as OtlpProtocol;
     else if (text !== undefined) report(ctx, blame(protocolField), text, protocolReason());
   }
   const intervalMs = intervalField === undefined ? undefined : readDuration(ctx, intervalField, 1000, 3_600_000, "the OTLP push interval");
@@ -161,12 +203,17 @@ function readOtlp(ctx: ReadContext, f: Field, env: NodeJS.ProcessEnv): OtlpExpor
   if (timeoutField !== undefined && timeoutMs !== undefined && intervalMs !== undefined && timeoutMs > intervalMs) {
     report(ctx, blame(timeoutField), tokenOf(ctx, timeoutField.node), "the export timeout must not be longer than the push interval (the metric reader refuses it)");
   }
+  const { endpoint: envEndpoint, intervalMs: envInterval, timeoutMs: envTimeout, ...rest } = fromEnv;
+  // Key by key, the file wins; what it leaves out comes from the environment.
+  const chosenEndpoint = endpointField === undefined ? envEndpoint : endpoint;
+  const chosenInterval = intervalField === undefined ? envInterval : intervalMs;
+  const chosenTimeout = timeoutField === undefined ? envTimeout : timeoutMs;
   return {
-    enabled: fromEnv.enabled,
+    ...rest,
     protocol,
-    ...(endpoint === undefined ? {} : { endpoint }),
-    ...(intervalMs === undefined ? {} : { intervalMs }),
-    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...(chosenEndpoint === undefined ? {} : { endpoint: chosenEndpoint }),
+    ...(chosenInterval === undefined ? {} : { intervalMs: chosenInterval }),
+    ...(chosenTimeout === undefined ? {} : { timeoutMs: chosenTimeout }),
   };
 }
 

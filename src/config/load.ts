@@ -9,7 +9,7 @@
 //                            consecutive failing scans (debounce), a whole number >= 1
 //   proc_root: /proc         absolute path (/host/proc in a container)
 //   interpreters: [perl, python3, "python3.*", ...]   replaces the built-in list (globs allowed)
-//   rules:                   each item is one of:
+//   rules:                   each item is one of (no control, bidi or separator character in any of its text):
 //     - "sshd:1-,user=root"  a one-liner, the command line's grammar (quote it: YAML reads ': ' and ' #')
 //     - name: postfix-master           optional; default: the one-liner label (select + qualifiers)
 //       select: /usr/lib/postfix/sbin/master   a process name, or an absolute path/glob
@@ -68,17 +68,19 @@
 //   together, sorted by position. Duplicate keys are problems (YAML would keep only one).
 // - YAML 1.2: yes/no/on/off are strings, so `lifetime: yes` is a type problem, not true.
 import { DEFAULT_INTERPRETERS } from "../rules/interpreters.js";
-import { readFileSync } from "node:fs";
 import { isMap, LineCounter, parseDocument } from "yaml";
 import type { Accounts } from "../system/accounts.js";
+import { type FileRefusal, formatBytes, isRefusal, readRegularFile } from "../procfs/regular-file.js";
 import { DEFAULT_SELINUXFS } from "../procfs/selinuxfs.js";
 import { SECURITY_CHECKS } from "../rules/security-checks.js";
+import { hiddenCharacterReason } from "../rules/characters.js";
 import { describeSource } from "../rules/errors.js";
 import { parseRuleArgs } from "../rules/list.js";
 import { compileGlob } from "../rules/pattern.js";
 import { absolutePath, CPU_KEYS, DEFAULT_CPU_TOP, DELETED_EXE_KEYS, readCpu, readSecurity, SECURITY_KEYS } from "./checks.js";
 import { defaultExport, EXPORT_KEYS, OTLP_KEYS, PROMETHEUS_KEYS, readExport } from "./export.js";
 import { blame, type Field, kindOf, type ReadContext, readDuration, readMapping, readStrings, readWhole, report, tokenOf } from "./fields.js";
+import { checkRuleCount, MAX_CONFIG_BYTES, ruleLimitProblems } from "./limits.js";
 import { duplicateReason, readRules, RULE_KEYS } from "./rules.js";
 import type { ConfigProblem, DaemonConfig } from "./types.js";
 
@@ -94,8 +96,9 @@ export interface LoadDeps {
   readonly accounts: Accounts;
   /** The daemon's environment: OTEL_EXPORTER_OTLP_* decide the OTLP defaults. */
   readonly env: NodeJS.ProcessEnv;
-  /** Reads the file's bytes; default fs.readFileSync. */
-  readonly readFile?: (path: string) => Uint8Array;
+  /** Reads the file's bytes (or throws an errno error); default: readRegularFile, which never
+   * blocks (a FIFO, a device) and stops at MAX_CONFIG_BYTES. */
+  readonly readFile?: (path: string) => Uint8Array | FileRefusal;
 }
 
 const TOP_KEYS: readonly string[] = ["interval", "for_cycles", "proc_root", "interpreters", "rules", "cpu", "security", "export"];
@@ -115,14 +118,16 @@ const HOMES: ReadonlyMap<string, string> = (() => {
 export function loadConfig(path: string, deps: LoadDeps): LoadResult {
   // "argv" and "environment" mean the command line and the variables in a ConfigProblem.
   const file = path === "argv" || path === "environment" ? `./${path}` : path;
-  let bytes: Uint8Array;
+  let read: Uint8Array | FileRefusal;
   try {
-    bytes = (deps.readFile ?? readFileSync)(path);
+    read = (deps.readFile ?? ((p: string) => readRegularFile(p, MAX_CONFIG_BYTES)))(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (typeof code !== "string") throw err;
-    return { problems: [{ file, line: 1, column: 1, token: path, reason: `cannot read the configuration file (${code})` }] };
+    read = { kind: "unreadable", path, code };
   }
+  if (!(read instanceof Uint8Array) && isRefusal(read)) return { problems: [{ file, line: 1, column: 1, token: path, reason: refusalReason(read) }] };
+  const bytes = read;
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
@@ -131,6 +136,18 @@ export function loadConfig(path: string, deps: LoadDeps): LoadResult {
     return { problems: [invalidUtf8(file, bytes)] };
   }
   return parseConfig(text, file, deps);
+}
+
+function refusalReason(r: FileRefusal): string {
+  switch (r.kind) {
+    case "unreadable":
+      return `cannot read the configuration file (${r.code})`;
+    case "not-regular":
+      // Checked on the open descriptor, so the open itself never waited for a FIFO's writer.
+      return `the configuration file is ${r.what}, not a regular file; refusing to read it`;
+    case "too-large":
+      return `the configuration file is larger than ${formatBytes(r.capBytes)}${r.sizeBytes === undefined ? "" : ` (${r.sizeBytes} bytes)`}, the most procwatch reads`;
+  }
 }
 
 function invalidUtf8(file: string, bytes: Uint8Array): ConfigProblem {
@@ -154,7 +171,7 @@ export function parseConfig(text: string, file: string, deps: Omit<LoadDeps, "re
   const contents = doc.contents;
   if (contents === null) {
     report(ctx, 0, "", "the file has no settings: an empty file is refused so that a truncated one cannot silently drop every rule; "
-      + "write at least rules: [], or start without --config for the built-in defaults");
+      + "write at least one rule (rules: [\"sshd:1-\"]), or start without --config for the built-in defaults");
     return { problems: sorted(ctx.problems) };
   }
   if (!isMap(contents)) {
@@ -186,7 +203,8 @@ function readTop(ctx: ReadContext, root: Field, deps: Omit<LoadDeps, "readFile">
   const forCycles = at("for_cycles", (f) => readWhole(ctx, f, 1, 999_999, "consecutive failing scans before a failure is reported")) ?? 1;
   const procRoot = at("proc_root", (f) => absolutePath(ctx, f, "proc_root")) ?? "/proc";
   const interpreters = at("interpreters", (f) => readInterpreters(ctx, f)) ?? DEFAULT_INTERPRETERS;
-  const rules = at("rules", (f) => readRules(ctx, f, deps.accounts)) ?? [];
+  const rules = at("rules", (f) => (checkRuleCount(ctx, f) ? readRules(ctx, f, deps.accounts) : undefined)) ?? [];
+  ctx.problems.push(...ruleLimitProblems(rules));
   const cpu = at("cpu", (f) => readCpu(ctx, f, deps.accounts, intervalMs));
   const security = at("security", (f) => readSecurity(ctx, f, deps.accounts));
   const exportSettings = at("export", (f) => readExport(ctx, f, deps.env)) ?? defaultExport(deps.env, ctx.problems);
@@ -252,6 +270,12 @@ export function defaultConfig(deps: { readonly env: NodeJS.ProcessEnv }): LoadRe
  * of another, on the command line or in the file, is a problem naming both places. */
 export function mergeCliRules(config: DaemonConfig, ruleArgs: readonly string[], deps: { readonly accounts: Accounts }): LoadResult {
   if (ruleArgs.length === 0) return { config };
+  // The config file's character rule for rule text (rules.ts): here too a label names metric series.
+  const hidden: ConfigProblem[] = ruleArgs.flatMap((arg, i) => {
+    const reason = hiddenCharacterReason(arg);
+    return reason === undefined ? [] : [{ file: "argv", line: i + 1, column: 1, token: arg, reason }];
+  });
+  if (hidden.length > 0) return { problems: hidden };
   const parsed = parseRuleArgs(ruleArgs, deps.accounts);
   const problems: ConfigProblem[] = parsed.errors.map((e) => ({ file: "argv", line: e.source.line, column: 1, token: e.token, reason: e.reason }));
   const byLabel = new Map(config.rules.map((r) => [r.label, r]));
@@ -259,6 +283,9 @@ export function mergeCliRules(config: DaemonConfig, ruleArgs: readonly string[],
     const first = byLabel.get(rule.label);
     if (first !== undefined) problems.push({ file: "argv", line: rule.source.line, column: 1, token: rule.text, reason: duplicateReason(rule.label, describeSource(first.source)) });
   }
+  const rules = [...config.rules, ...parsed.rules];
+  // The file's own labels were checked as it was read; this adds the arguments' and the total.
+  problems.push(...ruleLimitProblems(rules));
   if (problems.length > 0) return { problems: [...problems].sort((a, b) => a.line - b.line) };
-  return { config: { ...config, origin: `${config.origin} and the command line`, rules: [...config.rules, ...parsed.rules] } };
+  return { config: { ...config, origin: `${config.origin} and the command line`, rules } };
 }

@@ -6,6 +6,7 @@
 // Every error is located at the rule string or at the offending key's value. Pure given Accounts.
 import { isMap, isScalar, type Node } from "yaml";
 import type { Accounts } from "../system/accounts.js";
+import { hiddenCharacterReason } from "../rules/characters.js";
 import { RuleError } from "../rules/errors.js";
 import { parseRuleText } from "../rules/list.js";
 import { CPU_KEY, parseQualifierValue, parseRange, parseSelector, parseWarnRange, QUALIFIER_KEYS, WARN_KEY } from "../rules/oneliner.js";
@@ -67,7 +68,7 @@ function readOneLiner(ctx: ReadContext, item: Field, accounts: Accounts): Placed
     report(ctx, blame(item), tokenOf(ctx, item.node), `a rule is a one-liner string ("sshd:1-,user=root") or a mapping (select: sshd, count: 1-), got ${item.node === null || isScalar(item.node) ? "nothing" : "a list"}`);
     return undefined;
   }
-  const text = readString(ctx, item);
+  const text = readRuleText(ctx, item);
   if (text === undefined) return undefined;
   const at = item.node;
   if (!text.includes(":")) {
@@ -127,7 +128,7 @@ function readStructured(ctx: ReadContext, item: Field, accounts: Accounts): Plac
   }
   const texts = new Map<string, string>();
   for (const [key, f] of entries) {
-    const text = readString(ctx, f);
+    const text = readRuleText(ctx, f);
     if (text !== undefined) texts.set(key, text);
   }
   const pctx = { accounts, source: sourceOf(ctx, map) };
@@ -184,7 +185,7 @@ function readProbe(ctx: ReadContext, item: Field): Placed | undefined {
   if (entries === undefined) return undefined;
   const text = (key: string): { f: Field; text: string } | undefined => {
     const f = entries.get(key);
-    const t = f === undefined ? undefined : readString(ctx, f);
+    const t = f === undefined ? undefined : readRuleText(ctx, f);
     return f === undefined || t === undefined ? undefined : { f, text: t };
   };
   const probe = text("probe");
@@ -217,9 +218,21 @@ function readProbe(ctx: ReadContext, item: Field): Placed | undefined {
   return { rule, at: nameField?.node ?? map, token: name ?? rule.label };
 }
 
+/** A rule's text (a one-liner, or a mapping's value): one check for both forms, because either
+ * ends up in the rule's label, which names its metric series and its word of mon's summary. */
+function readRuleText(ctx: ReadContext, f: Field): string | undefined {
+  const text = readString(ctx, f);
+  if (text === undefined) return undefined;
+  const hidden = hiddenCharacterReason(text);
+  if (hidden === undefined) return text;
+  report(ctx, blame(f), text, hidden);
+  return undefined;
+}
+
+/** A name has passed readRuleText; it must also stay one word. */
 function checkName(ctx: ReadContext, f: Field, name: string): void {
   if (name === "") report(ctx, blame(f), name, "a rule name must not be empty");
-  else if (!/^[^\s,:\p{C}]+$/u.test(name)) {
-    report(ctx, blame(f), name, "a rule name may not contain spaces, commas, colons or control characters (it is a metric attribute and one word of mon's summary)");
+  else if (/[\s,:]/u.test(name)) {
+    report(ctx, blame(f), name, "a rule name may not contain spaces, commas or colons (it is a metric attribute and one word of mon's summary)");
   } else if (name.length > MAX_NAME) report(ctx, blame(f), name, `a rule name must be at most ${MAX_NAME} characters`);
 }

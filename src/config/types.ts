@@ -37,6 +37,20 @@ export interface CheckExemptions {
 }
 
 export type OtlpProtocol = "http/json" | "http/protobuf";
+export type OtlpCompression = "gzip" | "none";
+
+/** A PEM file named by an OTEL_EXPORTER_OTLP_* variable (kept for messages). */
+export interface PemFile {
+  readonly variable: string;
+  readonly path: string;
+}
+
+/** TLS for an https:// collector: a private CA, and a client certificate for mutual TLS. */
+export interface OtlpTls {
+  readonly ca?: PemFile;
+  readonly cert?: PemFile;
+  readonly key?: PemFile;
+}
 
 export interface PrometheusExport {
   readonly enabled: boolean;
@@ -45,15 +59,22 @@ export interface PrometheusExport {
   readonly port: number;
 }
 
+/** Every setting resolved: file > OTEL_EXPORTER_OTLP_METRICS_* > OTEL_EXPORTER_OTLP_* > default. */
 export interface OtlpExport {
   readonly enabled: boolean;
   readonly protocol: OtlpProtocol;
-  /** Full metrics URL when the config gives one; absent: the OTEL_EXPORTER_OTLP_* variables decide. */
+  /** Full metrics URL (file or environment); absent: http://localhost:4318/v1/metrics. */
   readonly endpoint?: string;
-  /** Push interval; absent: OTEL_METRIC_EXPORT_INTERVAL, else the scan interval. */
+  /** Push interval; absent: the scan interval. */
   readonly intervalMs?: number;
-  /** Per-export timeout; absent: OTEL_METRIC_EXPORT_TIMEOUT, else 5s (below the interval). */
+  /** One export with its retries (the exporter's timeout); absent: 5s, at most the push interval. */
   readonly timeoutMs?: number;
+  /** The reader's bound on one collect-and-export (OTEL_METRIC_EXPORT_TIMEOUT); absent: the push interval. */
+  readonly exportTimeoutMs?: number;
+  /** Secrets (credentials): never logged. */
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly compression?: OtlpCompression;
+  readonly tls?: OtlpTls;
 }
 
 export interface ExportSettings {
@@ -100,11 +121,4 @@ export interface ConfigProblem {
   /** The offending key or token as written. */
   readonly token: string;
   readonly reason: string;
-}
-
-/** `procwatch.yaml:12:9: "5-1": ...`, `argument 2: "sshd:x-": ...`, `environment: "OTEL_...=grpc": ...` */
-export function formatProblem(p: ConfigProblem): string {
-  if (p.file === "options") return `command-line options: ${p.reason}`;
-  const where = p.file === "argv" ? `argument ${p.line}` : p.file === "environment" ? "environment" : `${p.file}:${p.line}:${p.column}`;
-  return `${where}: "${p.token}": ${p.reason}`;
 }

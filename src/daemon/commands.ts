@@ -6,6 +6,7 @@ import { readAccounts } from "../system/accounts.js";
 import { defaultConfig, loadConfig, type LoadResult, mergeCliRules } from "../config/load.js";
 import type { DaemonConfig } from "../config/types.js";
 import { describeConfig, loadProgram, runDaemon } from "./run.js";
+import { escapeText } from "../output/escape.js";
 import type { Formatted } from "../output/format.js";
 import { VERSION } from "../version.js";
 
@@ -17,6 +18,23 @@ export interface DaemonStart {
   readonly ruleArgs: readonly string[];
   /** The command line's flags laid over the configuration; a string is a usage error. */
   readonly overlay: (config: DaemonConfig) => DaemonConfig | string;
+  /** --socket: a Unix socket path, "none", or absent for the default (see socketFor). */
+  readonly socket?: string | undefined;
+}
+
+/** The socket's name in systemd's RuntimeDirectory=procwatch (/run/procwatch, root-owned, 0755). */
+export const SOCKET_NAME = "procwatch.sock";
+
+/**
+ * --socket PATH, or by default the socket in $RUNTIME_DIRECTORY, which systemd sets only when the
+ * unit has RuntimeDirectory= (and then made that directory for the service's user alone); a
+ * daemon started by hand serves TCP only unless asked.
+ */
+export function socketFor(flag: string | undefined, env: NodeJS.ProcessEnv): { path: string; isDefault: boolean } | undefined {
+  if (flag === "none") return undefined;
+  if (flag !== undefined) return { path: flag, isDefault: false };
+  const dir = env.RUNTIME_DIRECTORY?.split(":")[0];
+  return dir === undefined || dir === "" ? undefined : { path: `${dir}/${SOCKET_NAME}`, isDefault: true };
 }
 
 const log = (line: string): void => {
@@ -27,18 +45,24 @@ const log = (line: string): void => {
 export async function startDaemon(start: DaemonStart): Promise<number> {
   const accounts = readAccounts();
   const env = process.env;
-  const code = await runDaemon({ load: () => loadAll(start, accounts, env), accounts, version: VERSION, env, log });
+  const socket = socketFor(start.socket, env);
+  const code = await runDaemon({ load: () => loadAll(start, accounts, env), accounts, version: VERSION, env, log, ...(socket === undefined ? {} : { socket }) });
   // Whatever a library left scheduled (an export retry timer) must not hold the exit.
   setTimeout(() => process.exit(code), 200).unref();
   return code;
 }
 
-/** `procwatch validate --config FILE [RULE...]`: every problem, or a one-line summary. */
-export function validateConfig(path: string, ruleArgs: readonly string[]): Formatted {
-  const accounts = readAccounts();
+/**
+ * `procwatch validate --config FILE [--accounts-from DIR] [RULE...]`: every problem, or a one-line
+ * summary. DIR holds the passwd and group files of the host the file is meant for.
+ */
+export function validateConfig(path: string, ruleArgs: readonly string[], accountsDir = "/etc"): Formatted {
+  const accounts = readAccounts(accountsDir);
   const loaded = loadProgram({ load: () => merged(loadConfig(path, { accounts, env: process.env }), ruleArgs, accounts), accounts });
-  if ("problems" in loaded) return { text: loaded.problems.map((p) => `${p}\n`).join(""), exitCode: 1 };
-  return { text: `${path}: ok: ${describeConfig(loaded.config)}\n`, exitCode: 0 };
+  if ("problems" in loaded) return { text: loaded.problems.map((p) => `${p}
+`).join(""), exitCode: 1, stream: "stderr" };
+  return { text: `${escapeText(path)}: ok: ${describeConfig(loaded.config)}
+`, exitCode: 0 };
 }
 
 function loadAll(start: DaemonStart, accounts: ReturnType<typeof readAccounts>, env: NodeJS.ProcessEnv): LoadResult {

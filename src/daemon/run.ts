@@ -1,21 +1,25 @@
 // `procwatch run`: the receiver daemon. Owns the process-wide things of the daemon face: the scan
 // timer, signals, the listener and the telemetry pipeline; everything it decides comes from the
 // same measure/judge code as `procwatch check`. Logs to stderr, one line per event, never per process.
+import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import type { Accounts } from "../system/accounts.js";
 import type { ConfigProblem, DaemonConfig } from "../config/types.js";
-import { formatProblem } from "../config/types.js";
+import { escapeText } from "../output/escape.js";
+import { formatProblem } from "../output/problems.js";
 import { makeInterpreterSet } from "../evaluate/names.js";
-import { withDetails } from "../measure/detail.js";
-import { createScanner, type Observation, type ScanProgram } from "../measure/cycle.js";
+import { createScanner, DAEMON_DETAIL_LIMIT, type Observation, type ScanProgram } from "../measure/cycle.js";
 import { prepareSetup } from "../measure/setup.js";
+import { FileRefusedError } from "../procfs/regular-file.js";
+import { checkProcRoot, describeProcRootProblem } from "../procfs/root.js";
 import type { Formatted, OutputFormat } from "../output/format.js";
-import { detailPolicy, formatMeasurement } from "../output/measurement.js";
+import { confirmationNotes, formatMeasurement } from "../output/measurement.js";
 import { formatDuration } from "../rules/duration.js";
 import { startTelemetry } from "../telemetry/exporters.js";
 import { publishObservations } from "../telemetry/publish.js";
+import { encodeVerdicts } from "../output/verdicts-doc.js";
 import { createAfterScanCollector } from "./collect.js";
-import { startServer } from "./server.js";
+import { createHandler, type ServerHealth, startServer, startSocketServer } from "./server.js";
 
 export interface DaemonDeps {
   /** Loads (or reloads, on SIGHUP) the whole configuration: file, command-line rules and flags. */
@@ -24,20 +28,30 @@ export interface DaemonDeps {
   readonly version: string;
   readonly env: NodeJS.ProcessEnv;
   readonly log: (line: string) => void;
+  /** The Unix socket that serves verdicts too (check --from unix:PATH); isDefault: the path was
+   * not asked for, so failing to bind it is logged, not fatal. */
+  readonly socket?: { readonly path: string; readonly isDefault: boolean };
 }
 
-
-/** Process lines per failing rule in /verdicts, as check's --detail-limit default. */
-const DETAIL_LIMIT = 10;
 
 /** How long SIGTERM waits for the last export before exiting anyway (a dead collector). */
 const SHUTDOWN_WAIT_MS = 5000;
 
 /** Runs until SIGTERM/SIGINT; resolves with the exit code. Config problems: 1 before any scan. */
 export async function runDaemon(deps: DaemonDeps): Promise<number> {
+  exitOnUncaught(deps.log);
   const first = loadProgram(deps);
   if ("problems" in first) {
     for (const p of first.problems) deps.log(p);
+    return 1;
+  }
+  try {
+    // Read passwd and group now (they are cached): a refusal later would surface inside a scrape.
+    deps.accounts.userName(0);
+    deps.accounts.groupName(0);
+  } catch (err) {
+    if (!(err instanceof FileRefusedError)) throw err;
+    deps.log(err.message);
     return 1;
   }
   let { config, program } = first;
@@ -45,47 +59,86 @@ export async function runDaemon(deps: DaemonDeps): Promise<number> {
   const collectGarbage = createAfterScanCollector();
   let latest: Observation | undefined;
   const telemetry = startTelemetry({ export: config.export, scanIntervalMs: config.intervalMs, version: deps.version, log: deps.log, env: deps.env });
+  let handlerErrors = (): number => 0;
   const publisher = publishObservations(telemetry.meter, {
     latest: () => latest,
     exportFailures: () => telemetry.exportFailures(),
+    handlerErrors: () => handlerErrors(),
     accounts: deps.accounts,
     topProcesses: config.export.topProcesses,
   });
   const cache = new Map<string, Formatted>();
-  let server: Server;
+  const docs = new Map<string, string>();
+  const health: ServerHealth = { handlerErrors: 0 };
+  const handler = createHandler({
+    ...(telemetry.metricsHandler === undefined ? {} : { metricsHandler: telemetry.metricsHandler }),
+    verdicts: (format) => {
+      if (latest === undefined) return undefined;
+      const obs = latest;
+      const key = `${obs.seq}/${format}`;
+      let formatted = cache.get(key);
+      if (formatted === undefined) {
+        if (cache.size > 6) cache.clear();
+        formatted = formatObservation(obs, format, deps.accounts);
+        cache.set(key, formatted);
+      }
+      return { scan: { seq: obs.seq, atMs: obs.atMs, durationMs: obs.durationMs, intervalMs: obs.program.intervalMs }, formatted };
+    },
+    verdictsDocument: (format) => {
+      if (latest === undefined) return undefined;
+      const obs = latest;
+      const key = `${obs.seq}/${format}`;
+      let doc = docs.get(key);
+      if (doc === undefined) {
+        if (docs.size > 6) docs.clear();
+        doc = observationDocument(obs, format, DAEMON_DETAIL_LIMIT, deps.accounts);
+        docs.set(key, doc);
+      }
+      return doc;
+    },
+  }, health, deps.log);
+  handlerErrors = () => health.handlerErrors;
+  const servers: Server[] = [];
   const listen = config.export.prometheus;
   try {
-    server = await startServer(listen.host, listen.port, {
-      ...(telemetry.metricsHandler === undefined ? {} : { metricsHandler: telemetry.metricsHandler }),
-      verdicts: (format) => {
-        if (latest === undefined) return undefined;
-        const obs = latest;
-        const key = `${obs.seq}/${format}`;
-        let formatted = cache.get(key);
-        if (formatted === undefined) {
-          if (cache.size > 6) cache.clear();
-          formatted = formatObservation(obs, format, deps.accounts);
-          cache.set(key, formatted);
-        }
-        return { scan: { seq: obs.seq, atMs: obs.atMs, durationMs: obs.durationMs, intervalMs: obs.program.intervalMs }, formatted };
-      },
-    });
+    servers.push(await startServer(listen.host, listen.port, handler));
   } catch (err) {
     deps.log(`cannot listen on ${hostPort(listen.host, listen.port)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     await telemetry.shutdown(SHUTDOWN_WAIT_MS);
     return 1;
   }
+  const socketPath = deps.socket?.path;
+  if (socketPath !== undefined) {
+    try {
+      servers.push(await startSocketServer(socketPath, handler));
+    } catch (err) {
+      const why = `${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
+      // The default path serves only where systemd made /run/procwatch; a path asked for must work.
+      if (deps.socket?.isDefault !== true) {
+        deps.log(`cannot listen on ${socketPath}: ${why}`);
+        for (const s of servers) s.close();
+        await telemetry.shutdown(SHUTDOWN_WAIT_MS);
+        return 1;
+      }
+      deps.log(`not serving verdicts on ${socketPath}: ${why} (check --from then needs --from URL)`);
+    }
+  }
+  const server = servers[0] as Server;
   // The bound port, not the configured one: port 0 (tests) picks a free port.
   const bound = server.address();
   const port = bound !== null && typeof bound === "object" ? bound.port : listen.port;
   deps.log(`started: ${describeConfig(config)}; listening on http://${hostPort(listen.host, port)}`
-    + ` (${telemetry.metricsHandler === undefined ? "" : "/metrics, "}/verdicts)`);
+    + ` (${telemetry.metricsHandler === undefined ? "" : "/metrics, "}/verdicts)${servers.length > 1 ? ` and unix:${socketPath ?? ""}` : ""}`);
 
   const stop = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   let scanning: Promise<void> = Promise.resolve();
+  let failing: string | undefined;
   const scanOnce = async (): Promise<void> => {
     const obs = await scanner.scan();
+    // Once when scans start failing (the proc root went away) and once when they recover.
+    if (obs.failure !== failing) deps.log(obs.failure === undefined ? "scans recovered" : `scan failed, rules are unknown until it recovers: ${obs.failure}`);
+    failing = obs.failure;
     latest = obs;
     publisher.recordScan(obs);
     collectGarbage?.();
@@ -122,27 +175,103 @@ export async function runDaemon(deps: DaemonDeps): Promise<number> {
     deps.log(`reloaded: ${describeConfig(config)}`);
   });
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+  let orphanWatch: NodeJS.Timeout | undefined;
+  const signal = await new Promise<NodeJS.Signals | "orphaned">((resolve) => {
     process.once("SIGTERM", () => resolve("SIGTERM"));
     process.once("SIGINT", () => resolve("SIGINT"));
+    orphanWatch = watchNpmExecShell(deps.env, () => resolve("orphaned"));
   });
   stop.abort();
   clearTimeout(timer);
-  deps.log(`${signal}: flushing metrics (at most ${formatDuration(SHUTDOWN_WAIT_MS)}) and exiting`);
+  clearInterval(orphanWatch);
+  deps.log(`${signal === "orphaned" ? "npm exec's shell is gone (SIGTERM to npx)" : signal}: flushing metrics (at most ${formatDuration(SHUTDOWN_WAIT_MS)}) and exiting`);
   await Promise.race([scanning, new Promise((resolve) => setTimeout(resolve, 1000))]);
   await telemetry.shutdown(SHUTDOWN_WAIT_MS);
-  server.closeAllConnections();
-  server.close();
+  for (const s of servers) {
+    s.closeAllConnections();
+    s.close();
+  }
   return 0;
+}
+
+/**
+ * A throw or rejection nothing handled is a bug whose damage we cannot bound (a timer chain may be
+ * broken): log it once with its causes and exit non-zero, so systemd's Restart= starts a whole
+ * daemon again rather than leaving one that answers but no longer scans.
+ */
+function exitOnUncaught(log: (line: string) => void): void {
+  let dying = false;
+  const die = (kind: string) => (err: unknown): void => {
+    if (dying) return;
+    dying = true;
+    log(`fatal: ${kind}: ${describeError(err)}; exiting with status ${FATAL_EXIT}`);
+    process.exit(FATAL_EXIT);
+  };
+  process.on("uncaughtException", die("uncaught exception"));
+  process.on("unhandledRejection", die("unhandled rejection"));
+}
+
+/** EX_SOFTWARE (sysexits.h): an internal software error. */
+const FATAL_EXIT = 70;
+
+function describeError(err: unknown): string {
+  const parts: string[] = [];
+  let e: unknown = err;
+  for (let depth = 0; e !== undefined && depth < 5; depth++) {
+    parts.push(e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e));
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return parts.join("\ncaused by: ");
+}
+
+/**
+ * `npx procwatch run` runs us as `sh -c 'procwatch' run ...` under npm. A SIGTERM to npm (the PID
+ * a shell's `$!` holds) is forwarded to that sh alone; dash dies of it without passing it on, and
+ * we would run on, reparented, holding the port. So under npm exec (npm sets npm_command=exec)
+ * a change of parent means that shell is gone: stop as on SIGTERM. Not done otherwise, so
+ * `nohup procwatch run &` survives its shell as it should.
+ */
+function watchNpmExecShell(env: NodeJS.ProcessEnv, onOrphaned: () => void): NodeJS.Timeout | undefined {
+  if (env["npm_command"] !== "exec") return undefined;
+  const parent = currentParent();
+  const watch = setInterval(() => {
+    if (currentParent() !== parent) onOrphaned();
+  }, 250);
+  watch.unref();
+  return watch;
+}
+
+/** The parent's PID now: process.ppid is fixed at start-up (Node 20), /proc/self/stat is not. */
+function currentParent(): number {
+  const stat = readFileSync("/proc/self/stat", "latin1");
+  // Fields after the comm, which ends at the last ")": state, then ppid.
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
 }
 
 type Loaded = { config: DaemonConfig; program: ScanProgram } | { problems: string[] };
 
 /** The configuration and what the scanner runs, or every problem formatted (also for `validate`). */
 export function loadProgram(deps: Pick<DaemonDeps, "load" | "accounts">): Loaded {
+  try {
+    return loadProgramOnce(deps);
+  } catch (err) {
+    // /etc/passwd, group or login.defs refused (a FIFO, a device, too large): a problem like any.
+    if (err instanceof FileRefusedError) return { problems: [err.message] };
+    throw err;
+  }
+}
+
+function loadProgramOnce(deps: Pick<DaemonDeps, "load" | "accounts">): Loaded {
   const loaded = deps.load();
   if ("problems" in loaded) return { problems: loaded.problems.map(formatProblem) };
   const config = loaded.config;
+  // The built-in defaults always check something (security, runaways); a file and command line
+  // with nothing to check would run a daemon that is green forever.
+  if (config.rules.length === 0 && config.cpu?.maxPercent === undefined && config.security === undefined) {
+    return { problems: [`${config.origin}: nothing to check: no rules, no cpu: max_percent and no security: checks; add rules (in the file or on the command line), a cpu: or a security: section`] };
+  }
+  const rootProblem = checkProcRoot(config.procRoot);
+  if (rootProblem !== undefined) return { problems: [describeProcRootProblem(rootProblem)] };
   const cpuBasis = config.cpu?.basis.kind === "lifetime" ? config.cpu.basis : { kind: "window" as const, windowMs: config.intervalMs };
   const setup = prepareSetup(
     {
@@ -156,20 +285,28 @@ export function loadProgram(deps: Pick<DaemonDeps, "load" | "accounts">): Loaded
     deps.accounts,
     { alwaysMeasureCpu: true },
   );
-  if (typeof setup === "string") return { problems: [`${config.origin}: ${setup}`] };
+  if (typeof setup === "string") return { problems: [`${escapeText(config.origin)}: ${escapeText(setup)}`] };
   if (setup.cpu === undefined) throw new Error("bug: the daemon's setup has no CPU settings");
   return { config, program: { rules: config.rules, setup: { ...setup, cpu: setup.cpu }, forCycles: config.forCycles, intervalMs: config.intervalMs, resourceGroups: config.export.resourceMetrics } };
 }
 
-function formatObservation(obs: Observation, format: OutputFormat, accounts: Accounts): Formatted {
-  const notes = obs.program.forCycles > 1 ? [`(failed in ${obs.program.forCycles} consecutive scans ${formatDuration(obs.program.intervalMs)} apart)`] : [];
-  const detailed = withDetails(obs.measurement, obs.program.setup.procRoot, detailPolicy(format, { detailLimit: DETAIL_LIMIT }));
-  return formatMeasurement(detailed, { format, detailLimit: DETAIL_LIMIT, notes }, accounts);
+/** Pure: the scan's own measurement, detail fields read during the scan (cycle.ts); a request
+ * reads nothing, so every format of one scan tells the same story. */
+export function formatObservation(obs: Observation, format: OutputFormat, accounts: Accounts): Formatted {
+  const notes = confirmationNotes(obs.program.forCycles, obs.program.intervalMs);
+  return formatMeasurement(obs.measurement, { format, detailLimit: DAEMON_DETAIL_LIMIT, notes }, accounts);
+}
+
+/** The scan as the structured document check --from renders itself (output/verdicts-doc.ts),
+ * from the scan's own measurement: its detail fields were read during the scan (cycle.ts). */
+function observationDocument(obs: Observation, format: OutputFormat, detailLimit: number, accounts: Accounts): string {
+  const scan = { seq: obs.seq, atMs: obs.atMs, durationMs: obs.durationMs, intervalMs: obs.program.intervalMs };
+  return encodeVerdicts(obs.measurement, { scan, format, detailLimit, forCycles: obs.program.forCycles }, accounts);
 }
 
 export function describeConfig(config: DaemonConfig): string {
   const parts = [
-    `${config.rules.length} rule(s) from ${config.origin}`,
+    `${config.rules.length} rule(s) from ${escapeText(config.origin)}`,
     `every ${formatDuration(config.intervalMs)}`,
     config.forCycles > 1 ? `failures after ${config.forCycles} scans` : "",
     config.cpu?.maxPercent === undefined ? "" : `CPU limit ${config.cpu.maxPercent}%`,

@@ -4,8 +4,9 @@
 import { Field, type FieldMask, type ProcessRecord } from "../procfs/types.js";
 import { toBytes } from "../rules/pattern.js";
 import type { CountRule, Qualifier, Selector } from "../rules/types.js";
+import { evaluateExeFile, type ExeFileVerdict } from "./exe-file.js";
 import { limitsFieldsNeeded } from "./limits.js";
-import { evaluateExeFile } from "./exe-file.js";
+import { evaluateScriptFile } from "./script-file.js";
 import { listenOf, matchListen } from "./ports.js";
 import { describeLabels, labelUnknownWhy } from "./labels.js";
 import { basename, COMM_BYTES, type InterpreterSet, scriptOf } from "./names.js";
@@ -85,10 +86,10 @@ function matchSelector(sel: Selector, rec: ProcessRecord, ctx: MatchContext): Ou
   const pending = need(rec, Field.exe | (isInterp ? Field.cmdline : 0));
   if (pending) return pending;
   if (rec.exe !== undefined && sel.pattern.test(rec.exe.path)) return confirmExeFile(rec, "");
-  // The script path comes from argv, which the process writes itself: nothing to confirm it by.
+  // The script path comes from argv: confirmed by the file the process holds or by its root.
   if (isInterp && rec.argv !== undefined) {
     const script = scriptOf(rec.comm, rec.argv);
-    if (script !== undefined && script.startsWith("/") && sel.pattern.test(script)) return YES;
+    if (script !== undefined && script.startsWith("/") && sel.pattern.test(script)) return confirmScriptFile(rec, script);
   }
   if (rec.exe === undefined && rec.hasNoExe !== true) return { kind: "unknown", why: unknownWhy(rec, "exe") };
   return NO;
@@ -98,7 +99,17 @@ function matchSelector(sel: Selector, rec: ProcessRecord, ctx: MatchContext): Ou
 function confirmExeFile(rec: ProcessRecord, prefix: string): Outcome {
   const pending = need(rec, Field.exeFile);
   if (pending) return pending;
-  const v = evaluateExeFile(rec);
+  return outcomeOf(evaluateExeFile(rec), prefix);
+}
+
+/** The script path matched: count the process only if it is the file at that path (script-file.ts). */
+function confirmScriptFile(rec: ProcessRecord, script: string): Outcome {
+  const pending = need(rec, Field.scriptFile);
+  if (pending) return pending;
+  return outcomeOf(evaluateScriptFile(rec, script), "");
+}
+
+function outcomeOf(v: ExeFileVerdict, prefix: string): Outcome {
   if (v.kind === "same") return YES;
   return v.kind === "other" ? { kind: "near", reason: `${prefix}${v.reason}` } : { kind: "unknown", why: `${prefix}${v.why}` };
 }

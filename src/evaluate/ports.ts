@@ -1,6 +1,7 @@
 // Pure: listen= — does a process hold a socket listening where the rule says, and, for detail
 // lines, which sockets listen there at all. Unknown is not no: fd links that could not be read
-// (another user's process, when not root) leave the process undecided, never "not listening".
+// (another user's process, when not root) leave the process undecided, never "not listening" —
+// unless nothing in its network namespace listens on the port at all: then no fd can hold it.
 // Reasons are byte strings like every other reason; output escapes them.
 import { Field, type ListeningSocket, type ProcessRecord, type Snapshot } from "../procfs/types.js";
 import { toBytes } from "../rules/pattern.js";
@@ -21,8 +22,9 @@ export interface ListenReport {
    * or why the socket tables could not be read. */
   readonly sockets: readonly ListeningSocket[] | { readonly error: string };
   /**
-   * The processes holding those sockets, found from every process's fd links: filled in only for
-   * the detail lines of a rule that did not hold (measure/detail.ts), since it reads every open file.
+   * The processes holding those sockets, found from every process's fd links: filled in right
+   * after the scan is judged, only for a rule that did not hold (measure/detail.ts), since it
+   * reads every open file.
    */
   readonly holders?: readonly { readonly process: ProcessRecord; readonly socket: ListeningSocket }[];
   /** Processes whose fd links could not be read while looking for holders (not root). */
@@ -53,7 +55,13 @@ const SHOWN_ELSEWHERE = 3;
 export function matchListen(spec: ListenSpec, text: string, rec: ProcessRecord): ListenOutcome {
   if ((rec.readMask & Field.sockets) === 0) return { kind: "need", fields: Field.sockets };
   const prefix = `listen=${toBytes(text)}: `;
-  if (rec.listening === undefined) return { kind: "unknown", why: `${prefix}${socketsUnknownWhy(rec)}` };
+  if (rec.listening === undefined) {
+    // Its fds are unknown, but a socket that is in no table of its namespace cannot be among them.
+    if (rec.namespaceListening !== undefined && !rec.namespaceListening.some((s) => listensAs(spec, s))) {
+      return { kind: "near", reason: `${prefix}holds no socket listening on ${describeListen(spec)}: nothing listens on it in its network namespace (${socketsUnknownWhy(rec)})` };
+    }
+    return { kind: "unknown", why: `${prefix}${socketsUnknownWhy(rec)}` };
+  }
   if (rec.listening.some((s) => listensAs(spec, s))) return { kind: "yes" };
   const elsewhere = [...new Set(rec.listening.map(describeSocket))];
   const shown = elsewhere.slice(0, SHOWN_ELSEWHERE).join(", ") + (elsewhere.length > SHOWN_ELSEWHERE ? ` and ${elsewhere.length - SHOWN_ELSEWHERE} more` : "");

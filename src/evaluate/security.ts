@@ -44,6 +44,11 @@ export interface SecurityOffender {
   readonly name: string;
 }
 
+/** A process a check could not decide, and why (e.g. "exe unreadable (EACCES)"). */
+export interface SecurityUndecided extends SecurityOffender {
+  readonly why: string;
+}
+
 export interface SecurityResult {
   readonly check: SecurityCheckName;
   readonly state: SecurityState;
@@ -55,6 +60,9 @@ export interface SecurityResult {
    * reason (e.g. "exe unreadable (EACCES)"). */
   readonly undecided: number;
   readonly undecidedWhy?: string;
+  /** The undecided processes that could be listed (not those hidepid hides), in PID order;
+   * absent when there are none. */
+  readonly undecidedProcesses?: readonly SecurityUndecided[];
   /** Why the check is not applicable, or what it found when there are no processes to name. */
   readonly note?: string;
 }
@@ -142,38 +150,30 @@ type Hidden = ReturnType<typeof hiddenProcesses>;
 function processCheck(check: SecurityCheckName, live: readonly ProcessRecord[], hidden: Hidden, settings: SecuritySettings, ctx: MatchContext,
   verdict: (p: ProcessRecord) => ProcessVerdict): SecurityResult {
   const offenders: SecurityOffender[] = [];
+  const unknowns: SecurityUndecided[] = [];
   let exempted = 0;
-  let undecided = 0;
-  let undecidedWhy: string | undefined;
   for (const p of live) {
     const v = verdict(p);
     if (v === "fine") continue;
     const name = nameOf(p, ctx);
-    if (isExempt(p, name, settings, check)) {
-      exempted++;
-    } else if (v === "offends") {
-      offenders.push({ process: p, name });
-    } else {
-      undecided++;
-      undecidedWhy ??= v.undecided;
-    }
+    if (isExempt(p, name, settings, check)) exempted++;
+    else if (v === "offends") offenders.push({ process: p, name });
+    else unknowns.push({ process: p, name, why: v.undecided });
   }
-  return finish(check, offenders, exempted, undecided + hidden.count, undecidedWhy ?? hidden.why);
+  return finish(check, offenders, exempted, unknowns, hidden);
 }
 
 /** init_t: more than one process (only init itself belongs there); initrc_t: any process. */
 function selinuxTypeCheck(check: SecurityCheckName, type: "init_t" | "initrc_t", live: readonly ProcessRecord[], hidden: Hidden, settings: SecuritySettings, ctx: MatchContext): SecurityResult {
   let inType: SecurityOffender[] = [];
+  const unknowns: SecurityUndecided[] = [];
   let exempted = 0;
-  let undecided = 0;
-  let undecidedWhy: string | undefined;
   let selinux = 0;
   let otherModule = 0;
   for (const p of live) {
     if (p.labels === undefined) {
       if (hasNoSecurityModule(p)) continue; // a fact of the host, not of the process
-      undecided++;
-      undecidedWhy ??= `label unreadable (${p.unknownWhy?.label ?? "unknown"})`;
+      unknowns.push({ process: p, name: nameOf(p, ctx), why: `label unreadable (${p.unknownWhy?.label ?? "unknown"})` });
       continue;
     }
     const label = selinuxLabel(p);
@@ -187,13 +187,13 @@ function selinuxTypeCheck(check: SecurityCheckName, type: "init_t" | "initrc_t",
     if (isExempt(p, name, settings, check)) exempted++;
     else inType.push({ process: p, name });
   }
-  if (selinux === 0 && undecided === 0) {
+  if (selinux === 0 && unknowns.length === 0) {
     const note = otherModule > 0 ? "not applicable (SELinux not active: labels are from another security module)" : `not applicable (${NO_SECURITY_MODULE})`;
     return { check, state: "not-applicable", offenders: [], exempted: 0, undecided: 0, note };
   }
   // PID 1 is where init_t belongs: a second process is the finding, not init itself.
   if (type === "init_t") inType = inType.length > 1 ? inType.filter((o) => o.process.pid !== 1) : [];
-  return finish(check, inType, exempted, undecided + hidden.count, undecidedWhy ?? hidden.why);
+  return finish(check, inType, exempted, unknowns, hidden);
 }
 
 function enforcingCheck(enforce: EnforceReading | undefined): SecurityResult {
@@ -206,9 +206,18 @@ function enforcingCheck(enforce: EnforceReading | undefined): SecurityResult {
   return enforce.enforcing ? { ...base, state: "ok", note: "enforcing" } : { ...base, state: "fail", note: "SELinux is permissive (enforce reads 0)" };
 }
 
-function finish(check: SecurityCheckName, offenders: SecurityOffender[], exempted: number, undecided: number, undecidedWhy: string | undefined): SecurityResult {
+function finish(check: SecurityCheckName, offenders: SecurityOffender[], exempted: number, unknowns: readonly SecurityUndecided[], hidden: Hidden): SecurityResult {
+  return result(check, offenders, exempted, unknowns.length + hidden.count, unknowns[0]?.why ?? hidden.why, unknowns);
+}
+
+function result(check: SecurityCheckName, offenders: SecurityOffender[], exempted: number, undecided: number, undecidedWhy: string | undefined,
+  unknowns: readonly SecurityUndecided[]): SecurityResult {
   const state: SecurityState = offenders.length > 0 ? "fail" : undecided > 0 ? "unknown" : "ok";
-  return { check, state, offenders, exempted, undecided, ...(undecidedWhy === undefined ? {} : { undecidedWhy }) };
+  return {
+    check, state, offenders, exempted, undecided,
+    ...(undecidedWhy === undefined ? {} : { undecidedWhy }),
+    ...(unknowns.length === 0 ? {} : { undecidedProcesses: unknowns }),
+  };
 }
 
 function nameOf(p: ProcessRecord, ctx: MatchContext): string {
@@ -239,7 +248,7 @@ export function confirmSecurity(first: SecurityReport, second: SecurityReport): 
     const seen = new Set((before?.offenders ?? []).map((o) => `${o.process.pid}/${o.process.startTicks}`));
     const offenders = r.offenders.filter((o) => seen.has(`${o.process.pid}/${o.process.startTicks}`));
     if (r.state === "not-applicable") return r;
-    return { ...r, ...finish(r.check, offenders, r.exempted, r.undecided, r.undecidedWhy) };
+    return { ...r, ...result(r.check, offenders, r.exempted, r.undecided, r.undecidedWhy, r.undecidedProcesses ?? []) };
   });
   return { ...second, results };
 }

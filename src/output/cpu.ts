@@ -44,7 +44,7 @@ export function runawayLines(report: RunawayReport, names: NameLookup): string[]
     const p = o.process;
     const elapsed = o.ageSec === undefined ? "" : ` elapsed ${formatElapsed(o.ageSec)}`;
     const args = p.argv === undefined ? "" : ` args ${truncate(p.argv.map((a) => escapeBytes(a, { space: true })).join(" "), ARGS_CAP)}`;
-    return `  pid ${p.pid} user ${formatUser(p, names)} ${formatPercent(o.percent)}${basisText(report.basis)}${elapsed} exe ${formatExe(p)}${args}`;
+    return `  pid ${p.pid} name ${escapeBytes(o.name, { space: true })} user ${formatUser(p, names)} ${formatPercent(o.percent)}${basisText(report.basis)}${elapsed} exe ${formatExe(p)}${args}`;
   });
   const more = report.offenders.length - lines.length;
   return more > 0 ? [...lines, `  ... and ${more} more`] : lines;

@@ -27,7 +27,16 @@ export function formatExe(rec: ProcessRecord): string {
   return why === undefined ? "?" : `? (${why})`;
 }
 
-/** "pid 42 user root exe /usr/sbin/sshd" */
+/** The name procwatch counts the process by (measure/detail.ts sets it; comm until then),
+ * escaped, spaces too, so it stays one word of the line; "" when it is empty (an interpreter
+ * whose script argument ends in '/', e.g. `node --test dist/test/`). */
+export function formatCountedName(rec: ProcessRecord): string {
+  const name = rec.countedName ?? rec.comm;
+  return name === "" ? '""' : escapeBytes(name, { space: true });
+}
+
+/** "pid 42 name sshd user root exe /usr/sbin/sshd"; the name is the counted one: for a script
+ * run by an interpreter, the script's ("pid 7 name backup.py user root exe /usr/bin/python3"). */
 export function formatProcessLine(rec: ProcessRecord, names: NameLookup): string {
-  return `pid ${rec.pid} user ${formatUser(rec, names)} exe ${formatExe(rec)}`;
+  return `pid ${rec.pid} name ${formatCountedName(rec)} user ${formatUser(rec, names)} exe ${formatExe(rec)}`;
 }

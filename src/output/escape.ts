@@ -1,8 +1,10 @@
 // The only road from process-derived (or user-given) text to output. Byte-wise and free of
 // backslashes, because mon's clients double every backslash and decode "\xx" themselves.
 // Escaped as %XX: control bytes, DEL, '%' itself (so the escape is unambiguous), '|' (Nagios
-// splits output and perfdata on it), invalid UTF-8, C1 controls and the Unicode line/bidi
-// controls that could forge or reorder a line on a terminal. Valid printable UTF-8 stays.
+// splits output and perfdata on it), invalid UTF-8, and every code point that can hide or reorder
+// text (rules/characters.ts: C1 controls, all bidi controls, line and paragraph separators,
+// zero-width and other format characters). Valid printable UTF-8 stays.
+import { isHiddenCodePoint } from "../rules/characters.js";
 
 export interface EscapeOptions {
   /** Also escape spaces, for tokens that must stay one word (mon summary). */
@@ -13,11 +15,6 @@ const HEX = "0123456789ABCDEF";
 
 function pct(byte: number): string {
   return `%${HEX[byte >> 4]}${HEX[byte & 15]}`;
-}
-
-function isDangerousCodePoint(cp: number): boolean {
-  return cp < 0xa0 || cp === 0x2028 || cp === 0x2029 || cp === 0x200e || cp === 0x200f
-    || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) || cp === 0xfeff;
 }
 
 /** Escapes a byte string (latin1: one char per byte), as read from /proc. */
@@ -48,7 +45,7 @@ export function escapeBytes(bytes: string, options: EscapeOptions = {}): string 
     }
     // reject overlongs, surrogates and code points beyond Unicode
     if (ok && ((len === 3 && cp < 0x800) || (len === 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))) ok = false;
-    if (ok && !isDangerousCodePoint(cp)) {
+    if (ok && !isHiddenCodePoint(cp)) {
       out += String.fromCodePoint(cp);
       i += len - 1;
     } else if (ok) {

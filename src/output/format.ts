@@ -17,6 +17,8 @@ export type OutputFormat = "mon" | "json" | "nagios";
 export interface Formatted {
   readonly text: string;
   readonly exitCode: number;
+  /** Diagnostics for a person (validate's problems) go to stderr; answers for mon or Nagios to stdout. */
+  readonly stream?: "stderr";
 }
 
 /** What a check found, for the formatters. */

@@ -1,5 +1,7 @@
 // Pure: verdicts → JSON for scripts. Same verdicts and exit code as mon mode; every string that
 // came from a process is escaped the same way, so the JSON is valid UTF-8 whatever the bytes.
+// Every list of processes is cut at the detail limit, with the count of the rest beside it
+// ("moreMatches": 4990): a rule matching 5,000 processes would otherwise be a megabyte.
 import type { ProcessRecord, Snapshot } from "../procfs/types.js";
 import { type NameLookup, formatExe, formatUser } from "./describe.js";
 import { escapeBytes, escapeText } from "./escape.js";
@@ -10,7 +12,17 @@ import { listenJson } from "./ports.js";
 import { probesJson } from "./probe.js";
 import { securityJson, securityStatus } from "./security.js";
 
-export function formatJson(outcome: CheckOutcome, snapshot: Snapshot | undefined, names: NameLookup, extra: Record<string, unknown> = {}): Formatted {
+export interface JsonOptions {
+  /** Processes listed per list (matches, near misses, undecided, holders, offenders) at most. */
+  readonly detailLimit?: number;
+}
+
+/** What the json "scan" member tells of a snapshot (a Snapshot is one; so is what check --from reads). */
+export type ScanFacts = Pick<Snapshot, "atMs" | "unreadable" | "skipped" | "visibility"> & { readonly processes: { readonly length: number } };
+
+export function formatJson(outcome: CheckOutcome, snapshot: ScanFacts | undefined, names: NameLookup, options: JsonOptions = {}, extra: Record<string, unknown> = {}): Formatted {
+  const limit = options.detailLimit ?? Infinity;
+  const describe = (p: ProcessRecord): Record<string, unknown> => processJson(p, names);
   const { verdicts, runaway } = outcome;
   const { security, probes } = outcome;
   const ok = verdicts.every((v) => v.state === "ok") && (runaway === undefined || runaway.offenders.length === 0)
@@ -34,12 +46,15 @@ export function formatJson(outcome: CheckOutcome, snapshot: Snapshot | undefined
       count: v.count,
       undecided: v.undecided === Infinity ? null : v.undecided,
       ...(v.hiddenWhy === undefined ? {} : { hiddenWhy: escapeBytes(v.hiddenWhy) }),
-      matches: v.matches.map((p) => processJson(p, names)),
-      nearMisses: v.nearMisses.map((n) => ({ ...processJson(n.process, names), reason: escapeBytes(n.reason) })),
-      undecidedProcesses: v.unknowns.map((u) => ({ ...processJson(u.process, names), why: escapeBytes(u.why) })),
+      matches: v.matches.slice(0, limit).map(describe),
+      moreMatches: more(v.matches, limit),
+      nearMisses: v.nearMisses.slice(0, limit).map((n) => ({ ...describe(n.process), reason: escapeBytes(n.reason) })),
+      moreNearMisses: more(v.nearMisses, limit),
+      undecidedProcesses: v.unknowns.slice(0, limit).map((u) => ({ ...describe(u.process), why: escapeBytes(u.why) })),
+      moreUndecided: more(v.unknowns, limit),
       ...(v.cpu === undefined ? {} : { cpu: { percent: v.cpu.percent, unmeasured: v.cpu.unmeasured, state: v.cpu.state, min: v.rule.cpu?.min ?? null, max: v.rule.cpu?.max ?? null } }),
-      ...(v.listen === undefined ? {} : { listen: listenJson(v.listen, names) }),
-      ...(v.limits === undefined ? {} : { limits: limitsJson(v, (p) => processJson(p, names)) }),
+      ...(v.listen === undefined ? {} : { listen: listenJson(v.listen, describe, limit) }),
+      ...(v.limits === undefined ? {} : { limits: limitsJson(v, describe, limit) }),
     })),
     ...(probes === undefined ? {} : { probes: probesJson(probes) }),
     ...(outcome.cpuBasis === undefined ? {} : { cpuScale: basisText(outcome.cpuBasis).replace(/^% /, "percent ") }),
@@ -48,12 +63,18 @@ export function formatJson(outcome: CheckOutcome, snapshot: Snapshot | undefined
         maxPercent: runaway.settings.maxPercent,
         exempted: runaway.exempted,
         measured: runaway.measured,
-        offenders: runaway.offenders.map((o) => ({ ...processJson(o.process, names), name: escapeBytes(o.name), percent: o.percent, ageSeconds: o.ageSec ?? null })),
+        offenders: runaway.offenders.slice(0, runaway.settings.top).map((o) => ({ ...describe(o.process), name: escapeBytes(o.name), percent: o.percent, ageSeconds: o.ageSec ?? null })),
+        moreOffenders: more(runaway.offenders, runaway.settings.top),
       },
     }),
-    ...(security === undefined ? {} : { security: securityJson(security, (p) => processJson(p, names)) }),
+    ...(security === undefined ? {} : { security: securityJson(security, describe, limit) }),
   };
   return { text: `${JSON.stringify(doc)}\n`, exitCode: ok ? 0 : 1 };
+}
+
+/** How many items of a list the answer leaves out. */
+export function more(items: readonly unknown[], limit: number): number {
+  return Math.max(0, items.length - limit);
 }
 
 function processJson(p: ProcessRecord, names: NameLookup): Record<string, unknown> {
@@ -61,6 +82,8 @@ function processJson(p: ProcessRecord, names: NameLookup): Record<string, unknow
     pid: p.pid,
     ppid: p.ppid,
     comm: escapeBytes(p.comm),
+    // The name procwatch counts it by: comm, or an interpreter's script.
+    name: escapeBytes(p.countedName ?? p.comm),
     state: p.state,
     user: formatUser(p, names),
     uids: p.uids ?? null,

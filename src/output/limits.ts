@@ -92,12 +92,14 @@ export function limitsPerfItems(v: RuleVerdict): { suffix: string; value: string
 }
 
 /** JSON: the conditions' state and each process outside them or unmeasured. */
-export function limitsJson(v: RuleVerdict, processJson: (p: RuleVerdict["matches"][number]) => Record<string, unknown>): Record<string, unknown> | undefined {
+export function limitsJson(v: RuleVerdict, processJson: (p: RuleVerdict["matches"][number]) => Record<string, unknown>, limit = Infinity): Record<string, unknown> | undefined {
   const l = v.limits;
   if (l === undefined) return undefined;
   return {
     state: l.state,
-    outside: l.violations.map((x) => ({ ...processJson(x.process), reason: escapeBytes(x.reason) })),
-    unmeasured: l.unknowns.map((x) => ({ ...processJson(x.process), why: escapeBytes(x.why) })),
+    outside: l.violations.slice(0, limit).map((x) => ({ ...processJson(x.process), reason: escapeBytes(x.reason) })),
+    moreOutside: Math.max(0, l.violations.length - limit),
+    unmeasured: l.unknowns.slice(0, limit).map((x) => ({ ...processJson(x.process), why: escapeBytes(x.why) })),
+    moreUnmeasured: Math.max(0, l.unknowns.length - limit),
   };
 }

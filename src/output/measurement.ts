@@ -1,11 +1,13 @@
-// Pure: a Measurement (with its detail fields read) → the text and exit code of one output format.
-// The one-shot check and the daemon's /verdicts both answer through here.
+// Pure: a Measurement (with its detail fields read: measure/detail.ts, during the scan) → the text
+// and exit code of one output format. The one-shot check and the daemon's /verdicts both answer
+// through here; nothing here reads /proc.
 import type { RuleVerdict } from "../evaluate/verdict.js";
 import type { DetailPolicy } from "../measure/detail.js";
 import type { Measurement } from "../measure/measure.js";
 import type { NameLookup } from "./describe.js";
 import type { CheckOutcome, Formatted, OutputFormat } from "./format.js";
-import { formatJson } from "./json.js";
+import { formatJson, type ScanFacts } from "./json.js";
+import { formatDuration } from "../rules/duration.js";
 import { formatMon } from "./mon.js";
 import { formatNagios, nagiosState } from "./nagios.js";
 
@@ -16,14 +18,22 @@ export interface MeasurementFormat {
 }
 
 export function formatMeasurement(m: Measurement, how: MeasurementFormat, names: NameLookup): Formatted {
-  const outcome: CheckOutcome = {
+  return formatOutcome(outcomeOf(m), m.snapshot, how, names);
+}
+
+export function outcomeOf(m: Measurement): CheckOutcome {
+  return {
     verdicts: m.verdicts,
     ...(m.runaway === undefined ? {} : { runaway: m.runaway }),
     ...(m.scale === undefined ? {} : { cpuBasis: m.scale.basis }),
     ...(m.security === undefined ? {} : { security: m.security }),
     ...(m.probes === undefined ? {} : { probes: m.probes }),
   };
-  if (how.format === "json") return formatJson(outcome, m.snapshot, names);
+}
+
+/** The one dispatch to the three formatters (check, the daemon and check --from all end here). */
+export function formatOutcome(outcome: CheckOutcome, snapshot: ScanFacts, how: MeasurementFormat, names: NameLookup): Formatted {
+  if (how.format === "json") return formatJson(outcome, snapshot, names, { detailLimit: how.detailLimit });
   const options = { names, detailLimit: how.detailLimit, notes: [...how.notes] };
   return how.format === "nagios" ? formatNagios(outcome, options) : formatMon(outcome, options);
 }
@@ -35,11 +45,15 @@ export function detailPolicy(format: OutputFormat, options: { readonly detailLim
   return {
     needsDetail: (v) => everyRule || !isClean(v, format),
     limit: options.detailLimit,
-    securityLimit: format === "json" ? Infinity : options.detailLimit,
   };
 }
 
 /** Nothing to report for this rule: ok, and for Nagios also inside its warn= range. */
 export function isClean(v: RuleVerdict, format: OutputFormat): boolean {
   return format === "nagios" ? nagiosState(v) === "OK" : v.state === "ok";
+}
+
+/** The daemon's note under a failure when failures are debounced over several scans. */
+export function confirmationNotes(forCycles: number, intervalMs: number): string[] {
+  return forCycles > 1 ? [`(failed in ${forCycles} consecutive scans ${formatDuration(intervalMs)} apart)`] : [];
 }

@@ -2,11 +2,12 @@
 // listens on it — and its json. Process-derived text goes through describe.ts / escape.ts.
 import { describeListen, describeSocket, type ListenReport } from "../evaluate/ports.js";
 import type { RuleVerdict } from "../evaluate/verdict.js";
-import { formatProcessLine, type NameLookup, formatExe, formatUser } from "./describe.js";
+import type { ProcessRecord } from "../procfs/types.js";
+import { formatProcessLine, type NameLookup } from "./describe.js";
 import { escapeBytes, escapeText } from "./escape.js";
 
 /**
- * "port tcp/25: held by pid 4242 user nobody exe /usr/bin/python3 (tcp/0.0.0.0:25)", one per
+ * "port tcp/25: held by pid 4242 name smtp.py user nobody exe /usr/bin/python3 (tcp/0.0.0.0:25)", one per
  * holder the rule did not count; "port tcp/25: nothing listens on it"; or why the holder is not
  * known. Nothing when every holder is among the matches (or holders were not looked up).
  */
@@ -34,15 +35,17 @@ export function portLines(v: RuleVerdict, names: NameLookup, limit: number): str
   return lines;
 }
 
-/** The json "listen" member of a rule. */
-export function listenJson(report: ListenReport, names: NameLookup): Record<string, unknown> {
+/** The json "listen" member of a rule; `describe` gives a process's common json fields, and at
+ * most `limit` holders are listed ("moreHolders" counts the rest). */
+export function listenJson(report: ListenReport, describe: (p: ProcessRecord) => Record<string, unknown>, limit: number): Record<string, unknown> {
   const sockets = report.sockets;
   return {
     listen: escapeText(report.text),
     sockets: "error" in sockets ? null : sockets.map((s) => ({ proto: s.proto, address: s.address, port: s.port, inode: s.inode, uid: s.uid })),
     ...("error" in sockets ? { socketsError: escapeBytes(sockets.error) } : {}),
     ...(report.holders === undefined ? {} : {
-      holders: report.holders.map((h) => ({ pid: h.process.pid, comm: escapeBytes(h.process.comm), user: formatUser(h.process, names), exe: formatExe(h.process), socket: escapeBytes(describeSocket(h.socket)) })),
+      holders: report.holders.slice(0, limit).map((h) => ({ ...describe(h.process), socket: escapeBytes(describeSocket(h.socket)) })),
+      moreHolders: Math.max(0, report.holders.length - limit),
       unreadableHolders: report.unreadableHolders ?? 0,
     }),
   };

@@ -64,14 +64,18 @@ export function securityLines(report: SecurityReport, names: NameLookup, limit: 
     if (r.state === "not-applicable" && withNotApplicable) lines.push(securityHeadline(r));
     if (r.state !== "fail" && r.state !== "unknown") continue;
     lines.push(securityHeadline(r));
-    const shown = r.offenders.slice(0, limit);
-    for (const o of shown) lines.push(`  ${processLine(r, o.process, names)}`);
-    if (r.offenders.length > shown.length) lines.push(`  ... and ${r.offenders.length - shown.length} more`);
+    // Offenders first, then the processes it could not decide, each named: never a bare count.
+    const entries = [
+      ...r.offenders.map((o) => `  ${processLine(r, o.process, names)}`),
+      ...(r.undecidedProcesses ?? []).map((u) => `  undecided: ${formatProcessLine(u.process, names)}: ${escapeBytes(u.why)}`),
+    ];
+    lines.push(...entries.slice(0, limit));
+    if (entries.length > limit) lines.push(`  ... and ${entries.length - limit} more`);
   }
   return lines;
 }
 
-/** "pid 42 user nobody exe /usr/bin/x" plus what the check is about: all six ids, or the label. */
+/** "pid 42 name x user nobody exe /usr/bin/x" plus what the check is about: all six ids, or the label. */
 function processLine(r: SecurityResult, p: ProcessRecord, names: NameLookup): string {
   const base = formatProcessLine(p, names);
   if (r.check === "gid0-not-uid0" && p.uids !== undefined && p.gids !== undefined) {
@@ -99,20 +103,24 @@ export function securityPerfItems(report: SecurityReport): { label: string; valu
   });
 }
 
-/** The json "security" section; `describe` gives a process's common json fields. */
-export function securityJson(report: SecurityReport, describe: (p: ProcessRecord) => Record<string, unknown>): Record<string, unknown> {
+/** The json "security" section; `describe` gives a process's common json fields; at most
+ * `limit` offenders and undecided processes per check, with the count of the rest. */
+export function securityJson(report: SecurityReport, describe: (p: ProcessRecord) => Record<string, unknown>, limit = Infinity): Record<string, unknown> {
   return {
     checks: report.results.map((r) => ({
       check: r.check,
       state: r.state,
-      offenders: r.offenders.map((o) => ({
+      offenders: r.offenders.slice(0, limit).map((o) => ({
         ...describe(o.process),
         name: escapeBytes(o.name),
         ...selinuxJson(o.process),
       })),
+      moreOffenders: Math.max(0, r.offenders.length - limit),
       exempted: r.exempted,
       undecided: r.undecided === Infinity ? null : r.undecided,
       ...(r.undecidedWhy === undefined ? {} : { undecidedWhy: escapeBytes(r.undecidedWhy) }),
+      undecidedProcesses: (r.undecidedProcesses ?? []).slice(0, limit).map((u) => ({ ...describe(u.process), name: escapeBytes(u.name), why: escapeBytes(u.why) })),
+      moreUndecided: Math.max(0, (r.undecidedProcesses ?? []).length - limit),
       ...(r.note === undefined ? {} : { note: escapeText(r.note) }),
     })),
   };

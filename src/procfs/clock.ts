@@ -1,6 +1,6 @@
-// System clock facts for CPU figures: USER_HZ (the unit of utime/stime/starttime in stat) and
-// the seconds since boot. Why getconf: Node has no sysconf binding, and USER_HZ must never be
-// guessed or taken from CONFIG_HZ (a kernel with CONFIG_HZ=250 still reports 100 ticks/s).
+// System clock facts for CPU figures: USER_HZ (the unit of utime/stime/starttime in stat), the
+// seconds since boot and the boot time. Why getconf: Node has no sysconf binding, and USER_HZ must
+// never be guessed or taken from CONFIG_HZ (a kernel with CONFIG_HZ=250 still reports 100 ticks/s).
 import { createRequire } from "node:module";
 import { ProcParseError } from "./errors.js";
 import { isFailure, readBytes } from "./read.js";
@@ -30,6 +30,32 @@ export function readUptime(procRoot: string): number | undefined {
   if (isFailure(r)) return undefined;
   try {
     return parseUptime(r.text, `${procRoot}/uptime`);
+  } catch (err) {
+    if (err instanceof ProcParseError) return undefined;
+    throw err;
+  }
+}
+
+/** Pure: /proc/stat text → the "btime" line: boot time in seconds since the epoch (proc(5)). */
+export function parseBootTime(text: string, path = "stat"): number {
+  const line = text.split("\n").find((l) => l.startsWith("btime "));
+  const seconds = Number(line?.slice("btime ".length).trim() ?? "");
+  if (line === undefined || !Number.isSafeInteger(seconds) || seconds <= 0) throw new ProcParseError(path, line ?? "", "no btime line with a number of seconds");
+  return seconds;
+}
+
+/**
+ * Boot time from <root>/stat's btime, ms since the epoch; undefined when absent or odd. Read it
+ * once and keep it: now − uptime moves by the scan's own latency every time it is computed, so a
+ * start time built on it (process.creation.time) would differ from scan to scan for one process.
+ * btime is whole seconds, fixed for the life of the system (unless the wall clock is stepped).
+ */
+export function readBootTimeMs(procRoot: string): number | undefined {
+  // btime follows a line per CPU and the intr line: the whole shared buffer, not a small cap.
+  const r = readBytes(`${procRoot}/stat`);
+  if (isFailure(r)) return undefined;
+  try {
+    return parseBootTime(r.text, `${procRoot}/stat`) * 1000;
   } catch (err) {
     if (err instanceof ProcParseError) return undefined;
     throw err;

@@ -1,7 +1,10 @@
 // A process's open sockets from its fd links (/proc/PID/fd/N → "socket:[INODE]"), and the reverse:
 // which processes hold given sockets. Reads and classifies; knows nothing about ports or rules.
-// The fd directory needs ptrace read access (PTRACE_MODE_READ_FSCREDS, proc(5)): other users'
-// processes give EACCES unless procwatch runs as root, which the caller turns into "unknown".
+// Another user's fd directory needs two things (fs/proc/fd.c): listing it passes
+// proc_fd_permission, i.e. the file modes of a directory of mode 0500 owned by the process's
+// uid (CAP_DAC_READ_SEARCH or CAP_DAC_OVERRIDE for anyone else), and reading each fd/N link
+// needs ptrace read access (PTRACE_MODE_READ_FSCREDS: CAP_SYS_PTRACE). Without either, EACCES,
+// which the caller turns into "unknown"; root has both. test/e2e/unit-caps.test.ts shows each.
 // Threads normally share one fd table; a thread that unshared its files (CLONE_FILES off) has
 // sockets only /proc/PID/task/TID/fd shows: not read here (no daemon we know of does that).
 import { readdirSync } from "node:fs";

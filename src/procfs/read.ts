@@ -113,8 +113,9 @@ export function readBytes(path: string, capBytes = shared.length): ByteText | Re
  * row is: seq_file would have added the next row had there been one. Stopping there saves the
  * read that confirms EOF, which for /proc/net/tcp walks the kernel's socket hash tables once
  * more (measured ~2 ms of the ~4.5 ms a table took). Rows are < 200 bytes; pages ≥ 4 KiB.
+ * Past `capBytes` the read fails with EFBIG (kind other) rather than return a cut table.
  */
-export function readWholeBytes(path: string): string | ReadFailure {
+export function readWholeBytes(path: string, capBytes = WHOLE_FILE_CAP): string | ReadFailure {
   let fd: number;
   try {
     fd = openSync(path, OPEN_FLAGS);
@@ -123,9 +124,14 @@ export function readWholeBytes(path: string): string | ReadFailure {
   }
   try {
     const chunks: Buffer[] = [];
+    let total = 0;
     for (;;) {
       const n = readSync(fd, shared, 0, shared.length, null);
       if (n > 0) chunks.push(Buffer.from(shared.subarray(0, n)));
+      total += n;
+      // A cut table would be a wrong one: past the cap the read fails instead (a /dev/zero
+      // planted under a --proc-root would otherwise fill memory).
+      if (total > capBytes) return TOO_LARGE;
       if (n < SEQ_FILE_LAST_READ) break;
     }
     return Buffer.concat(chunks).toString("latin1");
@@ -135,6 +141,10 @@ export function readWholeBytes(path: string): string | ReadFailure {
     closeSync(fd);
   }
 }
+
+/** Largest whole file read: ~150 bytes a socket row, so ~440,000 sockets in one table. */
+const WHOLE_FILE_CAP = 64 * 1024 * 1024;
+const TOO_LARGE: ReadFailure = { failure: "other", code: "EFBIG" };
 
 /** readlink as a latin1 byte string (paths may hold any byte but NUL). */
 export function readLinkBytes(path: string): string | ReadFailure {

@@ -1,7 +1,7 @@
 // Reads every process under a proc root into plain records, reading per process only the files
 // the caller's plan asks for. Classifies read failures here so nothing above sees an errno.
 // One odd process never sinks a scan; a process that leaves mid-scan is skipped silently.
-import { readdirSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { parseCmdline } from "./cmdline.js";
 import { ProcParseError } from "./errors.js";
 import { parseExeLink } from "./exe.js";
@@ -9,6 +9,7 @@ import { type ExeFileCache, newExeFileCache, readExeFile } from "./exe-file.js";
 import { parseCgroup } from "./cgroup.js";
 import { readFdUsage, readSocketInodes } from "./fd.js";
 import { parseIo } from "./io.js";
+import { readScriptFile } from "./script-file.js";
 import { isNetTableFailure, type NetTableFailure, readNetTables } from "./net.js";
 import { createLabelReader, type LabelReader, securityfsFor } from "./lsm/read.js";
 import { isFailure, readBytes, readLinkBytes, readRaw, type ReadFailure } from "./read.js";
@@ -53,13 +54,16 @@ interface NetCache {
   ownNs?: string | null;
   own?: ListeningSocket[] | NetTableFailure;
   readonly others: Map<string, ListeningSocket[] | NetTableFailure>;
+  /** Tables read through <pid>/net for processes whose ns/net link is unreadable, by the
+   * (dev, inode) of their tcp file. */
+  readonly byTableFile: Map<string, ListeningSocket[] | NetTableFailure>;
 }
 
 function scanShared(procRoot: string, options: SnapshotOptions): ScanShared {
   return {
     readLabels: createLabelReader(options.securityfs ?? securityfsFor(procRoot), procRoot),
-    exeFiles: newExeFileCache(),
-    net: { procRoot, others: new Map() },
+    exeFiles: newExeFileCache(procRoot),
+    net: { procRoot, others: new Map(), byTableFile: new Map() },
   };
 }
 
@@ -70,10 +74,11 @@ function ownTables(net: NetCache): ListeningSocket[] | NetTableFailure {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-// Enough for the longest chain: cmdline (interpreter name) → exe (long name) → qualifier fields →
-// exeFile (after exe= matched) → sockets (after the rest of a listen= rule matched); one more for
-// safety. A plan still asking after that is a bug.
-const PLAN_ROUNDS = 6;
+// Enough for the longest chain: cmdline (interpreter name) → exe (long name) → scriptFile (after
+// a path rule matched a script) → qualifier fields → exeFile (after exe= matched) → sockets
+// (after the rest of a listen= rule matched); one more for safety. A plan still asking after
+// that is a bug.
+const PLAN_ROUNDS = 7;
 const NO_EXE: ReadFailure = { failure: "vanished", code: "ENOENT" };
 /** stat is a few hundred bytes; comm is at most 64 bytes even for kernel threads. */
 const STAT_CAP = 4096;
@@ -235,11 +240,20 @@ function readFields(dir: string, rec: Mutable<ProcessRecord>, want: FieldMask, o
   // After exe (read above when asked in the same round): only a process whose exe path a rule
   // matched is asked for this, so a scan stats few files.
   if ((want & Field.exeFile) !== 0 && rec.exe !== undefined) {
-    const r = readExeFile(dir, rec.exe.path, shared.exeFiles);
+    const r = readExeFile(dir, rec.exe, shared.exeFiles);
     if (isFailure(r)) {
       if (!noteUnknown(rec, "exeFile", r, skipped)) return false;
     } else {
       rec.exeFile = r;
+    }
+  }
+  // After cmdline: only a process whose script path (an argv word) a rule matched is asked.
+  if ((want & Field.scriptFile) !== 0 && rec.argv !== undefined) {
+    const r = readScriptFile(dir, rec.argv, shared.exeFiles);
+    if (isFailure(r)) {
+      if (!noteUnknown(rec, "scriptFile", r, skipped)) return false;
+    } else {
+      rec.scriptFile = r;
     }
   }
   if (want & Field.fds) {
@@ -266,6 +280,8 @@ function readFields(dir: string, rec: Mutable<ProcessRecord>, want: FieldMask, o
     const inodes = readSocketInodes(dir);
     if (isFailure(inodes)) {
       if (!noteUnknown(rec, "sockets", inodes, skipped)) return false;
+      const around = namespaceTables(dir, shared.net);
+      if (around !== undefined) rec.namespaceListening = around;
     } else {
       const tables = tablesOf(dir, rec, shared.net);
       if (isNetTableFailure(tables)) {
@@ -299,6 +315,37 @@ function tablesOf(dir: string, rec: Mutable<ProcessRecord>, net: NetCache): List
     net.others.set(ns, tables);
   }
   return tables;
+}
+
+/** Network namespaces whose tables one scan reads for processes with unreadable fd links. */
+const MAX_NAMESPACE_TABLES = 64;
+
+/**
+ * The listening sockets of the process's network namespace when its fd links are unreadable:
+ * <pid>/net needs no ptrace access (only fd/ and ns/ do), so even another user's process shows
+ * what listens where it lives. Read once per namespace: the tables' files are per namespace in
+ * procfs, so the (dev, inode) of <pid>/net/tcp names it without the unreadable ns/net link.
+ * Undefined when the tables cannot be read (then nothing is known).
+ */
+function namespaceTables(dir: string, net: NetCache): ListeningSocket[] | undefined {
+  let key: string;
+  try {
+    const st = statSync(`${dir}/net/tcp`);
+    key = `${st.dev}:${st.ino}`;
+  } catch (err) {
+    // Gone, or no per-process tables (a fixture tree without them): nothing to decide with, and
+    // the fd links' failure is already counted; anything but an errno is a bug.
+    if ((err as NodeJS.ErrnoException).code === undefined) throw err;
+    return undefined;
+  }
+  let tables = net.byTableFile.get(key);
+  if (tables === undefined) {
+    // Any user can make network namespaces: past this many in one scan, stay unknown.
+    if (net.byTableFile.size >= MAX_NAMESPACE_TABLES) return undefined;
+    tables = readNetTables(`${dir}/net`);
+    net.byTableFile.set(key, tables);
+  }
+  return isNetTableFailure(tables) ? undefined : tables;
 }
 
 /**

@@ -17,14 +17,18 @@ export const Field = {
    * /proc/net tables of its network namespace. Asked for only by a listen= rule, and only after
    * the rest of that rule matched, so other processes never pay for it. */
   sockets: 32,
+  /** An interpreter's script path against the file at that path here: the files the process
+   * holds open whose fd link names one of its argv words, and whether it resolves paths from
+   * procwatch's root. Asked for only after a path rule matched the script path. */
+  scriptFile: 64,
   /** Open file descriptors (entries of fd/) and the soft RLIMIT_NOFILE (limits). Other users'
    * fd directories need root (CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE), so only rules with fds=
    * and the daemon's resource metrics ask for it. */
-  fds: 64,
+  fds: 128,
   /** Storage bytes read and written (io); needs ptrace read access like exe. */
-  io: 128,
+  io: 256,
   /** The cgroup path, its systemd unit and container id (cgroup); readable by anyone. */
-  cgroup: 256,
+  cgroup: 512,
 } as const;
 export type FieldName = keyof typeof Field;
 /** Bit set of {@link Field} values. */
@@ -61,8 +65,47 @@ export interface ExeFileCheck {
   /** stat of exe.path in procwatch's own mount namespace, or the errno when there is no such
    * file here (ENOENT: another mount namespace, or the package was removed). */
   readonly atPath: FileId | { readonly error: string };
+  /** Only for a replaced (" (deleted)") executable, whose inode differs from the file now at
+   * the path by design: the mount id the running file is on (O_PATH through the exe link,
+   * fdinfo mnt_id) and the one the path resolves to here, or why either is unknown. */
+  readonly mounts?: { readonly running: MountId; readonly atPath: MountId };
   /** Only when the two differ: the process's mount namespace and procwatch's (readlink ns/mnt,
    * e.g. "mnt:[4026532290]"), to show where the other file came from; absent when unreadable. */
+  readonly mountNs?: string;
+  readonly ownMountNs?: string;
+}
+
+/** A mount id (/proc/self/fdinfo/FD mnt_id), or the errno that kept us from it. */
+export type MountId = number | { readonly error: string };
+
+/** An open file of a process whose fd link names one of its absolute argv words. */
+export interface HeldArgvFile {
+  /** The argv word, equal to the fd link's text with " (deleted)" removed. */
+  readonly path: string;
+  readonly deleted: boolean;
+  readonly fd: number;
+  /** stat through /proc/PID/fd/N: the file the process really holds. */
+  readonly file: FileId;
+  /** stat of `path` in procwatch's mount namespace, or the errno. */
+  readonly atPath: FileId | { readonly error: string };
+}
+
+/**
+ * What proves an interpreter's script path, which comes from argv (the process's own word): the
+ * script file the process still holds open, compared by dev:inode (perl keeps it open only with
+ * __END__/__DATA__; python and node close it after reading), or that the process resolves
+ * absolute paths from procwatch's own root (same mount and dev:inode of /proc/PID/root), so the
+ * path names the file procwatch sees. A user namespace's bind mount or a chroot breaks both.
+ */
+export interface ScriptFileCheck {
+  /** Held files naming an argv word, among the lowest-numbered fds (scripts are opened first). */
+  readonly held: readonly HeldArgvFile[];
+  /** The fd directory could not be read (errno): `held` is then empty but says nothing. */
+  readonly heldError?: string;
+  /** /proc/PID/root against <proc root>/self/root: "same" mount and dev:inode, "other", or why
+   * unknown (EACCES for another user's process without CAP_SYS_PTRACE). */
+  readonly root: "same" | "other" | { readonly error: string };
+  /** The process's mount namespace and procwatch's, when they differ (for the detail line). */
   readonly mountNs?: string;
   readonly ownMountNs?: string;
 }
@@ -146,8 +189,18 @@ export interface ProcessRecord {
   readonly labels?: readonly SecurityLabel[];
   /** Running executable vs the file at its path; read only for processes a path rule matched. */
   readonly exeFile?: ExeFileCheck;
+  /** Script path of an interpreter vs the file at that path; read only after a path rule matched it. */
+  readonly scriptFile?: ScriptFileCheck;
   /** Listening sockets among the process's open files (Field.sockets); [] when it holds none. */
   readonly listening?: readonly ListeningSocket[];
+  /** When the fd links were unreadable (Field.sockets unknown): every listening socket of the
+   * process's network namespace, from <pid>/net, which needs no ptrace access. A port nothing
+   * listens on there cannot be held by the process, whatever its fds. */
+  readonly namespaceListening?: readonly ListeningSocket[];
+  /** The name procwatch counts the process by (comm, or an interpreter's script name:
+   * evaluate/match.ts countedName); set by measure/detail.ts on the processes an answer lists,
+   * never by procfs, which knows nothing of rules. */
+  readonly countedName?: string;
   /** The network namespace (ns/net link, e.g. "net:[4026532290]") when it is not procwatch's:
    * then `listening` came from that namespace's tables. Absent for procwatch's own namespace. */
   readonly netNs?: string;

@@ -6,7 +6,7 @@ import type { IpAddress } from "./types.js";
 
 /** The address, or why the text is not an address literal (a clause for RuleError). */
 export function parseIpAddress(text: string): IpAddress | string {
-  if (text.includes("%")) return `"${text}": zone ids (%eth0) are not supported`;
+  if (text.includes("%")) return `"${text}": zone ids (the interface after a percent sign) are not supported`;
   if (text.includes(":")) {
     const groups = parseIpv6Groups(text);
     if (groups === undefined) return `"${text}" is not an IPv6 address`;

@@ -1,7 +1,14 @@
 // User and group names ↔ ids. Reads /etc/passwd and /etc/group (fast, no child process) and
 // falls back to getent(1) for names the files do not hold, so NSS users (LDAP, sssd) resolve too.
-import { readFileSync } from "node:fs";
+// Reads are bounded (readRegularFile): a FIFO, a device or a huge file there throws a
+// FileRefusedError naming the file, which the check and the daemon report as a usage error.
 import { createRequire } from "node:module";
+import { FileRefusedError, isRefusal, readRegularFile } from "../procfs/regular-file.js";
+
+/** Largest passwd or group file read: ~100 bytes a line, so ~160,000 accounts. */
+export const MAX_ACCOUNTS_FILE_BYTES = 16 * 1024 * 1024;
+/** Largest login.defs read (Debian's is ~13 KiB). */
+export const MAX_LOGIN_DEFS_BYTES = 1024 * 1024;
 
 export interface Accounts {
   userId(name: string): number | undefined;
@@ -18,11 +25,13 @@ interface Table {
 export function readAccounts(etcDir = "/etc"): Accounts {
   let users: Table | undefined;
   let groups: Table | undefined;
+  const isHost = etcDir === "/etc";
   const userTable = (): Table => (users ??= readTable(`${etcDir}/passwd`));
   const groupTable = (): Table => (groups ??= readTable(`${etcDir}/group`));
   return {
-    userId: (name) => userTable().byName.get(name) ?? lookupGetent("passwd", name, userTable()),
-    groupId: (name) => groupTable().byName.get(name) ?? lookupGetent("group", name, groupTable()),
+    // getent answers for this host: for another host's files (validate --accounts-from) they alone count.
+    userId: (name) => userTable().byName.get(name) ?? (isHost ? lookupGetent("passwd", name, userTable()) : undefined),
+    groupId: (name) => groupTable().byName.get(name) ?? (isHost ? lookupGetent("group", name, groupTable()) : undefined),
     userName: (id) => userTable().byId.get(id),
     groupName: (id) => groupTable().byId.get(id),
   };
@@ -31,13 +40,7 @@ export function readAccounts(etcDir = "/etc"): Accounts {
 function readTable(path: string): Table {
   const byName = new Map<string, number>();
   const byId = new Map<number, string>();
-  let text = "";
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    // A missing passwd/group file (minimal container) leaves getent as the only source.
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-  }
+  const text = readEtcFile(path, MAX_ACCOUNTS_FILE_BYTES);
   for (const line of text.split("\n")) {
     const [name, , id] = line.split(":");
     const n = Number(id);
@@ -68,16 +71,20 @@ function lookupGetent(db: "passwd" | "group", name: string, table: Table): numbe
 
 /** UID_MIN..UID_MAX of ordinary users from login.defs (shadow's defaults when absent). */
 export function readNormalUidRange(etcDir = "/etc"): { min: number; max: number } {
-  let text = "";
-  try {
-    text = readFileSync(`${etcDir}/login.defs`, "utf8");
-  } catch (err) {
-    // No login.defs (minimal container): the documented defaults apply.
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-  }
+  // No login.defs (minimal container): the documented defaults apply.
+  const text = readEtcFile(`${etcDir}/login.defs`, MAX_LOGIN_DEFS_BYTES);
   const value = (key: string, fallback: number): number => {
     const m = new RegExp(`^\\s*${key}\\s+(\\d+)\\s*$`, "m").exec(text);
     return m?.[1] === undefined ? fallback : Number(m[1]);
   };
   return { min: value("UID_MIN", 1000), max: value("UID_MAX", 60000) };
+}
+
+/** The file's text; "" when it does not exist (a minimal container: getent or the defaults
+ * apply). Anything else that keeps it from being read whole throws FileRefusedError. */
+function readEtcFile(path: string, capBytes: number): string {
+  const r = readRegularFile(path, capBytes);
+  if (!isRefusal(r)) return r.toString("utf8");
+  if (r.kind === "unreadable" && r.code === "ENOENT") return "";
+  throw new FileRefusedError(r);
 }

@@ -5,9 +5,24 @@
 // Principles (docs/metrics.md): the rule is the unit of aggregation; every
 // configured rule and check is observed on every collection, 0 included, from the first scan on;
 // no pid, command-line or exe attributes on per-rule series; per-process series are capped (top N
-// runaway offenders) and use the semantic-conventions process.* names (semconv 1.43, release
-// candidate). Names avoid unit suffixes a Collector would add (docs/metrics.md), so the Prometheus names below
-// are the same on a direct scrape and behind a Collector, except where `collectorName` says.
+// runaway offenders). Names avoid unit suffixes a Collector would add (docs/metrics.md), so the Prometheus
+// names below are the same on a direct scrape and behind a Collector, except where `collectorName` says.
+//
+// CPU is in the unit {cpu}: 1 = one CPU fully busy for the whole interval (semconv's unit for
+// container.cpu.usage and k8s.*.cpu.usage), the ps/top percentage divided by 100, so a rule's
+// cpu=50- is a limit of 0.5 beside a usage of 0.5. Prometheus asks for base units and ratios, not
+// percent (https://prometheus.io/docs/practices/naming/#base-units).
+//
+// The runaway series are procwatch's own, not semconv's process.cpu.utilization: semconv puts a
+// process's identity (process.pid, process.creation.time) on the resource, one resource per
+// process, and requires cpu.mode on the point; one daemon has one resource, and a runaway is one
+// figure (user + system) over procwatch's window. Borrowing the name with another shape would
+// break queries written for the Collector's hostmetrics process scraper, so these live under
+// procwatch.* with procwatch.process.* attributes, and share the {cpu} scale of the limit they broke.
+//
+// The `.count` gauges (Prometheus *_process_count) follow semconv's {process} counts
+// (system.process.count); promtool's lint reserves _count for histograms and flags them: the
+// README lists them as the accepted exceptions, and the test running promtool allows only those.
 
 export type InstrumentKind = "gauge" | "counter" | "histogram";
 
@@ -35,10 +50,10 @@ export const ATTR = {
   exporter: "procwatch.exporter",
   probe: "procwatch.probe.name",
   probePhase: "procwatch.probe.phase",
-  pid: "process.pid",
-  creationTime: "process.creation.time",
-  executableName: "process.executable.name",
-  owner: "process.owner",
+  pid: "procwatch.process.pid",
+  creationTime: "procwatch.process.creation.time",
+  executableName: "procwatch.process.executable.name",
+  owner: "procwatch.process.owner",
   cpuMode: "cpu.mode",
   faultType: "system.paging.fault.type",
   switchType: "process.context_switch.type",
@@ -65,14 +80,14 @@ export const INSTRUMENTS = {
     attributes: [ATTR.rule], prometheusName: "procwatch_rule_status",
   },
   ruleCpu: {
-    name: "procwatch.rule.cpu.percent", kind: "gauge", unit: "%", valueType: "double",
-    description: "Total CPU of the rule's matched processes between the last two scans, in % of one CPU (ps/top scale: 100 = one full CPU).",
-    attributes: [ATTR.rule], prometheusName: "procwatch_rule_cpu_percent",
+    name: "procwatch.rule.cpu.usage", kind: "gauge", unit: "{cpu}", valueType: "double",
+    description: "Total CPU of the rule's matched processes between the last two scans, in CPUs (1 = one CPU fully busy; ps/top's 150% is 1.5).",
+    attributes: [ATTR.rule], prometheusName: "procwatch_rule_cpu_usage",
   },
   ruleCpuLimit: {
-    name: "procwatch.rule.cpu.percent.limit", kind: "gauge", unit: "%", valueType: "double",
-    description: "The rule's cpu= bounds, in % of one CPU; only for rules with cpu=.",
-    attributes: [ATTR.rule, ATTR.limitType], prometheusName: "procwatch_rule_cpu_percent_limit",
+    name: "procwatch.rule.cpu.usage.limit", kind: "gauge", unit: "{cpu}", valueType: "double",
+    description: "The rule's cpu= bounds, in CPUs (cpu=50- is a minimum of 0.5); only for rules with cpu=.",
+    attributes: [ATTR.rule, ATTR.limitType], prometheusName: "procwatch_rule_cpu_usage_limit",
   },
   runawayCount: {
     name: "procwatch.runaway.process.count", kind: "gauge", unit: "{process}", valueType: "int",
@@ -80,15 +95,15 @@ export const INSTRUMENTS = {
     attributes: [], prometheusName: "procwatch_runaway_process_count",
   },
   runawayLimit: {
-    name: "procwatch.runaway.limit.percent", kind: "gauge", unit: "%", valueType: "double",
-    description: "The runaway CPU limit, in % of one CPU.",
-    attributes: [], prometheusName: "procwatch_runaway_limit_percent",
+    name: "procwatch.runaway.cpu.usage.limit", kind: "gauge", unit: "{cpu}", valueType: "double",
+    description: "The runaway CPU limit, in CPUs (--cpu-max 90 is 0.9).",
+    attributes: [], prometheusName: "procwatch_runaway_cpu_usage_limit",
   },
   processCpu: {
-    name: "process.cpu.utilization", kind: "gauge", unit: "1", valueType: "double",
-    description: "CPU of a runaway process between the last two scans divided by elapsed time and logical CPUs (semconv); top N offenders only.",
+    name: "procwatch.runaway.cpu.usage", kind: "gauge", unit: "{cpu}", valueType: "double",
+    description: "CPU of a runaway process between the last two scans, in CPUs (1 = one CPU fully busy), beside procwatch.runaway.cpu.usage.limit; top N offenders only.",
     attributes: [ATTR.pid, ATTR.creationTime, ATTR.executableName, ATTR.owner],
-    prometheusName: "process_cpu_utilization", collectorName: "process_cpu_utilization_ratio",
+    prometheusName: "procwatch_runaway_cpu_usage",
   },
   securityCount: {
     name: "procwatch.security.process.count", kind: "gauge", unit: "{process}", valueType: "int",
@@ -137,8 +152,13 @@ export const INSTRUMENTS = {
   },
   exportFailures: {
     name: "procwatch.export.failures", kind: "counter", unit: "{export}", valueType: "int",
-    description: "OTLP exports that failed after the exporter's retries (their points are dropped; cumulative sums heal on the next success).",
+    description: "OTLP exports whose points were dropped: failed after the exporter's retries, or skipped while a collector's Retry-After runs (cumulative sums heal on the next success).",
     attributes: [ATTR.exporter], prometheusName: "procwatch_export_failures_total",
+  },
+  httpErrors: {
+    name: "procwatch.http.handler.errors", kind: "counter", unit: "{request}", valueType: "int",
+    description: "Requests to the daemon's listeners (TCP and Unix socket) whose handler failed: answered 500, the daemon goes on. Any is a bug worth reporting.",
+    attributes: [], prometheusName: "procwatch_http_handler_errors_total",
   },
   // Per-rule resources (issue 16; export.resource_metrics picks the groups). Where the semantic
   // conventions name the per-process metric, that name, summed over the rule's matched processes.

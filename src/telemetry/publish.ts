@@ -1,18 +1,19 @@
 // Latest observation → OTel instruments, through one batch callback. Never scans: each reader's
 // collection (a Prometheus scrape, an OTLP push) runs the callback, which only reads the result
 // of the loop's last scan, so scrapes cannot trigger scans and both paths see the same verdicts.
-import { availableParallelism } from "node:os";
 import type { Attributes, Meter, Observable } from "@opentelemetry/api";
 import { ValueType } from "@opentelemetry/api";
 import type { Accounts } from "../system/accounts.js";
 import type { RuleVerdict } from "../evaluate/verdict.js";
 import type { Observation } from "../measure/cycle.js";
-import { escapeBytes } from "../output/escape.js";
+import { escapeBytes, escapeText } from "../output/escape.js";
 import { ATTR, INSTRUMENTS, type InstrumentId, type InstrumentSpec, STATE_VALUE } from "./instruments.js";
 
 export interface PublishSources {
   readonly latest: () => Observation | undefined;
   readonly exportFailures: () => number;
+  /** Requests whose handler threw (server.ts answered 500). */
+  readonly handlerErrors?: () => number;
   readonly accounts: Accounts;
   /** Per-process CPU series for at most this many runaway offenders. */
   readonly topProcesses: number;
@@ -37,16 +38,16 @@ export function publishObservations(meter: Meter, sources: PublishSources): Publ
     description: INSTRUMENTS.scanDuration.description,
     advice: { explicitBucketBoundaries: SCAN_BUCKETS_S },
   });
-  const cpus = availableParallelism();
   const at = (id: InstrumentId): Observable => observable.get(id) as Observable;
 
   meter.addBatchObservableCallback((r) => {
     const put = (id: InstrumentId, value: number, attributes: Attributes = {}): void => r.observe(at(id), value, attributes);
     put("exportFailures", sources.exportFailures(), { [ATTR.exporter]: "otlp" });
+    put("httpErrors", sources.handlerErrors?.() ?? 0);
     const obs = sources.latest();
     if (obs === undefined) return; // before the first scan there is nothing true to say
     observeRules(put, obs);
-    observeRunaway(put, obs, sources, cpus);
+    observeRunaway(put, obs, sources);
     observeProbes(put, obs);
     observeResources(put, obs);
     for (const result of obs.measurement.security?.results ?? []) {
@@ -73,27 +74,34 @@ type Put = (id: InstrumentId, value: number, attributes?: Attributes) => void;
 
 function observeRules(put: Put, obs: Observation): void {
   for (const v of obs.measurement.verdicts) {
-    const rule = { [ATTR.rule]: v.rule.label };
+    // Escaped like mon's summary word: the label is user-given text (argv, YAML), and a control,
+    // bidi or separator character in a label would reach every dashboard and alert.
+    const rule = { [ATTR.rule]: escapeText(v.rule.label) };
     put("ruleCount", v.count, rule);
     put("ruleStatus", ruleStatus(v), rule);
     if (v.rule.range.min !== undefined) put("ruleLimit", v.rule.range.min, { ...rule, [ATTR.limitType]: "min" });
     if (v.rule.range.max !== undefined) put("ruleLimit", v.rule.range.max, { ...rule, [ATTR.limitType]: "max" });
     const cpu = ruleCpu(v, obs);
-    if (cpu !== undefined) put("ruleCpu", cpu, rule);
-    if (v.rule.cpu?.min !== undefined) put("ruleCpuLimit", v.rule.cpu.min, { ...rule, [ATTR.limitType]: "min" });
-    if (v.rule.cpu?.max !== undefined) put("ruleCpuLimit", v.rule.cpu.max, { ...rule, [ATTR.limitType]: "max" });
+    if (cpu !== undefined) put("ruleCpu", cpus(cpu), rule);
+    if (v.rule.cpu?.min !== undefined) put("ruleCpuLimit", cpus(v.rule.cpu.min), { ...rule, [ATTR.limitType]: "min" });
+    if (v.rule.cpu?.max !== undefined) put("ruleCpuLimit", cpus(v.rule.cpu.max), { ...rule, [ATTR.limitType]: "max" });
   }
 }
 
 /** Every probe on every collection (status); its latencies when the latest probe got that far. */
 function observeProbes(put: Put, obs: Observation): void {
   for (const v of obs.measurement.probes ?? []) {
-    const probe = { [ATTR.probe]: v.rule.label };
+    const probe = { [ATTR.probe]: escapeText(v.rule.label) };
     put("probeStatus", v.state === "ok" ? STATE_VALUE.ok : STATE_VALUE.fail, probe);
     if (v.result.connectMs !== undefined) put("probeDuration", v.result.connectMs / 1000, { ...probe, [ATTR.probePhase]: "connect" });
     // Only a banner that matched: the time to a wrong banner is no service's latency.
     if (v.result.bannerMs !== undefined && v.failure === undefined) put("probeDuration", v.result.bannerMs / 1000, { ...probe, [ATTR.probePhase]: "banner" });
   }
+}
+
+/** ps/top's % of one CPU (what rules and flags are written in) → the {cpu} unit: 1 = one CPU. */
+function cpus(percent: number): number {
+  return percent / 100;
 }
 
 function ruleStatus(v: RuleVerdict): number {
@@ -114,22 +122,23 @@ function ruleCpu(v: RuleVerdict, obs: Observation): number | undefined {
   return total;
 }
 
-function observeRunaway(put: Put, obs: Observation, sources: PublishSources, cpus: number): void {
+function observeRunaway(put: Put, obs: Observation, sources: PublishSources): void {
   const report = obs.measurement.runaway;
   if (report === undefined) return;
   put("runawayCount", report.offenders.length);
-  put("runawayLimit", report.settings.maxPercent);
-  const snapshot = obs.measurement.snapshot;
+  put("runawayLimit", cpus(report.settings.maxPercent));
   const ticks = obs.program.setup.cpu.clockTicks;
-  const bootMs = snapshot.uptimeSec === undefined ? undefined : snapshot.atMs - snapshot.uptimeSec * 1000;
+  // The boot time read once (btime), not now − uptime: that moves by milliseconds every scan,
+  // and a creation time that moves is a new series for the same process every scan.
+  const bootMs = obs.bootTimeMs;
   for (const o of report.offenders.slice(0, sources.topProcesses)) {
     const uid = o.process.uids?.real;
-    put("processCpu", o.percent / 100 / cpus, {
+    put("processCpu", cpus(o.percent), {
       [ATTR.pid]: o.process.pid,
       ...(bootMs === undefined ? {} : { [ATTR.creationTime]: new Date(bootMs + (o.process.startTicks / ticks) * 1000).toISOString() }),
       // Label values must be valid UTF-8 or the whole scrape fails: escape the byte string.
       [ATTR.executableName]: escapeBytes(o.name),
-      ...(uid === undefined ? {} : { [ATTR.owner]: sources.accounts.userName(uid) ?? String(uid) }),
+      ...(uid === undefined ? {} : { [ATTR.owner]: escapeText(sources.accounts.userName(uid) ?? String(uid)) }),
     });
   }
 }

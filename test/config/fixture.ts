@@ -1,11 +1,12 @@
 // Shared by the config tests: a fixture /etc (users and groups the example file names), so the
 // tests do not depend on this machine's accounts, and a parse helper that formats every problem.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Accounts, readAccounts } from "../../src/system/accounts.js";
 import { parseConfig, type LoadResult } from "../../src/config/load.js";
-import { type DaemonConfig, formatProblem } from "../../src/config/types.js";
+import type { DaemonConfig } from "../../src/config/types.js";
+import { formatProblem } from "../../src/output/problems.js";
 
 export function configAccounts(): Accounts {
   const dir = mkdtempSync(join(tmpdir(), "procwatch-config-etc-"));
@@ -19,7 +20,12 @@ export function configAccounts(): Accounts {
     "",
   ].join("\n"));
   writeFileSync(join(dir, "group"), ["root:x:0:", "adm:x:4:", "postfix:x:104:", "debian-tor:x:113:", "nogroup:x:65534:", ""].join("\n"));
-  return readAccounts(dir);
+  const accounts = readAccounts(dir);
+  // readAccounts reads each file on its first lookup: look once, then the directory can go.
+  accounts.userName(0);
+  accounts.groupName(0);
+  rmSync(dir, { recursive: true, force: true });
+  return accounts;
 }
 
 export const accounts = configAccounts();

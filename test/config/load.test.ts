@@ -2,12 +2,13 @@
 // environment's OTLP settings, and the command line's rules added to the file's.
 import { DEFAULT_INTERPRETERS } from "../../src/rules/interpreters.js";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { defaultConfig, DEFAULT_PROMETHEUS_PORT, loadConfig, mergeCliRules, type LoadResult } from "../../src/config/load.js";
-import { type DaemonConfig, DEFAULT_RESOURCE_GROUPS, formatProblem } from "../../src/config/types.js";
+import { type DaemonConfig, DEFAULT_RESOURCE_GROUPS } from "../../src/config/types.js";
+import { formatProblem } from "../../src/output/problems.js";
 import { SECURITY_CHECKS } from "../../src/rules/security-checks.js";
 import { accounts, configOf, problemsOf } from "./fixture.js";
 
@@ -77,9 +78,14 @@ describe("loadConfig reads the file", () => {
   });
 
   test("a real file on disk", () => {
-    const path = join(mkdtempSync(join(tmpdir(), "procwatch-config-")), "pw.yaml");
-    writeFileSync(path, "rules:\n  - \"sshd:1-\"\n");
-    assert.equal(config(loadConfig(path, { accounts, env: {} })).rules.length, 1);
+    const dir = mkdtempSync(join(tmpdir(), "procwatch-config-"));
+    try {
+      const path = join(dir, "pw.yaml");
+      writeFileSync(path, "rules:\n  - \"sshd:1-\"\n");
+      assert.equal(config(loadConfig(path, { accounts, env: {} })).rules.length, 1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("invalid UTF-8 is located at its first bad byte", () => {
@@ -104,7 +110,7 @@ describe("what a file leaves out", () => {
       forCycles: 1,
       procRoot: "/proc",
       interpreters: DEFAULT_INTERPRETERS,
-      export: { prometheus: { enabled: true, host: "127.0.0.1", port: DEFAULT_PROMETHEUS_PORT }, otlp: { enabled: false, protocol: "http/json" }, topProcesses: 10, resourceMetrics: DEFAULT_RESOURCE_GROUPS },
+      export: { prometheus: { enabled: true, host: "127.0.0.1", port: DEFAULT_PROMETHEUS_PORT }, otlp: { enabled: false, protocol: "http/protobuf" }, topProcesses: 10, resourceMetrics: DEFAULT_RESOURCE_GROUPS },
     });
   });
 
@@ -149,20 +155,49 @@ describe("what a file leaves out", () => {
     test(`prometheus listen: ${what}`, () => assert.deepEqual(configOf(`export:\n  prometheus:\n    ${yaml}\n`).export.prometheus, { enabled: true, ...address }));
   }
 
+  const prometheusSwitch: [string, string, NodeJS.ProcessEnv, boolean][] = [
+    ["on by default", "rules: []", {}, true],
+    ["OTEL_METRICS_EXPORTER without prometheus turns it off", "rules: []", { OTEL_METRICS_EXPORTER: "otlp" }, false],
+    ["OTEL_METRICS_EXPORTER=none turns it off", "rules: []", { OTEL_METRICS_EXPORTER: "none" }, false],
+    ["OTEL_METRICS_EXPORTER=prometheus,otlp keeps it", "rules: []", { OTEL_METRICS_EXPORTER: "prometheus, otlp" }, true],
+    ["the file's enabled: true wins over OTEL_METRICS_EXPORTER", "export:\n  prometheus: { enabled: true }", { OTEL_METRICS_EXPORTER: "none" }, true],
+    ["OTEL_SDK_DISABLED=true wins over the file", "export:\n  prometheus: { enabled: true }", { OTEL_SDK_DISABLED: "true" }, false],
+  ];
+  for (const [what, yaml, env, expected] of prometheusSwitch) {
+    test(`prometheus: ${what}`, () => assert.equal(configOf(`${yaml}\n`, env).export.prometheus.enabled, expected));
+  }
+
   test("prometheus off: the listener stays (for /verdicts), /metrics goes", () => {
     assert.deepEqual(configOf("export:\n  prometheus: { enabled: false }\n").export.prometheus, { enabled: false, host: "127.0.0.1", port: DEFAULT_PROMETHEUS_PORT });
   });
 
+  const C = "http://c:4318/v1/metrics";
   const otlp: [string, string, NodeJS.ProcessEnv, object][] = [
-    ["no file setting, no variable: off", "rules: []", {}, { enabled: false, protocol: "http/json" }],
-    ["OTEL_EXPORTER_OTLP_ENDPOINT turns it on", "rules: []", { OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318" }, { enabled: true, protocol: "http/json" }],
-    ["OTEL_EXPORTER_OTLP_METRICS_ENDPOINT turns it on", "rules: []", { OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: "http://c:4318/v1/metrics" }, { enabled: true, protocol: "http/json" }],
-    ["an empty variable is unset", "rules: []", { OTEL_EXPORTER_OTLP_ENDPOINT: "" }, { enabled: false, protocol: "http/json" }],
-    ["the metrics protocol variable wins", "rules: []", { OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_EXPORTER_OTLP_PROTOCOL: "http/json", OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: "http/protobuf" }, { enabled: true, protocol: "http/protobuf" }],
-    ["an endpoint in the file turns it on", "export:\n  otlp:\n    endpoint: http://c:4318/v1/metrics", {}, { enabled: true, protocol: "http/json", endpoint: "http://c:4318/v1/metrics" }],
-    ["enabled: false wins over the variable", "export:\n  otlp:\n    enabled: false", { OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318" }, { enabled: false, protocol: "http/json" }],
-    ["the file's protocol wins over the variable", "export:\n  otlp:\n    protocol: http/json", { OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf" }, { enabled: true, protocol: "http/json" }],
-    ["interval and timeout", "export:\n  otlp:\n    enabled: true\n    interval: 1m\n    timeout: 10s", {}, { enabled: true, protocol: "http/json", intervalMs: 60_000, timeoutMs: 10_000 }],
+    ["no file setting, no variable: off, protobuf (the spec's default)", "rules: []", {}, { enabled: false, protocol: "http/protobuf" }],
+    ["OTEL_EXPORTER_OTLP_ENDPOINT turns it on, /v1/metrics appended", "rules: []", { OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318" }, { enabled: true, protocol: "http/protobuf", endpoint: C }],
+    ["the base URL keeps its path", "rules: []", { OTEL_EXPORTER_OTLP_ENDPOINT: "https://c/otlp/" }, { enabled: true, protocol: "http/protobuf", endpoint: "https://c/otlp/v1/metrics" }],
+    ["OTEL_EXPORTER_OTLP_METRICS_ENDPOINT turns it on, used verbatim", "rules: []", { OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: "http://c:4318/m" }, { enabled: true, protocol: "http/protobuf", endpoint: "http://c:4318/m" }],
+    ["the metrics endpoint wins over the base", "rules: []", { OTEL_EXPORTER_OTLP_ENDPOINT: "http://b:4318", OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: C }, { enabled: true, protocol: "http/protobuf", endpoint: C }],
+    ["an empty variable is unset", "rules: []", { OTEL_EXPORTER_OTLP_ENDPOINT: "" }, { enabled: false, protocol: "http/protobuf" }],
+    ["the metrics protocol variable wins", "rules: []", { OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf", OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: "http/json" }, { enabled: true, protocol: "http/json", endpoint: C }],
+    ["an endpoint in the file turns it on", "export:\n  otlp:\n    endpoint: http://f:4318/v1/metrics", { OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318" }, { enabled: true, protocol: "http/protobuf", endpoint: "http://f:4318/v1/metrics" }],
+    ["enabled: false wins over the variable", "export:\n  otlp:\n    enabled: false", { OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318" }, { enabled: false, protocol: "http/protobuf", endpoint: C }],
+    ["the file's protocol wins over the variable", "export:\n  otlp:\n    protocol: http/json", { OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf" }, { enabled: true, protocol: "http/json", endpoint: C }],
+    ["interval and timeout", "export:\n  otlp:\n    enabled: true\n    interval: 1m\n    timeout: 10s", {}, { enabled: true, protocol: "http/protobuf", intervalMs: 60_000, timeoutMs: 10_000 }],
+    ["the file's interval and timeout win over the variables", "export:\n  otlp:\n    enabled: true\n    interval: 1m\n    timeout: 10s",
+      { OTEL_METRIC_EXPORT_INTERVAL: "5000", OTEL_EXPORTER_OTLP_TIMEOUT: "2000" }, { enabled: true, protocol: "http/protobuf", intervalMs: 60_000, timeoutMs: 10_000 }],
+    ["timeouts, interval, compression and headers from the variables, specific over generic", "export:\n  otlp:\n    enabled: true", {
+      OTEL_EXPORTER_OTLP_TIMEOUT: "9000", OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: "3000", OTEL_METRIC_EXPORT_INTERVAL: "20000", OTEL_METRIC_EXPORT_TIMEOUT: "15000",
+      OTEL_EXPORTER_OTLP_COMPRESSION: "none", OTEL_EXPORTER_OTLP_METRICS_COMPRESSION: "gzip",
+      OTEL_EXPORTER_OTLP_HEADERS: "api-key=generic,x-a=1", OTEL_EXPORTER_OTLP_METRICS_HEADERS: "api-key=Bearer%20s3cret",
+    }, {
+      enabled: true, protocol: "http/protobuf", timeoutMs: 3000, intervalMs: 20_000, exportTimeoutMs: 15_000, compression: "gzip",
+      headers: { "api-key": "Bearer s3cret" },
+    }],
+    ["OTEL_METRICS_EXPORTER=otlp turns it on (default URL)", "rules: []", { OTEL_METRICS_EXPORTER: "otlp" }, { enabled: true, protocol: "http/protobuf" }],
+    ["OTEL_METRICS_EXPORTER=prometheus keeps it off despite an endpoint", "rules: []", { OTEL_METRICS_EXPORTER: "prometheus", OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318" }, { enabled: false, protocol: "http/protobuf", endpoint: C }],
+    ["OTEL_METRICS_EXPORTER=none", "rules: []", { OTEL_METRICS_EXPORTER: "none", OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318" }, { enabled: false, protocol: "http/protobuf", endpoint: C }],
+    ["OTEL_SDK_DISABLED=true wins even over the file", "export:\n  otlp:\n    enabled: true", { OTEL_SDK_DISABLED: "true" }, { enabled: false, protocol: "http/protobuf" }],
   ];
   for (const [what, yaml, env, expected] of otlp) test(`otlp: ${what}`, () => assert.deepEqual(configOf(`${yaml}\n`, env).export.otlp, expected));
 
@@ -185,13 +220,13 @@ describe("defaultConfig: procwatch run without a file", () => {
       interpreters: DEFAULT_INTERPRETERS,
       cpu: { maxPercent: 90, basis: { kind: "window", windowMs: 10_000 }, exemptNames: [], exemptUsers: [], includeNormalUsers: false, defaultExempt: true, top: 5 },
       security: { checks: [...SECURITY_CHECKS], exemptNames: [], exemptUsers: [], deletedExeIgnore: [], selinuxfs: "/sys/fs/selinux" },
-      export: { prometheus: { enabled: true, host: "127.0.0.1", port: 9477 }, otlp: { enabled: false, protocol: "http/json" }, topProcesses: 10, resourceMetrics: DEFAULT_RESOURCE_GROUPS },
+      export: { prometheus: { enabled: true, host: "127.0.0.1", port: 9477 }, otlp: { enabled: false, protocol: "http/protobuf" }, topProcesses: 10, resourceMetrics: DEFAULT_RESOURCE_GROUPS },
     });
   });
 
   test("OTLP from the environment", () => {
     const c = config(defaultConfig({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf" } }));
-    assert.deepEqual(c.export.otlp, { enabled: true, protocol: "http/protobuf" });
+    assert.deepEqual(c.export.otlp, { enabled: true, protocol: "http/protobuf", endpoint: "http://c:4318/v1/metrics" });
   });
 
   test("an unusable protocol variable is a problem", () => {

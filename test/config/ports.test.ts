@@ -59,7 +59,7 @@ describe("probes", () => {
     ]],
     ["mapping: each problem at its value", "  - probe: tcp://localhost:99999\n    banner: \"(a)\\\\1\"\n    timeout: forever\n", [
       'pw.yaml:2:12: "tcp://localhost:99999": port "99999" is not a number from 1 to 65535',
-      'pw.yaml:3:13: "(a)\\1": banner=: regular expression needs backtracking (backreference or lookaround), which is refused',
+      'pw.yaml:3:13: "(a)\\1": banner=: regular expression has a backreference "\\1": it needs backtracking, which is refused so that no pattern can stall a scan',
       'pw.yaml:4:14: "forever": timeout=: "forever" is not a duration (examples: 500ms, 2s, 1m)',
     ]],
     ["mapping: count-rule keys do not belong", "  - { probe: \"tcp://127.0.0.1:22\", user: root }\n", ['pw.yaml:2:36: "user": unknown key in a probe rule: user belongs in a rule']],

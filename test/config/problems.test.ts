@@ -12,7 +12,7 @@ function table(title: string, cases: readonly Case[], env: NodeJS.ProcessEnv = {
   });
 }
 
-const EMPTY = "the file has no settings: an empty file is refused so that a truncated one cannot silently drop every rule; write at least rules: [], or start without --config for the built-in defaults";
+const EMPTY = "the file has no settings: an empty file is refused so that a truncated one cannot silently drop every rule; write at least one rule (rules: [\"sshd:1-\"]), or start without --config for the built-in defaults";
 const TOP_KNOWN = "known: interval, for_cycles, proc_root, interpreters, rules, cpu, security, export";
 const CHECKS_KNOWN = "known: gid0-not-uid0, deleted-exe, selinux-init-t, selinux-initrc-t, selinux-enforcing";
 const PUBLIC = "not a loopback address: /metrics and /verdicts have no authentication and list this host's processes, users and executables; if other hosts must scrape it, set allow_public: true next to listen (and restrict it with a firewall)";
@@ -77,8 +77,8 @@ table("interval, for_cycles, proc_root, interpreters", [
 ]);
 
 table("cpu", [
-  ["percentage with %", "cpu:\n  max_percent: 90%\n", ['pw.yaml:2:16: "90%": must be a percentage above 0 of one CPU, as a number without % (90; 100 = one full CPU; a multi-threaded process can exceed 100)']],
-  ["percentage 0", "cpu:\n  max_percent: 0\n", ['pw.yaml:2:16: "0": must be a percentage above 0 of one CPU, as a number without % (90; 100 = one full CPU; a multi-threaded process can exceed 100)']],
+  ["percentage with %", "cpu:\n  max_percent: 90%\n", ['pw.yaml:2:16: "90%25": must be a percentage above 0 of one CPU, as a number without a percent sign (90; 100 = one full CPU; a multi-threaded process can exceed 100)']],
+  ["percentage 0", "cpu:\n  max_percent: 0\n", ['pw.yaml:2:16: "0": must be a percentage above 0 of one CPU, as a number without a percent sign (90; 100 = one full CPU; a multi-threaded process can exceed 100)']],
   ["top 0", "cpu:\n  top: 0\n", ['pw.yaml:2:8: "0": must be a whole number from 1 to 999 (offenders listed in detail)']],
   ["unknown exempt user", "cpu:\n  exempt_users: [backup, nosuchuser]\n", ['pw.yaml:2:26: "nosuchuser": unknown user (neither in /etc/passwd nor known to getent)']],
   ["uid out of range", "cpu:\n  exempt_users: [4294967295]\n", ['pw.yaml:2:18: "4294967295": uid out of range (at most 4294967294)']],
@@ -130,6 +130,41 @@ table("the environment's OTLP protocol, when OTLP is on", [
 table("the environment's OTLP protocol, when OTLP is off", [
   ["no endpoint: the variable is not used", "rules: []\n", []],
 ], { OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" });
+
+table("the other OTLP variables, when OTLP is on", [
+  ["compression", "rules: []\n", ['environment: "OTEL_EXPORTER_OTLP_METRICS_COMPRESSION=zstd": expected gzip or none']],
+], { OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318", OTEL_EXPORTER_OTLP_METRICS_COMPRESSION: "zstd" });
+
+table("timeouts and interval", [
+  ["not a number", "rules: []\n", [
+    'environment: "OTEL_METRIC_EXPORT_INTERVAL=0": expected a whole number of milliseconds above 0',
+    'environment: "OTEL_EXPORTER_OTLP_TIMEOUT=5s": expected a whole number of milliseconds above 0',
+  ]],
+  ["the file's interval and timeout win: those variables are not used", "export:\n  otlp:\n    interval: 10s\n    timeout: 2s\n", []],
+], { OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318", OTEL_EXPORTER_OTLP_TIMEOUT: "5s", OTEL_METRIC_EXPORT_INTERVAL: "0" });
+
+table("endpoint variables", [
+  ["not http", "rules: []\n", ['environment: "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT=grpc://c:4317": OTLP/HTTP needs an http:// or https:// URL']],
+], { OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: "grpc://c:4317" });
+
+table("headers: the value is never echoed", [
+  ["no =", "rules: []\n", ['environment: "OTEL_EXPORTER_OTLP_HEADERS=…": an entry is not key=value (entry "Bearer s3cret")']],
+], { OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318", OTEL_EXPORTER_OTLP_HEADERS: "Bearer s3cret" });
+
+table("certificates", [
+  ["an unreadable CA file, a client certificate without its key", "rules: []\n", [
+    'environment: "OTEL_EXPORTER_OTLP_CERTIFICATE=/nonexistent/ca.pem": cannot read the PEM file (ENOENT)',
+    'environment: "OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE=/dev/null": a client certificate needs its key: set both OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY (or their _METRICS_ forms)',
+  ]],
+], { OTEL_EXPORTER_OTLP_ENDPOINT: "https://127.0.0.1:4318", OTEL_EXPORTER_OTLP_CERTIFICATE: "/nonexistent/ca.pem", OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE: "/dev/null" });
+
+table("OTEL_METRICS_EXPORTER, even with OTLP off", [
+  ["unknown exporter", "rules: []\n", ['environment: "OTEL_METRICS_EXPORTER=prometheus,console": unknown metrics exporter "console" (procwatch has otlp, prometheus, none)']],
+], { OTEL_METRICS_EXPORTER: "prometheus,console" });
+
+table("OTEL_METRICS_EXPORTER: none with another", [
+  ["none,otlp", "rules: []\n", ['environment: "OTEL_METRICS_EXPORTER=none,otlp": "none" cannot be combined with other exporters']],
+], { OTEL_METRICS_EXPORTER: "none,otlp" });
 
 describe("every problem at once, in file order", () => {
   test("one file with problems in every section", () => {

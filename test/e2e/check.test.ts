@@ -1,7 +1,7 @@
 // procwatch check on real processes: exact exit codes and output, as mon would see them.
 import assert from "node:assert/strict";
 import { chmodSync, copyFileSync, readdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { runCli } from "../helpers/cli.js";
@@ -37,7 +37,7 @@ describe("counts", () => {
   test("too few: summary, ps.monitor-style detail, and the matching process", async () => {
     const r = await check(`${name}:2-`);
     assert.equal(r.code, 1);
-    assert.equal(r.stdout, `${name}:1\n${name}:1 < 2 (2-)\n  pid ${pid} user root exe ${SLEEP}\n`);
+    assert.equal(r.stdout, `${name}:1\n${name}:1 < 2 (2-)\n  pid ${pid} name ${name} user root exe ${SLEEP}\n`);
   });
 
   test("must not run (0-0) fails when one runs; ps.monitor ignored 0 bounds", async () => {
@@ -68,6 +68,24 @@ describe("counts", () => {
   });
 });
 
+describe("names", () => {
+  test("a script run by an interpreter is described by the name it is counted by, not by the interpreter", async () => {
+    const name = uniqueName("i");
+    const script = join(pool.directory, `${name}.js`);
+    writeFileSync(script, "setTimeout(() => undefined, 600_000);\n");
+    const child = pool.spawnCommand(process.execPath, [script]);
+    const comm = basename(process.execPath).slice(0, 15);
+    await waitForComm(child.pid as number, comm);
+    const node = realpathSync(process.execPath);
+    const r = await check(`${name}.js:2-`);
+    assert.equal(r.stdout, `${name}.js:1\n${name}.js:1 < 2 (2-)\n  pid ${child.pid} name ${name}.js user root exe ${node}\n`);
+    const j = await runCli(["check", "--format", "json", `${name}.js:2-`]);
+    const doc = JSON.parse(j.stdout) as { rules: { matches: { pid: number; comm: string; name: string }[] }[] };
+    assert.deepEqual(doc.rules[0]?.matches.map((m) => [m.pid, m.comm, m.name]), [[child.pid, comm, `${name}.js`]]);
+    await pool.kill(child);
+  });
+});
+
 describe("users and ids", () => {
   test("user= needs the real AND effective id; near misses say why", async (t) => {
     if (!haveRoot(t)) return;
@@ -79,7 +97,7 @@ describe("users and ids", () => {
     assert.equal(r.stdout, [
       `${name},user=root:0`,
       `${name},user=root:0 < 1 (1-)`,
-      `  near miss: pid ${p.pid} user nobody exe ${SLEEP}: user=root: real uid 65534, effective uid 65534`,
+      `  near miss: pid ${p.pid} name ${name} user nobody exe ${SLEEP}: user=root: real uid 65534, effective uid 65534`,
       "",
     ].join("\n"));
   });
@@ -95,7 +113,7 @@ describe("users and ids", () => {
     assert.match(status, /\nUid:\t65534\t0\t0\t0\n/);
     const r = await check(`${name}:1-,user=root`);
     assert.equal(r.code, 1);
-    assert.match(r.stdout, new RegExp(`near miss: pid ${p.pid} user nobody \\(effective root\\) exe ${suid}: user=root: real uid 65534, effective uid 0`));
+    assert.match(r.stdout, new RegExp(`near miss: pid ${p.pid} name ${name} user nobody \\(effective root\\) exe ${suid}: user=root: real uid 65534, effective uid 0`));
   });
 });
 
@@ -179,18 +197,21 @@ describe("bad input", () => {
   });
 
   test("bad flags name the flag", async () => {
-    const cases: [string[], RegExp][] = [
-      [["--timeout", "0"], /--timeout: "0" is shorter than 100ms/],
-      [["--timeout", "-5"], /--timeout/],
-      [["--timeout", "abc"], /--timeout: "abc" is not a duration/],
-      [["--timeout", "1e9"], /--timeout: "1e9" is not a duration/],
-      [["--bogus"], /unknown option '--bogus'/],
-      [["--recheck", "20s", "--timeout", "10s"], /--recheck 20s must be shorter than --timeout 10s/],
+    // Commander's own usage errors go to stderr; a flag combination procwatch refuses is its
+    // mon summary (stdout), so mon shows why the monitor fails.
+    const cases: [string[], RegExp, "stderr" | "stdout"][] = [
+      [["--timeout", "0"], /--timeout: "0" is shorter than 100ms/, "stderr"],
+      [["--timeout", "-5"], /--timeout/, "stderr"],
+      [["--timeout", "abc"], /--timeout: "abc" is not a duration/, "stderr"],
+      [["--timeout", "1e9"], /--timeout: "1e9" is not a duration/, "stderr"],
+      [["--bogus"], /unknown option '--bogus'/, "stderr"],
+      [["--recheck", "20s", "--timeout", "10s"], /--recheck 20s must be shorter than --timeout 10s/, "stdout"],
     ];
-    for (const [args, message] of cases) {
+    for (const [args, message, stream] of cases) {
       const r = await runCli(["check", ...args, "sshd:1-"]);
       assert.equal(r.code, 1, args.join(" "));
-      assert.match(r.stdout, message);
+      assert.match(r[stream], message);
+      if (stream === "stderr") assert.equal(r.stdout, "", args.join(" "));
     }
   });
 });
@@ -257,7 +278,7 @@ describe("explain", () => {
     void c;
     const r = await runCli(["explain", `${name}:1-,user=root`]);
     assert.equal(r.code, 0);
-    assert.match(r.stdout, new RegExp(`^rule ${name}:1-,user=root: ok, 1 matching \\(range 1-\\)\n  match: pid ${a.pid} user root exe ${SLEEP}\n`));
+    assert.match(r.stdout, new RegExp(`^rule ${name}:1-,user=root: ok, 1 matching \\(range 1-\\)\n  match: pid ${a.pid} name ${name} user root exe ${SLEEP}\n`));
   });
 
   test("an unknown pid says so", async () => {

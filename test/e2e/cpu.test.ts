@@ -44,8 +44,8 @@ describe("lifetime figures on a crafted /proc tree", () => {
     assert.equal(r.stdout, [
       "cpu:busy2@root cpu:spinner@root",
       "cpu: 2 processes above 80% of one CPU, lifetime average (2 more exempt)",
-      "  pid 102 user root 200.0% of one CPU, lifetime average elapsed 8m20s exe - args busy2 --serve",
-      "  pid 101 user root 90.0% of one CPU, lifetime average elapsed 8m20s exe - args spinner --serve",
+      "  pid 102 name busy2 user root 200.0% of one CPU, lifetime average elapsed 8m20s exe - args busy2 --serve",
+      "  pid 101 name spinner user root 90.0% of one CPU, lifetime average elapsed 8m20s exe - args spinner --serve",
       "",
     ].join("\n"));
   });
@@ -75,9 +75,9 @@ describe("lifetime figures on a crafted /proc tree", () => {
     assert.equal(r.stdout, [
       "calm,cpu=50-:1 spinner,cpu=-80:1",
       "calm,cpu=50-:1 cpu 1.0% < 50 (cpu=50-, % of one CPU, lifetime average)",
-      "  pid 103 user root exe -",
+      "  pid 103 name calm user root exe -",
       "spinner,cpu=-80:1 cpu 90.0% > 80 (cpu=-80, % of one CPU, lifetime average)",
-      "  pid 101 user root exe -",
+      "  pid 101 name spinner user root exe -",
       "",
     ].join("\n"));
   });

@@ -41,8 +41,9 @@ test("validate and run refuse a bad file with every problem at file:line:column,
   const path = writeConfig("bad.yaml", BAD);
   const validated = await runCli(["validate", "--config", path]);
   assert.equal(validated.code, 1);
-  const lines = validated.stdout.trimEnd().split("\n");
-  assert.equal(lines.length, 4, validated.stdout);
+  assert.equal(validated.stdout, "", "problems go to stderr");
+  const lines = validated.stderr.trimEnd().split("\n");
+  assert.equal(lines.length, 4, validated.stderr);
   assert.match(lines[0] ?? "", new RegExp(`^${path}:3:5: "sshd:5-2": `));
   assert.match(lines[1] ?? "", new RegExp(`^${path}:5:12: "1-x": `));
   assert.match(lines[2] ?? "", new RegExp(`^${path}:7:5: "max_percnt": unknown key under cpu \\(did you mean "max_percent"\\?\\)`));
@@ -55,6 +56,24 @@ test("validate and run refuse a bad file with every problem at file:line:column,
   for (const line of lines) assert.ok(d.log.includes(`procwatch: ${line}`), `missing in the log: ${line}\n${d.log.join("\n")}`);
 });
 
+test("validate prints one escaped line per problem, whatever the file's tokens hold (newline, ESC, U+202E)", async () => {
+  // YAML escapes put a newline and ESC into the one-liners; U+202E stands raw in the file.
+  const path = writeConfig("hiding.yaml", 'rules:\n  - "ss\\nhd:0-"\n  - "pw\u202Eevil:0-"\n  - "x\\e[2J:5-1"\n');
+  const validated = await runCli(["validate", "--config", path, "y\u2028:1-"]);
+  assert.equal(validated.code, 1);
+  const lines = validated.stderr.trimEnd().split("\n");
+  assert.deepEqual(lines.map((l) => l.replace(/": .*/, '"')), [
+    `${path}:2:5: "ss%0Ahd:0-"`,
+    `${path}:3:5: "pw%E2%80%AEevil:0-"`,
+    `${path}:4:5: "x%1B[2J:5-1"`,
+  ], validated.stderr);
+  for (const line of lines) assert.doesNotMatch(line, /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u);
+  const clean = writeConfig("clean.yaml", "rules: []\n");
+  const argv = await runCli(["validate", "--config", clean, "y\u2028:1-"]);
+  assert.equal(argv.code, 1);
+  assert.match(argv.stderr, /^argument 1: "y%E2%80%A8:1-": character U\+2028 at position 2 is a control, invisible, bidi or separator character /);
+});
+
 test("validate accepts the shipped example and names what it would run; command-line rules are checked too", async () => {
   const example = new URL("../../../examples/procwatch.example.yaml", import.meta.url).pathname;
   const ok = await runCli(["validate", "--config", example]);
@@ -63,8 +82,8 @@ test("validate accepts the shipped example and names what it would run; command-
 
   const clash = await runCli(["validate", "--config", example, "telnetd:0-0", "foo:5-2"]);
   assert.equal(clash.code, 1);
-  assert.match(clash.stdout, /^argument 1: "telnetd:0-0": .*procwatch\.example\.yaml:\d+/m);
-  assert.match(clash.stdout, /^argument 2: "foo:5-2": /m);
+  assert.match(clash.stderr, /^argument 1: "telnetd:0-0": .*procwatch\.example\.yaml:\d+/m);
+  assert.match(clash.stderr, /^argument 2: "foo:5-2": /m);
 });
 
 test("SIGHUP applies a good file and keeps the running configuration when the new one is bad", async () => {

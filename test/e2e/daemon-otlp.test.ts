@@ -8,6 +8,10 @@ import { after, test } from "node:test";
 import { freePort, sample, startDaemon, type DaemonProcess } from "../helpers/daemon.js";
 import { findPoints, startOtlpReceiver } from "../helpers/otlp-receiver.js";
 import { ProcessPool, uniqueName } from "../helpers/procs.js";
+import { uuidV5 } from "../../src/telemetry/resource.js";
+
+/** The namespace semconv prescribes for a service.instance.id made from a stable id. */
+const INSTANCE_NAMESPACE = "4d63009a-8d0f-11ee-aad7-4c796ed8e320";
 
 const pool = new ProcessPool();
 after(() => pool.cleanup());
@@ -42,7 +46,9 @@ for (const protocol of ["http/json", "http/protobuf"] as const) {
       assert.equal(scope.resource["service.name"], "procwatch");
       assert.match(String(scope.resource["service.version"]), /^\d+\.\d+\.\d+$/);
       assert.equal(scope.resource["host.name"], hostname());
-      assert.equal(scope.resource["service.instance.id"], hostname());
+      // A UUID v5 (semconv service.instance.id) of machine-id and the service name, stable across restarts.
+      const machine = existsSync("/etc/machine-id") ? readFileSync("/etc/machine-id", "utf8").trim() : hostname();
+      assert.equal(scope.resource["service.instance.id"], uuidV5(INSTANCE_NAMESPACE, `${machine}/procwatch`));
       if (existsSync("/etc/machine-id")) assert.equal(scope.resource["host.id"], readFileSync("/etc/machine-id", "utf8").trim());
       const count = scope.metrics.find((m) => m.name === "procwatch.rule.process.count");
       assert.equal(count?.kind, "gauge");
@@ -115,6 +121,38 @@ test("429 with Retry-After is retried after the delay the collector asked for, w
     await receiver.stop();
   }
 });
+
+for (const status of [429, 503]) {
+  test(`${status} with a Retry-After longer than the exporter's timeout: no export before that time, one log line, cumulative sums carry on`, async () => {
+    const receiver = await startOtlpReceiver();
+    // Pushes every 500 ms, each export given 300 ms: the exporter's own retry cannot wait 4 s, so
+    // only procwatch's deferral stands between the collector's request and the next push.
+    const d = await startDaemon(["--interval", "1s", "pwnothing:0-"], { env: { ...otlpEnv(receiver.url, "http/json"), OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: "300" } });
+    try {
+      const before = await receiver.waitFor((e) => findPoints(e, "procwatch.scans").length > 0, 15_000);
+      const scansBefore = findPoints(before, "procwatch.scans")[0]?.value ?? 0;
+      receiver.respondWith(status, { "Retry-After": "4" }, { times: 1 });
+      const throttled = await receiver.waitForRequest((r) => r.response === status, 15_000);
+      const seqAtThrottle = await scanSeq(d);
+      const next = await receiver.waitForRequest((r) => r.seq > throttled.seq, 15_000);
+      const gap = next.receivedAtMs - throttled.receivedAtMs;
+      assert.ok(gap >= 4000, `the next export came ${gap} ms after the ${status} with Retry-After: 4`);
+      assert.equal(next.response, 200);
+      // The sum kept counting while exports were deferred: the first one after carries every scan.
+      const after = await receiver.waitFor((e) => e.seq >= next.seq, 5000);
+      const scansAfter = findPoints(after, "procwatch.scans")[0]?.value ?? 0;
+      assert.ok(scansAfter > scansBefore && scansAfter >= seqAtThrottle + 3, `procwatch.scans ${scansBefore} → ${scansAfter}, scan ${seqAtThrottle} at the ${status}`);
+      await d.until("the recovery logged", () => (recoveredLines(d).length > 0 ? true : undefined));
+      assert.equal(failingLines(d).length, 1, d.log.join("\n"));
+      assert.match(failingLines(d)[0] ?? "", new RegExp(`HTTP ${status}.*Retry-After 4: no export before \\d{4}-\\d\\d-\\d\\dT`));
+      const failures = sample((await d.get("/metrics")).body, "procwatch_export_failures_total") ?? 0;
+      assert.ok(failures >= 2, `procwatch_export_failures_total ${failures}: the failed export and the deferred ones`);
+    } finally {
+      await d.stop();
+      await receiver.stop();
+    }
+  });
+}
 
 test("a collector that never answers: scans and scrapes go on, one log line, and SIGTERM still exits 0 within the bounded wait", async () => {
   const receiver = await startOtlpReceiver();

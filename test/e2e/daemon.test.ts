@@ -9,6 +9,7 @@ import { after, test } from "node:test";
 import { runCli } from "../helpers/cli.js";
 import { freePort, sample, startDaemon } from "../helpers/daemon.js";
 import { ProcessPool, uniqueName } from "../helpers/procs.js";
+import { verdictsDoc } from "../helpers/verdicts-doc.js";
 import { makeProcTree, removeProcTree, statLine, statusText, tempProcRoot, link } from "../helpers/proctree.js";
 
 const pool = new ProcessPool();
@@ -69,7 +70,7 @@ test("check --from prints the daemon's verdicts in mon, Nagios and JSON form, an
     const mon = await runCli(["check", "--from", d.base]);
     assert.equal(mon.code, 1);
     assert.ok(mon.stdout.split("\n")[0]?.split(" ").includes(`${name}:1`), mon.stdout);
-    assert.match(mon.stdout, new RegExp(`^${name}:1 > 0 \\(0-0\\)\n  pid ${running.pid} user \\S+ exe `, "m"));
+    assert.match(mon.stdout, new RegExp(`^${name}:1 > 0 \\(0-0\\)\n  pid ${running.pid} name ${name} user \\S+ exe `, "m"));
     const served = JSON.parse((await d.get("/verdicts?format=mon")).body) as { text: string };
     // The same observations: what mon prints is what the daemon serves (same scan or the next).
     assert.equal(mon.stdout.split("\n")[0], served.text.split("\n")[0]);
@@ -91,7 +92,7 @@ test("check --from prints the daemon's verdicts in mon, Nagios and JSON form, an
   }
   const gone = await runCli(["check", "--from", d.base]);
   assert.equal(gone.code, 1);
-  assert.match(gone.stdout, new RegExp(`^procwatch: daemon at http://127\\.0\\.0\\.1:${d.port} unreachable: ECONNREFUSED$`, "m"));
+  assert.match(gone.stdout, new RegExp(`^procwatch: daemon at http://127\\.0\\.0\\.1:${d.port}: unreachable: ECONNREFUSED$`, "m"));
   const goneNagios = await runCli(["check", "--from", d.base, "--format", "nagios"]);
   assert.equal(goneNagios.code, 3);
   assert.match(goneNagios.stdout, /^PROCS UNKNOWN: daemon at .* unreachable: ECONNREFUSED/);
@@ -102,18 +103,18 @@ test("check --from fails when the daemon's last scan is older than three interva
   const port = await freePort();
   const atMs = Date.now() - 40_000;
   const server = createServer((req, res) => {
-    const format = new URL(req.url ?? "/", "http://x").searchParams.get("format");
+    const format = new URL(req.url ?? "/", "http://x").searchParams.get("format") ?? "mon";
     res.setHeader("content-type", "application/json");
-    res.end(JSON.stringify({ scan: { seq: 7, atMs, durationMs: 3, intervalMs: 10_000 }, format, text: "", exitCode: 0 }));
+    res.end(JSON.stringify(verdictsDoc({ atMs, intervalMs: 10_000, format })));
   });
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
   try {
     const mon = await runCli(["check", "--from", `http://127.0.0.1:${port}`]);
     assert.equal(mon.code, 1);
-    assert.match(mon.stdout, /^procwatch: daemon at http:\/\/127\.0\.0\.1:\d+: last scan is 40s old \(interval 10s\)$/m);
+    assert.match(mon.stdout, /^procwatch: daemon at http:\/\/127\.0\.0\.1:\d+: last scan is 4\ds old \(interval 10s\)$/m);
     const nagios = await runCli(["check", "--from", `http://127.0.0.1:${port}`, "--format", "nagios"]);
     assert.equal(nagios.code, 3);
-    assert.match(nagios.stdout, /^PROCS UNKNOWN: .*last scan is 40s old/);
+    assert.match(nagios.stdout, /^PROCS UNKNOWN: .*last scan is 4\ds old/);
   } finally {
     server.closeAllConnections();
     server.close();
@@ -154,26 +155,30 @@ test("odd /proc entries are counted in the self metrics by kind, never logged pe
 test("a real CPU burner gets a per-process series while it runs away, and the series goes when it stops", async () => {
   const name = uniqueName("bu");
   const burner = await pool.start(name, { target: "/bin/sh", args: ["-c", "while :; do :; done"] });
-  const d = await startDaemon(["--interval", "1s", "--cpu-max", "30", `${name}:1-,cpu=30-`]);
+  // A low limit (5% of one CPU): on a loaded shared machine a burner may get far less than a core.
+  const d = await startDaemon(["--interval", "1s", "--cpu-max", "5", `${name}:1-,cpu=5-`]);
   try {
-    const labels = { process_pid: String(burner.pid), process_executable_name: name };
+    const labels = { procwatch_process_pid: String(burner.pid), procwatch_process_executable_name: name };
     const m = await d.until("the burner's per-process series", async () => {
       const text = await metrics(d);
-      return (sample(text, "process_cpu_utilization", labels) ?? 0) > 0 ? text : undefined;
+      return (sample(text, "procwatch_runaway_cpu_usage", labels) ?? 0) > 0 ? text : undefined;
     });
     assert.ok((sample(m, "procwatch_runaway_process_count") ?? 0) >= 1);
-    assert.equal(sample(m, "procwatch_runaway_limit_percent"), 30);
-    // Busy-rule: the rule's CPU is the burner's, around one full CPU on the ps/top scale.
-    const rulePercent = sample(m, "procwatch_rule_cpu_percent", { procwatch_rule_name: `${name},cpu=30-` }) ?? 0;
-    assert.ok(rulePercent > 30, `rule CPU ${rulePercent}%`);
+    // --cpu-max 5 and cpu=5- are ps/top percentages: 0.05 CPUs.
+    assert.equal(sample(m, "procwatch_runaway_cpu_usage_limit"), 0.05);
+    assert.equal(sample(m, "procwatch_rule_cpu_usage_limit", { procwatch_rule_name: `${name},cpu=5-`, procwatch_limit_type: "min" }), 0.05);
+    // Busy-rule: the rule's CPU is the burner's, in the same unit as its limit.
+    const ruleCpus = sample(m, "procwatch_rule_cpu_usage", { procwatch_rule_name: `${name},cpu=5-` }) ?? 0;
+    assert.ok(ruleCpus > 0.05, `rule CPU ${ruleCpus} CPUs`);
     // Per-rule series never carry a PID.
     assert.ok(!/procwatch_rule_[a-z_]*\{[^}]*process_pid/.test(m));
+    assert.ok(!/^process_/m.test(m), "no series borrows a semconv process.* name");
 
     await pool.kill(burner);
     await d.until("the per-process series gone and the busy rule failing", async () => {
       const text = await metrics(d);
-      return sample(text, "process_cpu_utilization", labels) === undefined
-        && sample(text, "procwatch_rule_status", { procwatch_rule_name: `${name},cpu=30-` }) === 2 ? true : undefined;
+      return sample(text, "procwatch_runaway_cpu_usage", labels) === undefined
+        && sample(text, "procwatch_rule_status", { procwatch_rule_name: `${name},cpu=5-` }) === 2 ? true : undefined;
     });
   } finally {
     await d.stop();

@@ -63,7 +63,7 @@ describe("states on real processes, exact output", () => {
     assert.deepEqual([r.code, r.stdout], [1, [
       `PROCS WARNING: ${name}:2 > 1 (warn 1-1, crit 1-3) | '${name}'=2;1:1;1:3;0; '${one.name}'=1;;1:;0;`,
       `${name}:2 > 1 (warn 1-1, crit 1-3)`,
-      ...two.map((p) => `  pid ${p.pid} user root exe ${sleepExe}`),
+      ...two.map((p) => `  pid ${p.pid} name ${p.name} user root exe ${sleepExe}`),
       "",
     ].join("\n")]);
   });
@@ -76,9 +76,9 @@ describe("states on real processes, exact output", () => {
       `PROCS CRITICAL: ${missing}:0 < 1 (1-), ${name}:2 > 1 (warn 1-1, crit 1-3), ${one.name}:1 > 0 (0-0) | '${missing}'=0;;1:;0; '${name}'=2;1:1;1:3;0; '${one.name}'=1;;0:0;0;`,
       `${missing}:0 < 1 (1-)`,
       `${name}:2 > 1 (warn 1-1, crit 1-3)`,
-      ...two.map((p) => `  pid ${p.pid} user root exe ${sleepExe}`),
+      ...two.map((p) => `  pid ${p.pid} name ${p.name} user root exe ${sleepExe}`),
       `${one.name}:1 > 0 (0-0)`,
-      `  pid ${one.pid} user root exe ${sleepExe}`,
+      `  pid ${one.pid} name ${one.name} user root exe ${sleepExe}`,
       "",
     ].join("\n")]);
   });
@@ -92,7 +92,7 @@ describe("states on real processes, exact output", () => {
       assert.deepEqual([r.code, r.stdout], [3, [
         `PROCS UNKNOWN: ${one.name},exe=${sleepExe}:0 unknown: 1 more processes could not be checked (1-1) | '${label}'=U;;1:1;0; '${two[0]?.name}'=2;;2:2;0;`,
         `${one.name},exe=${sleepExe}:0 unknown: 1 more processes could not be checked (1-1)`,
-        `  undecided: pid ${one.pid} user root exe ? (EACCES): exe unreadable (EACCES)`,
+        `  undecided: pid ${one.pid} name ${one.name} user root exe ? (EACCES): exe unreadable (EACCES)`,
         "",
       ].join("\n")]);
     } finally {
@@ -111,7 +111,7 @@ describe("hostile names cannot inject perfdata", () => {
     const lines = r.stdout.split("\n");
     const safe = name.replace(/\|/g, "%7C");
     assert.equal(lines[0], `PROCS CRITICAL: ${safe}:1 > 0 (0-0) | '${name.replace(/[|']/g, "_")}'=1;;0:0;0; 'q___x__1_2'=0;;0:;0;`);
-    assert.equal(lines[2], `  pid ${p.pid} user root exe ${p.exe.replace(/\|/g, "%7C").replace("\n", "%0A")}`);
+    assert.equal(lines[2], `  pid ${p.pid} name ${safe} user root exe ${p.exe.replace(/\|/g, "%7C").replace("\n", "%0A")}`);
     assert.deepEqual(rawBars(r.stdout), [1, 0, 0, 0]);
   });
 });
@@ -121,7 +121,7 @@ describe("errors are UNKNOWN (exit 3) with a one-line reason", () => {
     [["sshd:1-", "foo:5-2"], `PROCS UNKNOWN: Can't parse "foo:5-2": empty range: minimum 5 is above maximum 2\n`],
     [["foo:5-2", "a|b"], `PROCS UNKNOWN: Can't parse "foo:5-2": empty range: minimum 5 is above maximum 2\nCan't parse "foo:5-2": empty range: minimum 5 is above maximum 2\nCan't parse "a%7Cb": no ':MIN-MAX' range (if mon appended this as a hostgroup member, end the monitor line with ';;')\n`],
     [["x:1-3,warn=4-"], `PROCS UNKNOWN: Can't parse "x:1-3,warn=4-": warn=: 4- shares no count with the rule's range 1-3, so every count would be WARNING or CRITICAL\n`],
-    [[], "PROCS UNKNOWN: no rules given (usage: procwatch check --format nagios RULE...)\n"],
+    [[], "PROCS UNKNOWN: no rules given: nothing to check (give RULE..., --cpu-max PERCENT or --security LIST)\n"],
     [["--bogus|x", "sshd:1-"], "PROCS UNKNOWN: unknown option '--bogus%7Cx'\n"],
     [["--timeout", "0", "sshd:1-"], `PROCS UNKNOWN: option '--timeout <duration>' argument '0' is invalid. --timeout: "0" is shorter than 100ms\n`],
     [["--recheck", "20s", "sshd:1-"], "PROCS UNKNOWN: --recheck 20s must be shorter than --timeout 10s\n"],
@@ -199,20 +199,20 @@ describe("a real Nagios 4 core runs procwatch as a service check", () => {
       assert.deepEqual(got("ok"), [0, `PROCS OK: ${one.name}:1 (1-1), ${missing}:0 (0-0)`, "", `'${one.name}'=1;;1:1;0; '${missing}'=0;;0:0;0;`]);
       assert.deepEqual(got("warning"), [1, `PROCS WARNING: ${b}:2 > 1 (warn 1-1, crit 1-3)`,
         // as user nagios, root's exe links are unreadable: said so, never guessed
-        [`${b}:2 > 1 (warn 1-1, crit 1-3)`, ...two.map((p) => `  pid ${p.pid} user root exe ? (EACCES)`)].join("\n"), `'${b}'=2;1:1;1:3;0;`]);
+        [`${b}:2 > 1 (warn 1-1, crit 1-3)`, ...two.map((p) => `  pid ${p.pid} name ${b} user root exe ? (EACCES)`)].join("\n"), `'${b}'=2;1:1;1:3;0;`]);
       assert.deepEqual(got("critical"), [2, `PROCS CRITICAL: ${missing}:0 < 1 (1-)`, `${missing}:0 < 1 (1-)`, `'${missing}'=0;;1:;0; '${one.name}'=1;;1:;0;`]);
       assert.deepEqual(got("unknown"), [3, `PROCS UNKNOWN: ${one.name},exe=${sleepExe}:0 unknown: 1 more processes could not be checked (1-1)`,
-        [`${one.name},exe=${sleepExe}:0 unknown: 1 more processes could not be checked (1-1)`, `  undecided: pid ${one.pid} user root exe ? (EACCES): exe unreadable (EACCES)`].join("\n"),
+        [`${one.name},exe=${sleepExe}:0 unknown: 1 more processes could not be checked (1-1)`, `  undecided: pid ${one.pid} name ${one.name} user root exe ? (EACCES): exe unreadable (EACCES)`].join("\n"),
         `'${one.name}_exe_${sleepExe.replace(/\//g, "_")}'=U;;1:1;0;`]);
       assert.deepEqual(got("usage"), [3, `PROCS UNKNOWN: Can't parse "foo:5-2": empty range: minimum 5 is above maximum 2`, "", ""]);
       const safe = evil.replace(/\|/g, "%7C");
       assert.deepEqual(got("hostile"), [2, `PROCS CRITICAL: ${safe}:1 > 0 (0-0)`,
-        [`${safe}:1 > 0 (0-0)`, `  pid ${hostile.pid} user nagios exe ${hostile.exe.replace(/\|/g, "%7C").replace("\n", "%0A")}`].join("\n"),
+        [`${safe}:1 > 0 (0-0)`, `  pid ${hostile.pid} name ${safe} user nagios exe ${hostile.exe.replace(/\|/g, "%7C").replace("\n", "%0A")}`].join("\n"),
         `'${evil.replace(/[|']/g, "_")}'=1;;0:0;0; 'q__x'=0;;0:;0;`]);
       // The oracle counts the same two processes.
       assert.deepEqual(got("check_procs"), [0, `PROCS OK: 2 processes with command name '${b}'`, "", "procs=2;;2:2;0;"]);
       assert.deepEqual(got("example"), [1, `PROCS WARNING: ${b}:2 > 1 (warn 1-1, crit 1-5)`,
-        [`${b}:2 > 1 (warn 1-1, crit 1-5)`, ...two.map((p) => `  pid ${p.pid} user root exe ? (EACCES)`)].join("\n"), `'${b}'=2;1:1;1:5;0; '${missing}'=0;;0:0;0;`]);
+        [`${b}:2 > 1 (warn 1-1, crit 1-5)`, ...two.map((p) => `  pid ${p.pid} name ${b} user root exe ? (EACCES)`)].join("\n"), `'${b}'=2;1:1;1:5;0; '${missing}'=0;;0:0;0;`]);
       assert.match(run.log, /SERVICE ALERT: localhost;critical;CRITICAL;HARD;1;PROCS CRITICAL: /);
     } finally {
       scratch.cleanup();
@@ -220,12 +220,12 @@ describe("a real Nagios 4 core runs procwatch as a service check", () => {
   });
 });
 
-/** The check_procwatch command of examples/nagios/procwatch.cfg, pointed at this build. */
+/** The check_procwatch command of packaging/nagios-procwatch.cfg, pointed at this build. */
 function exampleCommand(procwatch: string): string {
-  const text = readFileSync(fileURLToPath(new URL("../../../examples/nagios/procwatch.cfg", import.meta.url)), "utf8");
+  const text = readFileSync(fileURLToPath(new URL("../../../packaging/nagios-procwatch.cfg", import.meta.url)), "utf8");
   const block = /^define command \{\n(?:.*\n)*?\}\n/m.exec(text)?.[0];
-  assert.ok(block !== undefined && block.includes("/usr/local/bin/procwatch check --format nagios"), "examples/nagios/procwatch.cfg defines check_procwatch");
-  return block.replace("/usr/local/bin/procwatch", procwatch);
+  assert.ok(block !== undefined && block.includes("/usr/bin/procwatch check --format nagios"), "packaging/nagios-procwatch.cfg defines check_procwatch");
+  return block.replace("/usr/bin/procwatch", procwatch);
 }
 
 

@@ -56,14 +56,14 @@ describe("listen=: which process holds the listening socket", () => {
     assert.deepEqual([byPath.code, doc.rules[0]?.state, doc.rules[0]?.count, doc.rules[0]?.matches.map((m) => m.pid)], [0, "ok", 1, [server.pid]]);
   });
 
-  test("another program holds the port: the detail names it with pid, user and exe; ours is a near miss", async () => {
+  test("another program holds the port: the detail names it with pid, name, user and exe; ours is a near miss", async () => {
     const r = await check(`${name}:1-1,listen=${otherServer.port}`);
     assert.equal(r.code, 1);
     assert.equal(r.stdout, [
       `${name},listen=${otherServer.port}:0`,
       `${name},listen=${otherServer.port}:0 < 1 (1-1)`,
-      `  port tcp/${otherServer.port}: held by pid ${otherServer.pid} user root exe ${NODE} (tcp/127.0.0.1:${otherServer.port})`,
-      `  near miss: pid ${server.pid} user root exe ${NODE}: listen=${otherServer.port}: holds no socket listening on tcp/${otherServer.port} (it listens on tcp/127.0.0.1:${server.port})`,
+      `  port tcp/${otherServer.port}: held by pid ${otherServer.pid} name ${other} user root exe ${NODE} (tcp/127.0.0.1:${otherServer.port})`,
+      `  near miss: pid ${server.pid} name ${name} user root exe ${NODE}: listen=${otherServer.port}: holds no socket listening on tcp/${otherServer.port} (it listens on tcp/127.0.0.1:${server.port})`,
       "",
     ].join("\n"));
   });
@@ -91,10 +91,27 @@ describe("listen=: which process holds the listening socket", () => {
     const lines = r.stdout.split("\n");
     assert.equal(lines[0], `${name},listen=${server.port}:unknown`);
     assert.match(r.stdout, new RegExp(`^  port tcp/${server.port}: listening \\(socket owner root\\), held by a process whose fd links procwatch cannot read \\(\\d+ processes unreadable; run as root\\)$`, "m"));
-    assert.match(r.stdout, new RegExp(`^  undecided: pid ${server.pid} user root exe \\? \\(EACCES\\): listen=${server.port}: fd links unreadable \\(EACCES\\)$`, "m"));
+    assert.match(r.stdout, new RegExp(`^  undecided: pid ${server.pid} name ${name} user root exe \\? \\(EACCES\\): listen=${server.port}: fd links unreadable \\(EACCES\\)$`, "m"));
     const n = await runCli(["check", "--format", "nagios", `${name}:1-1,listen=${server.port}`], NOBODY);
     assert.equal(n.code, 3);
     assert.match(n.stdout, new RegExp(`^PROCS UNKNOWN: ${name},listen=${server.port}:0 unknown: 1 more processes could not be checked \\(1-1\\) \\| '${name}_listen_${server.port}'=U;;1:1;0;$`, "m"));
+  });
+
+  test("as nobody, a port nothing listens on is decided: no process can hold it, unreadable fd links or not", async (t) => {
+    if (!haveRoot(t)) return;
+    const port = await closedPort();
+    const r = await runCli(["check", `${name}:1-1,listen=${port}`], NOBODY);
+    assert.equal(r.stdout, [
+      `${name},listen=${port}:0`,
+      `${name},listen=${port}:0 < 1 (1-1)`,
+      `  port tcp/${port}: nothing listens on it`,
+      `  near miss: pid ${server.pid} name ${name} user root exe ? (EACCES): listen=${port}: holds no socket listening on tcp/${port}: nothing listens on it in its network namespace (fd links unreadable (EACCES))`,
+      "",
+    ].join("\n"));
+    assert.equal(r.code, 1);
+    const n = await runCli(["check", "--format", "nagios", `${name}:1-1,listen=${port}`], NOBODY);
+    assert.equal(n.code, 2, n.stdout);
+    assert.equal(n.stdout.split("\n")[0], `PROCS CRITICAL: ${name},listen=${port}:0 < 1 (1-1) | '${name}_listen_${port}'=0;;1:1;0;`);
   });
 
   test("as nobody, nobody's own server is decided", async (t) => {

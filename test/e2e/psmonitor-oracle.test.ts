@@ -93,7 +93,6 @@ describe("same verdict as ps.monitor where ps.monitor is right", () => {
     [["N1:1-", "N2:2-2", "N3:3-"], 0],
     [["N0:1-", "N1:1-1", "N2:3-", "N3:-2"], 1],
     [["N3:1-1", "N2:1-1", "N1:1-1", "N0:1-1"], 1],
-    [[], 0],
   ];
   for (const [rules, code] of agree) {
     test(`${rules.join(" ") || "(no rules)"}`, async (t) => {
@@ -127,6 +126,8 @@ describe("where ps.monitor is wrong, procwatch differs as documented", () => {
     { why: "min > max is an error, not a rule that never passes", rules: ["N2:3-2"], ps: fail(["N2:2"], ["N2:2 < 3"]), pw: parseError("N2:3-2", /empty range: minimum 3 is above maximum 2/) },
     { why: "junk after the range is an error, not ignored", rules: ["N1:1-2junk"], ps: ok(), pw: parseError("N1:1-2junk", /.*/) },
     { why: "x:- (no bounds at all) is an error", rules: ["N0:-"], ps: ok(), pw: parseError("N0:-", /.*/) },
+    { why: "no rules at all is a usage error, not a pass", rules: [], ps: ok(),
+      pw: { code: 1, stdout: /^procwatch: no rules given: nothing to check \(give RULE\.\.\., --cpu-max PERCENT or --security LIST\)\n$/ } },
   ];
   for (const c of differ) {
     test(`${c.rules.join(" ")}: ${c.why}`, async (t) => {

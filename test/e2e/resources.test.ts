@@ -34,7 +34,7 @@ describe("rss=: a process whose memory grows past the limit", () => {
     const lines = r.stdout.split("\n");
     assert.equal(lines[0], `${name},rss=-40M:1`);
     assert.equal(lines[1], `${name},rss=-40M:1 1 process outside rss=-40M`);
-    assert.match(lines[2] as string, new RegExp(`^  outside limits: pid ${p.pid} user root exe ${process.execPath}: rss \\d+(\\.\\d)? MiB > 40 MiB$`));
+    assert.match(lines[2] as string, new RegExp(`^  outside limits: pid ${p.pid} name ${name} user root exe ${process.execPath}: rss \\d+(\\.\\d)? MiB > 40 MiB$`));
     const n = await runCli(["check", "--format", "nagios", rule]);
     assert.equal(n.code, 2);
     assert.match(n.stdout, new RegExp(`'${name}_rss_-40M_rss'=\\d+B;;~:41943040;0;`));
@@ -59,8 +59,8 @@ describe("fds=: a process near its RLIMIT_NOFILE", () => {
     // '%' is escaped in every process- or rule-derived word (%25): it is the escape character.
     assert.equal(lines[0], `${name},fds=-80%25:1 ${name},fds=-50:1`);
     const percent = Number(((open * 100) / 64).toFixed(1));
-    assert.ok(lines.includes(`  outside limits: pid ${pid} user root exe /usr/bin/sleep: open fds ${open} of 64 = ${percent} percent > 80 percent`), over.stdout);
-    assert.ok(lines.includes(`  outside limits: pid ${pid} user root exe /usr/bin/sleep: open fds ${open} > 50`), over.stdout);
+    assert.ok(lines.includes(`  outside limits: pid ${pid} name ${name} user root exe /usr/bin/sleep: open fds ${open} of 64 = ${percent} percent > 80 percent`), over.stdout);
+    assert.ok(lines.includes(`  outside limits: pid ${pid} name ${name} user root exe /usr/bin/sleep: open fds ${open} > 50`), over.stdout);
   });
 });
 
@@ -75,7 +75,7 @@ describe("age=: a crash loop in a one-shot check", () => {
     assert.equal(r.code, 1, r.stdout);
     const lines = r.stdout.split("\n");
     assert.equal(lines[0], `${name},age=10m-:1`);
-    assert.match(lines[2] as string, new RegExp(`^  outside limits: pid \\d+ user root exe /usr/bin/sleep: up [01]s < 10m$`));
+    assert.match(lines[2] as string, new RegExp(`^  outside limits: pid \\d+ name ${name} user root exe /usr/bin/sleep: up [01]s < 10m$`));
   });
 });
 
@@ -108,7 +108,7 @@ describe("unit= and cgroup= on this machine's cgroups", () => {
       assert.deepEqual([ok.code, ok.stdout], [0, ""]);
       const miss = await runCli(["check", `${name}:1-1,unit=ssh.service`]);
       assert.equal(miss.code, 1);
-      assert.ok(miss.stdout.includes(`  near miss: pid ${inside.pid} user root exe /usr/bin/sleep: unit=ssh.service: runs in unit ${unit} (cgroup /${unit})`), miss.stdout);
+      assert.ok(miss.stdout.includes(`  near miss: pid ${inside.pid} name ${name} user root exe /usr/bin/sleep: unit=ssh.service: runs in unit ${unit} (cgroup /${unit})`), miss.stdout);
     } finally {
       await pool.kill(inside);
       await waitFor(() => (readFileSync(`${dir}/cgroup.procs`, "latin1").trim() === "" ? true : undefined), 5000);

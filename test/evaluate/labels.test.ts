@@ -78,8 +78,8 @@ describe("no security module: label= and domain= rules are unknown, saying why",
     assert.deepEqual(out.text.split("\n"), [
       "x,domain=sshd_t:unknown",
       "x,domain=sshd_t:0 unknown: 2 more processes could not be checked (1-)",
-      "  undecided: pid 30 user root exe /usr/sbin/x: domain= not applicable (no security module active)",
-      "  undecided: pid 32 user root exe /usr/sbin/x: domain= not applicable (no security module active)",
+      "  undecided: pid 30 name x user root exe /usr/sbin/x: domain= not applicable (no security module active)",
+      "  undecided: pid 32 name x user root exe /usr/sbin/x: domain= not applicable (no security module active)",
       "",
     ]);
   });

@@ -69,6 +69,23 @@ describe("which listening socket a listen= qualifier accepts", () => {
     assert.deepEqual(table, { kind: "unknown", why: "listen=25: socket table net/tcp6: EIO" });
   });
 
+  test("fd links unreadable but nothing in its namespace listens on the port: decided, a near miss", () => {
+    const unreadable = { unknownMask: Field.sockets, unknownWhy: { sockets: "EACCES" } };
+    const cases: [string, ListeningSocket[], string][] = [
+      ["master:1-,listen=25", [], "near: listen=25: holds no socket listening on tcp/25: nothing listens on it in its network namespace (fd links unreadable (EACCES))"],
+      ["master:1-,listen=25", [LO8025, UDP53], "near: listen=25: holds no socket listening on tcp/25: nothing listens on it in its network namespace (fd links unreadable (EACCES))"],
+      // Something listens there: it may be this process's, so still unknown.
+      ["master:1-,listen=25", [LO25], "unknown: listen=25: fd links unreadable (EACCES)"],
+      ["master:1-,listen=127.0.0.1:25", [MAPPED25], "unknown: listen=127.0.0.1:25: fd links unreadable (EACCES)"],
+      ["master:1-,listen=127.0.0.1:25", [ANY25], "near: listen=127.0.0.1:25: holds no socket listening on tcp/127.0.0.1:25: nothing listens on it in its network namespace (fd links unreadable (EACCES))"],
+      ["master:1-,listen=udp/53", [UDP53], "unknown: listen=udp/53: fd links unreadable (EACCES)"],
+    ];
+    for (const [arg, around, want] of cases) {
+      const o = matchRule(rule(arg), master(undefined, { ...unreadable, namespaceListening: around }), ctx);
+      assert.equal(o.kind === "near" ? `near: ${o.reason}` : o.kind === "unknown" ? `unknown: ${o.why}` : o.kind, want, `${arg} with ${around.length} sockets around`);
+    }
+  });
+
   test("a process in another network namespace is judged by its namespace's sockets, and says so", () => {
     const o = matchRule(rule("nginx:1-,listen=80"), proc({ pid: 11, comm: "nginx", readMask: ALL, listening: [LO8025], netNs: "net:[4026532999]" }), ctx);
     assert.deepEqual(o, { kind: "near", reason: "listen=80: holds no socket listening on tcp/80 in network namespace net:[4026532999] (it listens on tcp/127.0.0.1:8025)" });
@@ -123,5 +140,10 @@ describe("the verdict's port report: the sockets on the port whoever holds them"
   test("unknown fd links make the count undecided, never 0", () => {
     const [v] = evaluateRules([rule("master:1-1,listen=25")], snap([master(undefined, { unknownMask: Field.sockets, unknownWhy: { sockets: "EACCES" } })], [ANY25]), ctx);
     assert.deepEqual([v?.state, v?.count, v?.undecided], ["unknown", 0, 1]);
+  });
+  test("unknown fd links where nothing listens on the port: the count is decided, and a minimum of 1 fails", () => {
+    const unread = master(undefined, { unknownMask: Field.sockets, unknownWhy: { sockets: "EACCES" }, namespaceListening: [LO8025] });
+    const [v] = evaluateRules([rule("master:1-1,listen=25")], snap([unread], [LO8025]), ctx);
+    assert.deepEqual([v?.state, v?.count, v?.undecided, v?.nearMisses.length], ["fail", 0, 0, 1]);
   });
 });

@@ -79,6 +79,15 @@ describe("deleted-exe", () => {
     assert.deepEqual([r.undecided, r.why], [2, "exe unreadable (EACCES)"]);
   });
 
+  test("the undecided processes are listed with the name they are counted by and why", () => {
+    const u = proc({ pid: 32, comm: "u", exe: undefined, unknownMask: Field.exe, unknownWhy: { exe: "EACCES" } });
+    const script = proc({ pid: 33, comm: "python3", argv: ["python3", "/opt/pwthief.py"], exe: undefined, unknownMask: Field.exe, unknownWhy: { exe: "EPERM" } });
+    const r = evaluateSecurity(snap([u, script, d(34, "/usr/sbin/ok", false)]), settings(["deleted-exe"]), ctx).results[0];
+    assert.deepEqual(r?.undecidedProcesses?.map((x) => [x.process.pid, x.name, x.why]), [[32, "u", "exe unreadable (EACCES)"], [33, "pwthief.py", "exe unreadable (EPERM)"]]);
+    const labels = evaluateSecurity(snap([proc({ pid: 35, comm: "l", labels: undefined, unknownMask: Field.label, unknownWhy: { label: "EACCES" } })]), settings(["selinux-initrc-t"]), ctx).results[0];
+    assert.deepEqual(labels?.undecidedProcesses?.map((x) => [x.process.pid, x.name, x.why]), [[35, "l", "label unreadable (EACCES)"]]);
+  });
+
   test("hidepid: processes we cannot see leave the check unknown", () => {
     const r = evaluateSecurity(snap([d(21, "/usr/sbin/cron", false)], { visibility: { kind: "hidden", reason: "hidepid=2" } }), settings(["deleted-exe"]), ctx).results[0];
     assert.deepEqual([r?.state, r?.undecided, r?.undecidedWhy], ["unknown", Infinity, "hidepid=2"]);

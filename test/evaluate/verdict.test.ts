@@ -13,6 +13,9 @@ const accounts = fixtureAccounts();
 /** exeFile read: the running file is (or is not) the one at its path. */
 const sameFile = { exeFile: { running: { dev: 2049, ino: 77 }, atPath: { dev: 2049, ino: 77 } }, readMask: Field.status | Field.cmdline | Field.exe | Field.label | Field.exeFile };
 const otherFile = { ...sameFile, exeFile: { running: { dev: 2049, ino: 99 }, atPath: { dev: 2049, ino: 77 } } };
+/** Replaced since start: another inode by design; on the mount the path resolves to (26), or not. */
+const replaced = (mount: number) => ({ ...sameFile, exeFile: { ...otherFile.exeFile, mounts: { running: mount, atPath: 26 } } });
+const script = (root: "same" | "other") => ({ scriptFile: { held: [], root }, readMask: Field.status | Field.cmdline | Field.exe | Field.label | Field.scriptFile });
 const rule = (arg: string) => parseOneLiner(arg, { accounts, source: { file: "argv", line: 1, column: 1 } });
 const ctx = { interpreters: makeInterpreterSet(DEFAULT_INTERPRETERS), excluded: new Set<number>() };
 const snap = (processes: ProcessRecord[], extra: Partial<Snapshot> = {}): Snapshot => ({
@@ -60,13 +63,16 @@ describe("matching", () => {
     ["kworker/0:1:1-", proc({ pid: 10, comm: "kworker/0:1", isKernelThread: true, exe: undefined, hasNoExe: true, argv: [] }), "yes"],
     ["0:1:1-", proc({ pid: 10, comm: "kworker/0:1", isKernelThread: true, exe: undefined, hasNoExe: true, argv: [] }), "no"],
     ["/usr/lib/postfix/sbin/master:1-1", proc({ pid: 10, comm: "master", exe: { path: "/usr/lib/postfix/sbin/master", deleted: false }, ...sameFile }), "yes"],
-    ["/usr/lib/postfix/sbin/master:1-1", proc({ pid: 10, comm: "master", exe: { path: "/usr/lib/postfix/sbin/master", deleted: true }, ...sameFile }), "yes"],
+    ["/usr/lib/postfix/sbin/master:1-1", proc({ pid: 10, comm: "master", exe: { path: "/usr/lib/postfix/sbin/master", deleted: true }, ...replaced(26) }), "yes"],
+    ["/usr/lib/postfix/sbin/master:1-1", proc({ pid: 10, comm: "master", exe: { path: "/usr/lib/postfix/sbin/master", deleted: true }, ...replaced(65) }), "near"],
     // the exe path matched but the file is another one (a bind mount in a user namespace)
     ["/usr/lib/postfix/sbin/master:1-1", proc({ pid: 10, comm: "master", exe: { path: "/usr/lib/postfix/sbin/master", deleted: false }, ...otherFile }), "near"],
     ["/usr/lib/postfix/sbin/master:1-1", proc({ pid: 10, comm: "master", exe: { path: "/usr/lib/postfix/sbin/master", deleted: false } }), "need"],
     ["/usr/lib/postfix/sbin/master:1-1", proc({ pid: 10, comm: "master", exe: { path: "/usr/lib/dovecot/master", deleted: false } }), "no"],
     ["/usr/lib/postfix/sbin/master:1-1", proc({ pid: 10, comm: "master", exe: undefined, unknownMask: Field.exe, unknownWhy: { exe: "EACCES" } }), "unknown"],
-    ["/usr/local/bin/foo.py:1-", proc({ pid: 10, comm: "python3", exe: { path: "/usr/bin/python3.11", deleted: false }, argv: ["python3", "/usr/local/bin/foo.py"] }), "yes"],
+    ["/usr/local/bin/foo.py:1-", proc({ pid: 10, comm: "python3", exe: { path: "/usr/bin/python3.11", deleted: false }, argv: ["python3", "/usr/local/bin/foo.py"], ...script("same") }), "yes"],
+    ["/usr/local/bin/foo.py:1-", proc({ pid: 10, comm: "python3", exe: { path: "/usr/bin/python3.11", deleted: false }, argv: ["python3", "/usr/local/bin/foo.py"], ...script("other") }), "near"],
+    ["/usr/local/bin/foo.py:1-", proc({ pid: 10, comm: "python3", exe: { path: "/usr/bin/python3.11", deleted: false }, argv: ["python3", "/usr/local/bin/foo.py"] }), "need"],
     ["x:1-,exe=/usr/bin/*", proc({ pid: 10, comm: "x", exe: { path: "/tmp/x", deleted: false } }), "near"],
     ["x:1-,args=--config=/etc/x\\.conf", proc({ pid: 10, comm: "x", argv: ["x", "--config=/etc/x.conf"] }), "yes"],
     ["x:1-,args=^x -d$", proc({ pid: 10, comm: "x", argv: ["x", "-f"] }), "near"],

@@ -1,5 +1,5 @@
 // A fixture /etc with passwd and group files, so rule tests do not depend on this machine's users.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Accounts, readAccounts } from "../../src/system/accounts.js";
@@ -14,5 +14,10 @@ export function fixtureAccounts(): Accounts {
     "",
   ].join("\n"));
   writeFileSync(join(dir, "group"), ["root:x:0:", "adm:x:4:", "debian-tor:x:113:", "nogroup:x:65534:", ""].join("\n"));
-  return readAccounts(dir);
+  const accounts = readAccounts(dir);
+  // readAccounts reads each file on its first lookup: look once, then the directory can go.
+  accounts.userName(0);
+  accounts.groupName(0);
+  rmSync(dir, { recursive: true, force: true });
+  return accounts;
 }

@@ -114,6 +114,10 @@ export interface AlertRecord {
 
 export interface MonOptions {
   readonly services: readonly MonService[];
+  /** A whole mon.cf body (hostgroups and watches, e.g. a shipped example) instead of `services`. */
+  readonly configBody?: string;
+  /** Extra files for the alertdir: name → contents (made executable). */
+  readonly alerts?: Readonly<Record<string, string>>;
   /** Extra files for the mondir: name → contents (made executable). */
   readonly monitors?: Readonly<Record<string, string>>;
   /** Run mon (and so its monitors and alerts) as this user; default: as ourselves. */
@@ -173,9 +177,10 @@ export class MonServer {
     executable(at("mon.d", "procwatch.monitor"), `#!/bin/sh\nexec '${procwatch}' check "$@"\n`);
     for (const [name, text] of Object.entries(options.monitors ?? {})) executable(at("mon.d", name), text);
     executable(at("alert.d", "record.alert"), ALERT_RECORDER);
+    for (const [name, text] of Object.entries(options.alerts ?? {})) executable(at("alert.d", name), text);
     writeFileSync(at("auth.cf"), ["command section", ...["list", "set", "stop", "version", "servertime", "term"].map((c) => `${c}: all`), "trap section", ""].join("\n"));
     const [port, trapPort] = [await freePort(), await freePort()];
-    writeFileSync(at("mon.cf"), formatConfig(dir, options.services));
+    writeFileSync(at("mon.cf"), options.configBody === undefined ? formatConfig(dir, options.services) : `${configHeader(dir)}${options.configBody}`);
     if (options.user !== undefined) {
       for (const p of walk(dir)) chownSync(p, options.user.uid, options.user.gid);
     }
@@ -300,9 +305,10 @@ export class MonServer {
   }
 }
 
-function formatConfig(dir: string, services: readonly MonService[]): string {
+/** The global settings of every scratch mon.cf: loopback only, every path inside DIR. */
+function configHeader(dir: string): string {
   const at = (...p: string[]) => join(dir, ...p);
-  const lines = [
+  return `${[
     "serverbind = 127.0.0.1",
     "trapbind = 127.0.0.1",
     "clientallow = 127.0.0.1",
@@ -318,7 +324,12 @@ function formatConfig(dir: string, services: readonly MonService[]): string {
     "maxprocs = 20",
     "histlength = 100",
     "",
-  ];
+  ].join("\n")}\n`;
+}
+
+function formatConfig(dir: string, services: readonly MonService[]): string {
+  const at = (...p: string[]) => join(dir, ...p);
+  const lines = [configHeader(dir)];
   const groups = [...new Set(services.map((s) => s.group))];
   for (const g of groups) lines.push(`hostgroup ${g} localhost`);
   for (const g of groups) {

@@ -1,8 +1,11 @@
 // Test-only: a loopback OTLP/HTTP metrics receiver standing in for a collector. Decodes OTLP/JSON
 // and protobuf exports (optionally gzipped) into one plain structure, and can play a failing
-// collector (any status, Retry-After, a request never answered). Binds 127.0.0.1 only, never holds
-// the test process open, and stops by itself after `lifetimeMs`.
+// collector (any status, Retry-After, a request never answered); over HTTPS, optionally demanding
+// a client certificate (mutual TLS). Binds 127.0.0.1 only, never holds the test process open,
+// and stops by itself after `lifetimeMs`.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createTlsServer } from "node:https";
+import type { TLSSocket } from "node:tls";
 import type { AddressInfo } from "node:net";
 import { gunzipSync } from "node:zlib";
 import { decodeMetricsRequest } from "./otlp-schema.js";
@@ -53,6 +56,12 @@ export interface OtlpScopeMetrics {
 export interface OtlpRequest {
   /** 1-based arrival order. */
   readonly seq: number;
+  /** Date.now() when the request arrived (before its body was read). */
+  readonly receivedAtMs: number;
+  /** Request headers, lower-case names (test traffic: secrets here are the test's own). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Subject CN of the client certificate, over mutual TLS; undefined otherwise. */
+  readonly clientCertCn: string | undefined;
   readonly method: string;
   readonly path: string;
   /** The Content-Type header as sent ("" when absent). */
@@ -77,6 +86,8 @@ export interface OtlpExport extends OtlpRequest {
 export interface OtlpReceiverOptions {
   /** Stop by itself after this long, so a crashed test never leaves it behind. Default 10 min. */
   readonly lifetimeMs?: number;
+  /** Serve HTTPS with this key and certificate (PEM); with `ca`, demand a client certificate signed by it. */
+  readonly tls?: { readonly key: Buffer; readonly cert: Buffer; readonly ca?: Buffer };
 }
 
 export interface ScriptOptions {
@@ -85,7 +96,7 @@ export interface ScriptOptions {
 }
 
 export interface OtlpReceiver {
-  /** For OTEL_EXPORTER_OTLP_METRICS_ENDPOINT / the exporter's `url`: http://127.0.0.1:PORT/v1/metrics */
+  /** For OTEL_EXPORTER_OTLP_METRICS_ENDPOINT / the exporter's `url`: http(s)://127.0.0.1:PORT/v1/metrics */
   readonly url: string;
   /** For OTEL_EXPORTER_OTLP_ENDPOINT (the SDK appends /v1/metrics): http://127.0.0.1:PORT */
   readonly endpoint: string;
@@ -105,6 +116,8 @@ export interface OtlpReceiver {
   waitForRequest(predicate: (r: OtlpRequest) => boolean, timeoutMs: number): Promise<OtlpRequest>;
   /** Value of the newest point of `metricName` whose attributes include `subset`, over accepted exports. */
   latestValue(metricName: string, subset?: Attributes): number | undefined;
+  /** Date.now() when the sender gave up on a hung request (closed its connection); undefined while open. */
+  hungClosedAt(seq: number): number | undefined;
   /** Closes the listener, destroys every connection (hung ones too) and rejects pending waits. */
   stop(): Promise<void>;
 }
@@ -125,6 +138,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
   const seen: OtlpRequest[] = [];
   const waiters = new Set<Waiter>();
   const hung = new Set<ServerResponse>();
+  const hungClosed = new Map<number, number>();
   let script: Script | undefined;
   let scriptLeft = 0;
   let stopped = false;
@@ -147,11 +161,16 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const receivedAtMs = Date.now();
+    const socket = req.socket as Partial<TLSSocket>;
+    const peer = typeof socket.getPeerCertificate === "function" ? socket.getPeerCertificate() : undefined;
+    const cn = peer?.subject?.CN;
+    const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : v ?? ""]));
     const body = await readBody(req);
     const contentType = req.headers["content-type"] ?? "";
     const contentEncoding = req.headers["content-encoding"] ?? "identity";
     const base = {
-      seq: seen.length + 1, method: req.method ?? "", path: req.url ?? "", contentType, contentEncoding,
+      seq: seen.length + 1, receivedAtMs, headers, clientCertCn: Array.isArray(cn) ? cn.join(",") : cn, method: req.method ?? "", path: req.url ?? "", contentType, contentEncoding,
       userAgent: req.headers["user-agent"] ?? "", bodyBytes: body?.length ?? 0,
     };
     const decoded = body === undefined ? { status: 413, error: `body over ${MAX_BODY_BYTES} bytes` } : decodeRequest(req, body);
@@ -161,7 +180,11 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     const scripted = takeScript();
     if (scripted?.kind === "hang") {
       hung.add(res);
-      res.on("close", () => hung.delete(res));
+      const seq = base.seq;
+      res.on("close", () => {
+        hung.delete(res);
+        if (!stopped) hungClosed.set(seq, Date.now());
+      });
       record({ ...base, response: "hung", scopes, error });
       return;
     }
@@ -178,13 +201,17 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     record({ ...base, response: status, scopes, error });
   }
 
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((err: unknown) => {
       // A client that disconnects mid-body is the test's business (e.g. a timed-out exporter); the
       // request never completed, so there is nothing to record.
       if (!res.headersSent) res.destroy(err instanceof Error ? err : undefined);
     });
-  });
+  };
+  const tls = options.tls;
+  const server = tls === undefined
+    ? createServer(onRequest)
+    : createTlsServer({ key: tls.key, cert: tls.cert, ...(tls.ca === undefined ? {} : { ca: tls.ca, requestCert: true, rejectUnauthorized: true }) }, onRequest);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => resolve());
@@ -228,8 +255,8 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
   const exportsSoFar = (): OtlpExport[] => seen.filter(isAccepted);
 
   return {
-    url: `http://127.0.0.1:${port}/v1/metrics`,
-    endpoint: `http://127.0.0.1:${port}`,
+    url: `${tls === undefined ? "http" : "https"}://127.0.0.1:${port}/v1/metrics`,
+    endpoint: `${tls === undefined ? "http" : "https"}://127.0.0.1:${port}`,
     requests: () => [...seen],
     exports: exportsSoFar,
     respondWith(status, headers = {}, { times = Infinity } = {}) {
@@ -254,6 +281,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
       }
       return undefined;
     },
+    hungClosedAt: (seq) => hungClosed.get(seq),
     stop,
   };
 }

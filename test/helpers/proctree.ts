@@ -36,7 +36,7 @@ export interface DirSpec {
   readonly [name: string]: FileEntry | DirSpec | null;
 }
 /** Top level of a tree: PIDs (or any other name, e.g. "self", "sys", "1x") to entries. */
-export type ProcTreeSpec = Readonly<Record<number | string, FileEntry | DirSpec>>;
+export type ProcTreeSpec = Readonly<Record<number | string, FileEntry | DirSpec | null>>;
 
 /** A fresh empty directory under the OS temp dir, mode 755 (mkdtemp gives 700, and readers may
  * run as nobody). Remove it with {@link removeProcTree}. */
@@ -46,12 +46,18 @@ export function tempProcRoot(prefix = "procwatch-proc-"): string {
   return dir;
 }
 
+/** The top-level `stat` (system statistics, proc(5)) every tree gets unless its spec names one:
+ * procwatch takes a root without it for a wrong --proc-root (procfs/root.ts). Its values are
+ * never read. */
+export const SYSTEM_STAT = "cpu  100 0 50 1000 0 0 0 0 0 0\ncpu0 100 0 50 1000 0 0 0 0 0 0\nintr 0\nctxt 0\nbtime 1700000000\nprocesses 1\nprocs_running 1\nprocs_blocked 0\n";
+
 /** Writes `spec` under `dir` (created if missing) and returns `dir`. Directories get 755, files
- * 444 like /proc's, Denied files 000. */
+ * 444 like /proc's, Denied files 000. A top-level `stat` is added unless the spec has one
+ * (`stat: null` leaves it out: a tree that does not look like procfs). */
 export function makeProcTree(dir: string, spec: ProcTreeSpec): string {
   mkdirSync(dir, { recursive: true });
   chmodSync(dir, 0o755);
-  writeDir(dir, spec as DirSpec);
+  writeDir(dir, "stat" in spec ? (spec as DirSpec) : { stat: SYSTEM_STAT, ...(spec as DirSpec) });
   return dir;
 }
 

@@ -11,7 +11,8 @@ const SRC = fileURLToPath(new URL("../../../src/", import.meta.url));
 
 /** Lower numbers are lower layers; one number may hold folders that never import each other. */
 const LAYER: Readonly<Record<string, number>> = {
-  procfs: 0, system: 0, probe: 0,
+  // system/ reads its /etc files with procfs/regular-file.ts (bounded, never blocking).
+  procfs: 0, system: 0.5, probe: 0,
   rules: 1,
   config: 2,
   evaluate: 3,

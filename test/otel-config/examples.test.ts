@@ -19,7 +19,7 @@ function unitForVerify(text: string, name: string): string {
   writeFileSync(stub, "#!/bin/sh\nexit 0\n");
   chmodSync(stub, 0o755);
   const unit = join(tmp, name);
-  writeFileSync(unit, text.replaceAll("/usr/local/bin/procwatch", stub));
+  writeFileSync(unit, text.replaceAll("/usr/bin/procwatch", stub));
   return unit;
 }
 
@@ -49,7 +49,7 @@ test("systemd-analyze security rates the unit's exposure 3.0 or better", async (
   assert.match(r.stdout, /Overall exposure level for procwatch\.service: [0-2]\.\d|Overall exposure level for procwatch\.service: 3\.0/);
 });
 
-test("the unit runs procwatch unprivileged with exactly CAP_SYS_PTRACE, its misuses filtered", () => {
+test("the unit runs procwatch unprivileged with exactly CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH, their misuses filtered", () => {
   const directives = new Map<string, string[]>();
   for (const line of readFileSync(PATHS.systemdUnit, "utf8").split("\n")) {
     const m = /^([A-Za-z]+)=(.*)$/.exec(line);
@@ -58,11 +58,13 @@ test("the unit runs procwatch unprivileged with exactly CAP_SYS_PTRACE, its misu
   const one = (key: string): string | undefined => directives.get(key)?.join(" ");
   assert.equal(one("DynamicUser"), "yes");
   assert.equal(directives.get("User"), undefined);
-  assert.equal(one("CapabilityBoundingSet"), "CAP_SYS_PTRACE");
-  assert.equal(one("AmbientCapabilities"), "CAP_SYS_PTRACE");
+  assert.equal(one("CapabilityBoundingSet"), "CAP_SYS_PTRACE CAP_DAC_READ_SEARCH");
+  assert.equal(one("AmbientCapabilities"), "CAP_SYS_PTRACE CAP_DAC_READ_SEARCH");
+  const hidden = (directives.get("InaccessiblePaths") ?? []).join(" ");
+  for (const secret of ["-/etc/shadow", "-/etc/gshadow", "-/etc/ssh", "-/etc/sudoers"]) assert.ok(hidden.split(" ").includes(secret), `${secret} not inaccessible`);
   assert.equal(one("NoNewPrivileges"), "yes");
   const denied = (directives.get("SystemCallFilter") ?? []).filter((f) => f.startsWith("~")).join(" ");
-  for (const call of ["@debug", "process_vm_readv", "process_vm_writev"]) assert.ok(denied.includes(call), `${call} not denied`);
+  for (const call of ["@debug", "process_vm_readv", "process_vm_writev", "pidfd_getfd"]) assert.ok(denied.includes(call), `${call} not denied`);
   assert.match(one("ExecStart") ?? "", /procwatch run --config \/etc\/procwatch\/procwatch\.yaml$/);
 });
 

@@ -61,8 +61,8 @@ test("the dashboard shows every per-rule, CPU and security metric", () => {
   const used = new Set(dashboardQueries().flatMap((q) => [...q.names.metrics]));
   const wanted = [
     "procwatch_rule_status", "procwatch_rule_process_count", "procwatch_rule_process_count_limit",
-    "procwatch_rule_cpu_percent", "procwatch_rule_cpu_percent_limit", "procwatch_runaway_process_count",
-    "process_cpu_utilization", "procwatch_security_status", "procwatch_security_process_count",
+    "procwatch_rule_cpu_usage", "procwatch_rule_cpu_usage_limit", "procwatch_runaway_process_count",
+    "procwatch_runaway_cpu_usage", "procwatch_security_status", "procwatch_security_process_count",
   ];
   assert.deepEqual(wanted.filter((m) => !used.has(m)), []);
 });

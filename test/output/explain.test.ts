@@ -5,7 +5,7 @@ import { describe, test } from "node:test";
 import { makeInterpreterSet } from "../../src/evaluate/names.js";
 import { evaluateRules } from "../../src/evaluate/verdict.js";
 import { formatExplainProcess, formatExplainRules } from "../../src/output/explain.js";
-import type { ProcessRecord, Snapshot } from "../../src/procfs/types.js";
+import { Field, type ProcessRecord, type Snapshot } from "../../src/procfs/types.js";
 import { DEFAULT_INTERPRETERS } from "../../src/rules/interpreters.js";
 import { parseOneLiner } from "../../src/rules/oneliner.js";
 import { fixtureAccounts } from "../helpers/accounts.js";
@@ -46,6 +46,33 @@ describe("formatExplainProcess", () => {
     assert.equal(/[\u001b\r]/.test(text), false);
     assert.equal(fields(text).get("comm"), "a%0Ab");
   });
+});
+
+describe("formatExplainProcess: the exe and script file lines say only what was compared", () => {
+  const ALL = Field.status | Field.cmdline | Field.exe | Field.label | Field.exeFile | Field.scriptFile;
+  const interpreters = ctx.interpreters;
+  const lineOf = (rec: ProcessRecord, key: "exe file" | "script file") =>
+    formatExplainProcess(rec, rec.comm, accounts, interpreters).text.split("\n").filter((l) => l.startsWith(`${key} `));
+  const sleep = (exeFile: NonNullable<ProcessRecord["exeFile"]>, deleted: boolean) =>
+    proc({ pid: 20, comm: "sleep", exe: { path: "/usr/bin/sleep", deleted }, exeFile, readMask: ALL });
+  const perl = (scriptFile: NonNullable<ProcessRecord["scriptFile"]>) =>
+    proc({ pid: 21, comm: "perl", exe: { path: "/usr/bin/perl", deleted: false }, argv: ["perl", "/usr/local/sbin/x.pl"], exeFile: { running: { dev: 1, ino: 2 }, atPath: { dev: 1, ino: 2 } }, scriptFile, readMask: ALL });
+  const cases: [string, ProcessRecord, "exe file" | "script file", string[]][] = [
+    ["same dev:inode", sleep({ running: { dev: 65024, ino: 7 }, atPath: { dev: 65024, ino: 7 } }, false), "exe file",
+      ["exe file dev:inode 65024:7, the file at /usr/bin/sleep here (same dev:inode)"]],
+    ["pending restart: the mount, not the file", sleep({ running: { dev: 65024, ino: 7 }, atPath: { dev: 65024, ino: 8 }, mounts: { running: 26, atPath: 26 } }, true), "exe file",
+      ["exe file dev:inode 65024:7, replaced or deleted since it started (pending restart): on mount 26, the mount /usr/bin/sleep resolves to here"]],
+    ["case (a): a deleted bind-mount source on our device", sleep({ running: { dev: 65024, ino: 7 }, atPath: { dev: 65024, ino: 8 }, mounts: { running: 65, atPath: 26 }, mountNs: "mnt:[2]", ownMountNs: "mnt:[1]" }, true), "exe file",
+      ["exe file dev:inode 65024:7, exe /usr/bin/sleep (deleted): replaced or deleted, and not proven to be the file that was at /usr/bin/sleep here (it is on mount 65, /usr/bin/sleep here on mount 26); mount namespace mnt:[2], procwatch's mnt:[1]"]],
+    ["a script held open, same file", perl({ held: [{ path: "/usr/local/sbin/x.pl", deleted: false, fd: 3, file: { dev: 1, ino: 9 }, atPath: { dev: 1, ino: 9 } }], root: "other" }), "script file",
+      ["script file /usr/local/sbin/x.pl: held open as fd 3, the file at /usr/local/sbin/x.pl here (same dev:inode 1:9)"]],
+    ["a closed script in procwatch's root: not compared, and says so", perl({ held: [], root: "same" }), "script file",
+      ["script file /usr/local/sbin/x.pl: not held open; the process resolves paths from procwatch's root (same mount and directory), so argv names the path procwatch sees (not compared by dev:inode)"]],
+    ["case (b): a closed script in another root", perl({ held: [], root: "other", mountNs: "mnt:[2]", ownMountNs: "mnt:[1]" }), "script file",
+      ["script file /usr/local/sbin/x.pl: script /usr/local/sbin/x.pl not held open, and the process resolves paths from another root than procwatch's: not proven to be the file at /usr/local/sbin/x.pl here; mount namespace mnt:[2], procwatch's mnt:[1]"]],
+    ["no script line for a process that is no interpreter", sleep({ running: { dev: 1, ino: 2 }, atPath: { dev: 1, ino: 2 } }, false), "script file", []],
+  ];
+  for (const [what, rec, key, want] of cases) test(what, () => assert.deepEqual(lineOf(rec, key), want));
 });
 
 describe("formatExplainRules", () => {

@@ -34,7 +34,7 @@ test("summary lists failing rules in argument order; details as ps.monitor print
     "tor:0 < 1 (1-1)",
     "sshd:0 < 1 (1-)",
     "telnetd:1 > 0 (0-0)",
-    "  pid 7 user root exe /usr/sbin/telnetd",
+    "  pid 7 name telnetd user root exe /usr/sbin/telnetd",
     "",
   ].join("\n"));
 });
@@ -44,7 +44,7 @@ test("a qualified rule is named by its argument without the range; near misses s
   assert.equal(r.text, [
     "sshd,user=root:0",
     "sshd,user=root:0 < 1 (1-)",
-    "  near miss: pid 9 user nobody (effective root) exe /tmp/x/sshd: user=root: real uid 65534, effective uid 0",
+    "  near miss: pid 9 name sshd user nobody (effective root) exe /tmp/x/sshd: user=root: real uid 65534, effective uid 0",
     "",
   ].join("\n"));
 });
@@ -54,7 +54,7 @@ test("a hostile process name cannot forge a line or perfdata", () => {
   const r = mon(["y:0-0,args=.*"], [proc({ pid: 3, comm: "y", argv: ["y"], exe: { path: `/tmp/${evil}`, deleted: true } })]);
   const lines = r.text.split("\n");
   assert.equal(lines[0], "y,args=.*:1");
-  assert.equal(lines[2], "  pid 3 user root exe /tmp/x%0AOK: fine%7Ca=1 (deleted)");
+  assert.equal(lines[2], "  pid 3 name y user root exe /tmp/x%0AOK: fine%7Ca=1 (deleted)");
   assert.equal(lines.length, 4);
 });
 
@@ -88,7 +88,7 @@ test("an exe-path spoof's near miss is escaped: a hostile path cannot forge a li
   assert.deepEqual(r.text.split("\n"), [
     "x,exe=/usr/bin/x*:0",
     "x,exe=/usr/bin/x*:0 < 1 (1-)",
-    `  near miss: pid 9 user root exe ${esc}: exe=/usr/bin/x*: exe ${esc} is another file than ${esc} here (dev:inode 41:2, here 65024:3); mount namespace mnt:[4026532290], procwatch's mnt:[4026531841]`,
+    `  near miss: pid 9 name x user root exe ${esc}: exe=/usr/bin/x*: exe ${esc} is another file than ${esc} here (dev:inode 41:2, here 65024:3); mount namespace mnt:[4026532290], procwatch's mnt:[4026531841]`,
     "",
   ]);
 });

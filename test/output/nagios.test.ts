@@ -85,9 +85,9 @@ describe("states and exit codes", () => {
     assert.equal(r.text, [
       "PROCS CRITICAL: sshd,user=root:0 < 1 (1-), telnetd:1 > 0 (0-0) | 'sshd_user_root'=0;;1:;0; 'cron'=1;;1:5;0; 'telnetd'=1;;0:0;0;",
       "sshd,user=root:0 < 1 (1-)",
-      "  near miss: pid 9 user nobody (effective root) exe /tmp/x/sshd: user=root: real uid 65534, effective uid 0",
+      "  near miss: pid 9 name sshd user nobody (effective root) exe /tmp/x/sshd: user=root: real uid 65534, effective uid 0",
       "telnetd:1 > 0 (0-0)",
-      "  pid 7 user root exe /usr/sbin/telnetd",
+      "  pid 7 name telnetd user root exe /usr/sbin/telnetd",
       "",
     ].join("\n"));
   });
@@ -98,9 +98,9 @@ describe("states and exit codes", () => {
     assert.equal(r.text, [
       "PROCS WARNING: cron:3 > 2 (warn 1-2, crit 1-5) | 'cron'=3;1:2;1:5;0; 'sshd'=1;;1:;0;",
       "cron:3 > 2 (warn 1-2, crit 1-5)",
-      "  pid 1 user root exe /usr/sbin/cron",
-      "  pid 2 user root exe /usr/sbin/cron",
-      "  pid 3 user root exe /usr/sbin/cron",
+      "  pid 1 name cron user root exe /usr/sbin/cron",
+      "  pid 2 name cron user root exe /usr/sbin/cron",
+      "  pid 3 name cron user root exe /usr/sbin/cron",
       "",
     ].join("\n"));
   });
@@ -118,7 +118,7 @@ describe("states and exit codes", () => {
     assert.equal(r.text, [
       "PROCS UNKNOWN: sshd,exe=/usr/sbin/sshd:0 unknown: 1 more processes could not be checked (1-1) | 'sshd_exe__usr_sbin_sshd'=U;;1:1;0; 'cron'=0;;0:;0;",
       "sshd,exe=/usr/sbin/sshd:0 unknown: 1 more processes could not be checked (1-1)",
-      "  undecided: pid 5 user root exe ? (EACCES): exe unreadable (EACCES)",
+      "  undecided: pid 5 name sshd user root exe ? (EACCES): exe unreadable (EACCES)",
       "",
     ].join("\n"));
   });
@@ -167,7 +167,7 @@ describe("hostile text cannot inject perfdata or lines", () => {
     const lines = r.text.split("\n");
     assert.equal(lines.length, 4);
     assert.equal(lines[0], "PROCS CRITICAL: y:1 > 0 (0-0) | 'y'=1;;0:0;0;");
-    assert.equal(lines[2], "  pid 3 user root exe /tmp/x'%7Ca=1;2;3%0APROCS OK: fine %7C b=2");
+    assert.equal(lines[2], "  pid 3 name y user root exe /tmp/x'%7Ca=1;2;3%0APROCS OK: fine %7C b=2");
     assert.equal(rawBars(lines.slice(1).join("\n")), 0);
   });
 
@@ -296,7 +296,7 @@ describe("CPU checks: their own states and perfdata", () => {
     assert.deepEqual(r.text.split("\n"), [
       "PROCS CRITICAL: cpu: 1 runaway above 90% of one CPU over a 5s window: cpu:hog@root | 'hog'=1;;1:;0; 'cpu_runaway'=1;;0:0;0;",
       "cpu: 1 process above 90% of one CPU over a 5s window",
-      "  pid 42 user root 150.0% of one CPU over a 5s window exe /usr/sbin/hog args hog",
+      "  pid 42 name hog user root 150.0% of one CPU over a 5s window exe /usr/sbin/hog args hog",
       "",
     ]);
   });

@@ -32,7 +32,7 @@ describe("addresses: literals only, IPv4 keyed as IPv4-mapped so both tables com
     ["127.000.0.1", '"127.000.0.1": leading zeros are ambiguous (octal to some tools)'],
     ["1::2::3", '"1::2::3" is not an IPv6 address'],
     ["1:2:3:4:5:6:7", '"1:2:3:4:5:6:7" is not an IPv6 address'],
-    ["fe80::1%eth0", '"fe80::1%eth0": zone ids (%eth0) are not supported'],
+    ["fe80::1%eth0", '"fe80::1%eth0": zone ids (the interface after a percent sign) are not supported'],
   ];
   for (const [text, reason] of bad) test(`${text}: ${reason}`, () => assert.equal(parseIpAddress(text), reason));
 
@@ -134,7 +134,7 @@ describe("probes: tcp://ADDR:PORT[,banner=REGEX][,timeout=D][,remote=yes]", () =
     ["tcp://224.0.0.1:22,remote=yes", "224.0.0.1 is a multicast or broadcast address: no TCP service answers there"],
     ["tcp://10.0.0.5:22", "10.0.0.5 is not a loopback address: procwatch probes only this host's loopback unless the rule says remote=yes (then it connects to that address once per check)"],
     ["tcp://127.0.0.1:22,remote=no", 'remote= takes only "yes" (got "no")'],
-    ["tcp://127.0.0.1:22,banner=(a)\\1", "banner=: regular expression needs backtracking (backreference or lookaround), which is refused"],
+    ["tcp://127.0.0.1:22,banner=(a)\\1", "banner=: regular expression has a backreference \"\\1\": it needs backtracking, which is refused so that no pattern can stall a scan"],
     ["tcp://127.0.0.1:22,banner=(", "banner=: invalid regular expression (/(/l: Unterminated group)"],
     ["tcp://127.0.0.1:22,banner=", 'qualifier "banner" has an empty value'],
     ["tcp://127.0.0.1:22,timeout=2m", 'timeout=: "2m" is longer than 1m'],

@@ -19,7 +19,11 @@ const accounts = fixtureAccounts();
 const root = tempProcRoot();
 after(() => removeProcTree(root));
 
-function writeTree(procs: Record<number, { comm: string; uid: number; gid?: number; ticks: number }>): void {
+/** The fixture host booted at this second (stat's btime); its processes started 7 s later. */
+const BTIME = 1_700_000_000;
+const STARTED_AT = new Date((BTIME + 700 / 100) * 1000).toISOString();
+
+function writeTree(procs: Record<number, { comm: string; uid: number; gid?: number; ticks: number }>, uptime = "5000.00 100.00\n"): void {
   removeProcTree(root);
   const spec: Record<number, object> = {};
   for (const [pid, p] of Object.entries(procs)) {
@@ -30,7 +34,7 @@ function writeTree(procs: Record<number, { comm: string; uid: number; gid?: numb
       exe: link(`/usr/sbin/${p.comm}`),
     };
   }
-  makeProcTree(root, { ...spec, uptime: "5000.00 100.00\n" });
+  makeProcTree(root, { ...spec, uptime, stat: `cpu  10 0 10 1000 0 0 0 0 0 0\nbtime ${BTIME}\nprocesses 9000\n` });
 }
 
 function program(): ScanProgram {
@@ -69,7 +73,8 @@ test("per-rule, runaway, security and self metrics follow the latest scan", asyn
     [rule("pwgone", { "procwatch.limit.type": "min" }), 1], [rule("pwbusy,cpu=-50", { "procwatch.limit.type": "min" }), 0],
   ]);
   assert.deepEqual([...(first.get(INSTRUMENTS.ruleCpu.name) ?? [])], [[rule("pwgone"), 0]], "no CPU figure before a second scan; 0 processes use 0");
-  assert.deepEqual([...(first.get(INSTRUMENTS.ruleCpuLimit.name) ?? [])], [[rule("pwbusy,cpu=-50", { "procwatch.limit.type": "max" }), 50]]);
+  assert.deepEqual([...(first.get(INSTRUMENTS.ruleCpuLimit.name) ?? [])], [[rule("pwbusy,cpu=-50", { "procwatch.limit.type": "max" }), 0.5]],
+    "cpu=-50 (ps/top's % of one CPU) is 0.5 in the {cpu} unit");
   assert.deepEqual([...(first.get(INSTRUMENTS.securityCount.name) ?? [])], [[JSON.stringify({ "procwatch.security.check": "gid0-not-uid0" }), 1]],
     "selinux-init-t does not apply without SELinux: no series");
   assert.equal(first.get(INSTRUMENTS.runawayCount.name)?.get("{}"), 0);
@@ -82,13 +87,15 @@ test("per-rule, runaway, security and self metrics follow the latest scan", asyn
   latest = await scanner.scan();
   const second = await collect(reader);
   const busy = second.get(INSTRUMENTS.ruleCpu.name)?.get(rule("pwbusy,cpu=-50"));
-  assert.ok(busy !== undefined && busy > 80, `pwbusy CPU ${busy}`);
+  assert.ok(busy !== undefined && busy > 0.8, `pwbusy CPU ${busy} CPUs`);
   assert.equal(second.get(INSTRUMENTS.ruleStatus.name)?.get(rule("pwbusy,cpu=-50")), 2);
   const perProcess = [...(second.get(INSTRUMENTS.processCpu.name) ?? [])];
   assert.equal(perProcess.length, 1);
   const attrs = JSON.parse(perProcess[0]?.[0] ?? "{}") as Record<string, unknown>;
-  assert.deepEqual({ ...attrs, "process.creation.time": typeof attrs["process.creation.time"] },
-    { "process.pid": 5102, "process.executable.name": "pwbusy", "process.owner": "root", "process.creation.time": "string" });
+  assert.deepEqual(attrs, { "procwatch.process.pid": 5102, "procwatch.process.executable.name": "pwbusy", "procwatch.process.owner": "root", "procwatch.process.creation.time": STARTED_AT });
+  // One scale for the runaway, its rule and its limit: the runaway's figure is the rule's total here.
+  assert.equal(perProcess[0]?.[1], busy);
+  assert.equal(second.get(INSTRUMENTS.runawayLimit.name)?.get("{}"), 0.8);
 
   // The runaway stops: its per-process series must go, not linger at its last value.
   latest = await scanner.scan();
@@ -96,5 +103,27 @@ test("per-rule, runaway, security and self metrics follow the latest scan", asyn
   assert.equal(third.get(INSTRUMENTS.processCpu.name)?.size ?? 0, 0);
   assert.equal(third.get(INSTRUMENTS.runawayCount.name)?.get("{}"), 0);
   assert.equal(third.get(INSTRUMENTS.scans.name)?.get("{}"), 3);
+  await provider.shutdown();
+});
+
+test("procwatch.process.creation.time is one value for the life of a process while the uptime advances scan after scan", async () => {
+  const reader = new TestReader();
+  const provider = new MeterProvider({ readers: [reader] });
+  let latest: Observation | undefined;
+  const publisher = publishObservations(provider.getMeter("procwatch-test"), { latest: () => latest, exportFailures: () => 0, accounts, topProcesses: 5 });
+  const scanner = createScanner(program());
+  const seen = new Set<unknown>();
+  let ticks = 0;
+  // The uptime moves by odd fractions, as a real clock read at a slightly different moment does.
+  for (let scan = 0; scan < 8; scan++) {
+    ticks += 30_000;
+    writeTree({ 5102: { comm: "pwbusy", uid: 0, ticks } }, `${(5000 + scan * 1.0037).toFixed(2)} 100.00\n`);
+    latest = await scanner.scan();
+    publisher.recordScan(latest);
+    const series = [...((await collect(reader)).get(INSTRUMENTS.processCpu.name) ?? [])];
+    for (const [attrs] of series) seen.add((JSON.parse(attrs) as Record<string, unknown>)["procwatch.process.creation.time"]);
+    if (scan > 0) assert.equal(series.length, 1, `scan ${scan + 1}: one series for the one runaway`);
+  }
+  assert.deepEqual([...seen], [STARTED_AT]);
   await provider.shutdown();
 });
