@@ -160,12 +160,13 @@ export const INSTRUMENTS = {
     description: "Requests to the daemon's listeners (TCP and Unix socket) whose handler failed: answered 500, the daemon goes on. Any is a bug worth reporting.",
     attributes: [], prometheusName: "procwatch_http_handler_errors_total",
   },
-  // Per-rule resources (issue 16; export.resource_metrics picks the groups). Where the semantic
-  // conventions name the per-process metric, that name, summed over the rule's matched processes.
+  // Per-rule resources (issue 16; export.resource_metrics picks the groups): semconv's per-process
+  // metrics (process.memory.usage, process.cpu.time with cpu.mode, ...) summed over the rule's
+  // matched processes, under procwatch.rule.* for the reason the runaway series are (header).
   ruleMemory: {
-    name: "process.memory.usage", kind: "gauge", unit: "By", valueType: "int",
+    name: "procwatch.rule.memory.usage", kind: "gauge", unit: "By", valueType: "int",
     description: "Resident memory (VmRSS) summed over the rule's matched processes (0 when none); group memory.",
-    attributes: [ATTR.rule], prometheusName: "process_memory_usage", collectorName: "process_memory_usage_bytes",
+    attributes: [ATTR.rule], prometheusName: "procwatch_rule_memory_usage", collectorName: "procwatch_rule_memory_usage_bytes",
   },
   ruleMemoryMax: {
     name: "procwatch.rule.memory.usage.max", kind: "gauge", unit: "By", valueType: "int",
@@ -178,14 +179,14 @@ export const INSTRUMENTS = {
     attributes: [ATTR.rule, ATTR.limitType], prometheusName: "procwatch_rule_memory_usage_limit", collectorName: "procwatch_rule_memory_usage_limit_bytes",
   },
   ruleThreads: {
-    name: "process.thread.count", kind: "gauge", unit: "{thread}", valueType: "int",
+    name: "procwatch.rule.thread.count", kind: "gauge", unit: "{thread}", valueType: "int",
     description: "Threads summed over the rule's matched processes (0 when none); group threads.",
-    attributes: [ATTR.rule], prometheusName: "process_thread_count",
+    attributes: [ATTR.rule], prometheusName: "procwatch_rule_thread_count",
   },
   ruleFds: {
-    name: "process.unix.file_descriptor.count", kind: "gauge", unit: "{file_descriptor}", valueType: "int",
+    name: "procwatch.rule.file_descriptor.count", kind: "gauge", unit: "{file_descriptor}", valueType: "int",
     description: "Open file descriptors summed over the rule's matched processes (0 when none); group fds.",
-    attributes: [ATTR.rule], prometheusName: "process_unix_file_descriptor_count",
+    attributes: [ATTR.rule], prometheusName: "procwatch_rule_file_descriptor_count",
   },
   ruleFdUtilization: {
     name: "procwatch.rule.file_descriptor.utilization.max", kind: "gauge", unit: "1", valueType: "double",
@@ -203,9 +204,9 @@ export const INSTRUMENTS = {
     attributes: [ATTR.rule], prometheusName: "procwatch_rule_process_start_time_newest", collectorName: "procwatch_rule_process_start_time_newest_seconds",
   },
   ruleCpuTime: {
-    name: "process.cpu.time", kind: "counter", unit: "s", valueType: "double",
+    name: "procwatch.rule.cpu.time", kind: "counter", unit: "s", valueType: "double",
     description: "CPU time of the rule's matched processes since the daemon started, by cpu.mode (user, system); monotonic across exits (a new process adds its lifetime CPU); group cpu.",
-    attributes: [ATTR.rule, ATTR.cpuMode], prometheusName: "process_cpu_time_total", collectorName: "process_cpu_time_seconds_total",
+    attributes: [ATTR.rule, ATTR.cpuMode], prometheusName: "procwatch_rule_cpu_time_total", collectorName: "procwatch_rule_cpu_time_seconds_total",
   },
   ruleStarts: {
     name: "procwatch.rule.process.starts", kind: "counter", unit: "{process}", valueType: "int",
@@ -213,19 +214,19 @@ export const INSTRUMENTS = {
     attributes: [ATTR.rule], prometheusName: "procwatch_rule_process_starts_total",
   },
   ruleFaults: {
-    name: "process.paging.faults", kind: "counter", unit: "{fault}", valueType: "int",
+    name: "procwatch.rule.paging.faults", kind: "counter", unit: "{fault}", valueType: "int",
     description: "Major page faults of the rule's matched processes since the daemon started (system.paging.fault.type major); group faults.",
-    attributes: [ATTR.rule, ATTR.faultType], prometheusName: "process_paging_faults_total",
+    attributes: [ATTR.rule, ATTR.faultType], prometheusName: "procwatch_rule_paging_faults_total",
   },
   ruleContextSwitches: {
-    name: "process.context_switches", kind: "counter", unit: "{context_switch}", valueType: "int",
+    name: "procwatch.rule.context_switches", kind: "counter", unit: "{context_switch}", valueType: "int",
     description: "Context switches of the matched processes' leader threads since the daemon started, by process.context_switch.type (voluntary, involuntary); group context_switches.",
-    attributes: [ATTR.rule, ATTR.switchType], prometheusName: "process_context_switches_total",
+    attributes: [ATTR.rule, ATTR.switchType], prometheusName: "procwatch_rule_context_switches_total",
   },
   ruleDiskIo: {
-    name: "process.disk.io", kind: "counter", unit: "By", valueType: "int",
+    name: "procwatch.rule.disk.io", kind: "counter", unit: "By", valueType: "int",
     description: "Bytes the matched processes made storage read and write since the daemon started, by disk.io.direction; processes whose io is unreadable add nothing; group io.",
-    attributes: [ATTR.rule, ATTR.ioDirection], prometheusName: "process_disk_io_total", collectorName: "process_disk_io_bytes_total",
+    attributes: [ATTR.rule, ATTR.ioDirection], prometheusName: "procwatch_rule_disk_io_total", collectorName: "procwatch_rule_disk_io_bytes_total",
   },
 } as const satisfies Record<string, InstrumentSpec>;
 

@@ -37,11 +37,11 @@ test("a crash loop fails restarts= and counts starts; a steady process is measur
     assert.equal(sample(m, "procwatch_rule_process_starts_total", name(steadyRule)), 0);
     assert.equal(sample(m, "procwatch_rule_status", name(steadyRule)), 0);
     // The kernel's own figures for the steady sleeper, which neither opens files nor grows.
-    assert.equal(sample(m, "process_unix_file_descriptor_count", name(steadyRule)), readdirSync(`/proc/${steady.pid}/fd`).length);
+    assert.equal(sample(m, "procwatch_rule_file_descriptor_count", name(steadyRule)), readdirSync(`/proc/${steady.pid}/fd`).length);
     const rss = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${steady.pid}/status`, "latin1"))?.[1]) * 1024;
-    assert.equal(sample(m, "process_memory_usage", name(steadyRule)), rss);
-    assert.equal(sample(m, "process_thread_count", name(steadyRule)), 1);
-    assert.ok((sample(m, "process_cpu_time_total", { ...name(loopRule), cpu_mode: "user" }) ?? -1) >= 0);
+    assert.equal(sample(m, "procwatch_rule_memory_usage", name(steadyRule)), rss);
+    assert.equal(sample(m, "procwatch_rule_thread_count", name(steadyRule)), 1);
+    assert.ok((sample(m, "procwatch_rule_cpu_time_total", { ...name(loopRule), cpu_mode: "user" }) ?? -1) >= 0);
     const verdicts = JSON.parse((await d.get("/verdicts?format=mon")).body) as { text: string; exitCode: number };
     assert.equal(verdicts.exitCode, 1);
     assert.match(verdicts.text, new RegExp(`^${loop},restarts=-2/1m:[01] \\d+ starts in 1m > 2 \\(restarts=-2/1m\\)$`, "m"), verdicts.text);
