@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { runCli } from "../helpers/cli.js";
 import { sample, startDaemon } from "../helpers/daemon.js";
 import { ProcessPool, uniqueName } from "../helpers/procs.js";
 
@@ -44,7 +45,12 @@ test("a crash loop fails restarts= and counts starts; a steady process is measur
     assert.ok((sample(m, "procwatch_rule_cpu_time_total", { ...name(loopRule), cpu_mode: "user" }) ?? -1) >= 0);
     const verdicts = JSON.parse((await d.get("/verdicts?format=mon")).body) as { text: string; exitCode: number };
     assert.equal(verdicts.exitCode, 1);
-    assert.match(verdicts.text, new RegExp(`^${loop},restarts=-2/1m:[01] \\d+ starts in 1m > 2 \\(restarts=-2/1m\\)$`, "m"), verdicts.text);
+    const phrase = new RegExp(`^${loop},restarts=-2/1m:[01] \\d+ starts in 1m > 2 \\(restarts=-2/1m\\)$`, "m");
+    assert.match(verdicts.text, phrase, verdicts.text);
+    // check --from renders the daemon's structured verdicts itself: restarts= travels with them.
+    const from = await runCli(["check", "--from", d.base]);
+    assert.equal(from.code, 1, from.stdout);
+    assert.match(from.stdout, phrase, from.stdout);
   } finally {
     d.child.kill("SIGKILL");
     await pool.kill(shell);
