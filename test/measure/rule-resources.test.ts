@@ -9,6 +9,7 @@ import { makeInterpreterSet } from "../../src/evaluate/names.js";
 import { createScanner, type Observation, type ScanProgram } from "../../src/measure/cycle.js";
 import { prepareSetup } from "../../src/measure/setup.js";
 import { limitsPhrase } from "../../src/output/limits.js";
+import { Field } from "../../src/procfs/types.js";
 import { DEFAULT_INTERPRETERS } from "../../src/rules/interpreters.js";
 import { parseRuleArgs } from "../../src/rules/list.js";
 import { INSTRUMENTS } from "../../src/telemetry/instruments.js";
@@ -123,4 +124,25 @@ test("resource metrics are published per rule, 0 for a rule matching nothing, an
     assert.equal(got.get(off.name)?.size ?? 0, 0, `${off.name} not asked for`);
   }
   await provider.shutdown();
+});
+
+test("fds and io are read, and summed, only for the processes a rule matches", async () => {
+  const root = fresh();
+  const limits = "Limit                     Soft Limit           Hard Limit           Units     \nMax open files            64                   4096                 files     \n";
+  const proc = (pid: number, comm: string, fds: number) => ({
+    stat: statLine({ pid, comm, utime: 0, starttime: 500 }),
+    status: statusText({ pid, name: comm, uid: 0, gid: 0 }),
+    cmdline: [`/usr/sbin/${comm}`],
+    exe: link(`/usr/sbin/${comm}`),
+    limits,
+    io: "read_bytes: 4096\nwrite_bytes: 512\n",
+    fd: Object.fromEntries(Array.from({ length: fds }, (_, i) => [i, "x"])),
+  });
+  makeProcTree(root, { 5401: proc(5401, "pwflap", 48), 5402: proc(5402, "pwflap", 8), 5403: proc(5403, "pwother", 60), uptime: "100000.00 1000.00\n" });
+  const scanner = createScanner(program(root, ["pwflap:0-"], 1, ["fds", "io"]));
+  const obs = await scanner.scan();
+  const read = new Map(obs.measurement.snapshot.processes.map((p) => [p.pid, (p.readMask & (Field.fds | Field.io)) !== 0]));
+  assert.deepEqual([read.get(5401), read.get(5402), read.get(5403)], [true, true, false]);
+  const r = obs.resources.get("pwflap");
+  assert.deepEqual({ fds: r?.fds, worst: r?.fdUtilizationMax, read: r?.readBytes, written: r?.writeBytes }, { fds: 56, worst: 48 / 64, read: 8192, written: 1024 });
 });
