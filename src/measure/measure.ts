@@ -5,13 +5,14 @@
 // socket tables only when a listen= rule exists.
 import type { CpuBasis } from "../rules/types.js";
 import { type CpuFigures, lifetimeFigures, windowFigures } from "../evaluate/cpu.js";
-import { candidateFilter, type MatchContext, fieldsNeeded } from "../evaluate/match.js";
+import type { MatchContext } from "../evaluate/match.js";
 import type { InterpreterSet } from "../evaluate/names.js";
 import { type CpuScale, evaluateRunaway, type RunawayReport, type RunawaySettings, runawayFieldsNeeded } from "../evaluate/runaway.js";
 import { evaluateSecurity, securityFieldsNeeded, type SecurityReport, type SecuritySettings } from "../evaluate/security.js";
 import { evaluateProbe, type ProbeRun, type ProbeVerdict } from "../evaluate/probe.js";
 import type { LimitsContext } from "../evaluate/limits.js";
 import { evaluateRules, type RuleVerdict } from "../evaluate/verdict.js";
+import { indexRules } from "../evaluate/rule-index.js";
 import { probeTcp } from "../probe/tcp.js";
 import { readUptime } from "../procfs/clock.js";
 import { readSelinuxEnforce } from "../procfs/selinuxfs.js";
@@ -109,10 +110,10 @@ export function scanPlan(rules: readonly Rule[], setup: MeasureSetup, figures: C
   const runawaySettings = setup.cpu?.runaway;
   const security = setup.security;
   const counts = countRules(rules);
-  const mayMatch = candidateFilter(counts, setup.interpreters);
+  const index = indexRules(counts, setup.interpreters);
   return (rec: ProcessRecord): number => {
     let mask = 0;
-    if (mayMatch(rec)) for (const rule of counts) mask |= fieldsNeeded(rule, rec, planCtx);
+    mask |= index.fieldsNeeded(rec, planCtx);
     if (runawaySettings !== undefined && figures !== undefined) mask |= runawayFieldsNeeded(rec, figures, runawaySettings, planCtx);
     if (security !== undefined) mask |= securityFieldsNeeded(rec, security.settings, planCtx);
     return mask;

@@ -6,7 +6,8 @@
 import { evaluateRestarts, withRestarts } from "../evaluate/restarts.js";
 import type { RuleVerdict } from "../evaluate/verdict.js";
 import type { ResourceGroup } from "../config/types.js";
-import { candidateFilter, matchRule, type MatchContext } from "../evaluate/match.js";
+import { matchRule, type MatchContext } from "../evaluate/match.js";
+import { indexRules } from "../evaluate/rule-index.js";
 import type { ScanPlan } from "../procfs/snapshot.js";
 import { Field, type FieldMask, type ProcessRecord, type Snapshot } from "../procfs/types.js";
 import { countRules } from "../rules/list.js";
@@ -51,12 +52,12 @@ export function resourceFields(groups: readonly ResourceGroup[]): FieldMask {
 export function withResourceFields(plan: ScanPlan, rules: readonly Rule[], ctx: MatchContext, fields: FieldMask): ScanPlan {
   const counts = countRules(rules);
   if (fields === 0 || counts.length === 0) return plan;
-  // Most processes fail the cheap name filter: they never pay for a second match.
-  const mayMatch = candidateFilter(counts, ctx.interpreters);
+  // Only the rules the index names for a process can match it: most processes try none.
+  const index = indexRules(counts, ctx.interpreters);
   return (rec) => {
     const mask = plan(rec);
-    if (!mayMatch(rec) || mask & ~rec.readMask) return mask; // matching still needs reads: decide first
-    return counts.some((r) => matchRule(r, rec, ctx).kind === "yes") ? mask | fields : mask;
+    if (mask & ~rec.readMask) return mask; // matching still needs reads: decide first
+    return index.candidates(rec).some((i) => matchRule(counts[i] as (typeof counts)[number], rec, ctx).kind === "yes") ? mask | fields : mask;
   };
 }
 

@@ -12,6 +12,7 @@ import { limitsPhrase } from "../../src/output/limits.js";
 import { Field } from "../../src/procfs/types.js";
 import { DEFAULT_INTERPRETERS } from "../../src/rules/interpreters.js";
 import { parseRuleArgs } from "../../src/rules/list.js";
+import { isProblem } from "../../src/rules/problem.js";
 import { INSTRUMENTS } from "../../src/telemetry/instruments.js";
 import { publishObservations } from "../../src/telemetry/publish.js";
 import { fixtureAccounts } from "../helpers/accounts.js";
@@ -49,7 +50,7 @@ function program(root: string, rules: string[], forCycles: number, groups: reado
     excludeRoots: [],
     cpu: { basis: { kind: "window", windowMs: 1000 }, exemptNames: [], exemptUsers: [], includeNormalUsers: true, defaultExempt: false, top: 5, clockTicks: 100 },
   }, parsed.rules, makeInterpreterSet(DEFAULT_INTERPRETERS), accounts, { alwaysMeasureCpu: true });
-  assert.ok(typeof setup !== "string" && setup.cpu !== undefined, String(setup));
+  assert.ok(!isProblem(setup) && setup.cpu !== undefined, String(setup));
   return { rules: parsed.rules, setup: { ...setup, cpu: setup.cpu }, forCycles, intervalMs: 1000, resourceGroups: groups };
 }
 
