@@ -194,11 +194,11 @@ async function latestScan(base: string, agent?: Agent): Promise<ScanInfo | undef
   return (JSON.parse(r.body) as { scan: ScanInfo }).scan;
 }
 
-async function startDaemon(nodeFlags: readonly string[], rules: readonly string[], sink: OtlpSink): Promise<Daemon> {
+async function startDaemon(nodeFlags: readonly string[], rules: readonly string[], sink: OtlpSink, options: readonly string[] = []): Promise<Daemon> {
   const port = await freePort();
   const l: Launch = {
     file: process.execPath,
-    args: [...nodeFlags, cli, "run", "--interval", "1s", "--prometheus-listen", `${LOOPBACK}:${port}`, ...rules],
+    args: [...nodeFlags, cli, "run", "--interval", "1s", "--prometheus-listen", `${LOOPBACK}:${port}`, ...options, ...rules],
     // OTLP on too ("exporters loaded"): pushed every second to a sink that answers 200.
     env: { OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: sink.url, OTEL_METRIC_EXPORT_INTERVAL: "1000" },
   };
@@ -492,6 +492,8 @@ async function main(): Promise<void> {
   let soakLaunch: Launch | undefined;
   let soak: SoakFigures | undefined;
   let uncapped: { cpu: DaemonCpu; rssKb: number; hwmKb: number; launch: Launch } | undefined;
+  /** At +5000, the daemon with every resource metric group (fds and io read for each herd process) and with none. */
+  const resourceRuns: { what: string; config: string; cpu: DaemonCpu; launch: Launch }[] = [];
   const flags = nodeFlags.join(" ") || "no node flags";
 
   for (const extra of LOADS) {
@@ -533,6 +535,17 @@ async function main(): Promise<void> {
       const umem = readMemory(u.run.pid);
       await stop(u.run);
       uncapped = { cpu: ucpu, rssKb: umem.rssKb, hwmKb: umem.hwmKb, launch: u.launch };
+      // The herd rule matches all 5000: per-rule resource metrics read status, fd/ and io of each.
+      for (const [what, groups] of [["all resource metrics", "[memory, threads, cpu, starts, start_time, faults, context_switches, fds, io]"], ["no resource metrics", "false"]] as const) {
+        log(`procwatch run with ${what} ...`);
+        table.phase(`+${extra} ${what}`);
+        const config = join(tmp, `resources-${groups === "false" ? "none" : "all"}.yaml`);
+        writeFileSync(config, `export:\n  resource_metrics: ${groups}\n`);
+        const rd = await startDaemon(nodeFlags, rulesFor(extra), sink, ["--config", config]);
+        const rcpu = await measureDaemonCpu(rd, ticksPerSec);
+        await stop(rd.run);
+        resourceRuns.push({ what, config: `export: resource_metrics: ${groups}`, cpu: rcpu, launch: rd.launch });
+      }
     }
     figures.push({ extra, processes, loadAvg, exporter: exporterCpu, daemon: cpu, herdSeen, inProcess, latency, rssKb: mem.rssKb, hwmKb: mem.hwmKb });
   }
@@ -584,6 +597,10 @@ async function main(): Promise<void> {
       line(`   WARNING at +${f.extra}: the daemon counted ${f.herdSeen ?? "none"} and the exporter ${f.exporter.herdProcs ?? "none"} of the ${f.extra} herd processes`);
     }
   }
+  for (const rr of resourceRuns) {
+    line(`   +5000, ${rr.what} (${rr.config}; the table's daemon runs the default groups): ${ms(rr.cpu.cpuMsPerScan)} per scan over ${rr.cpu.scans} scans, `
+      + `scan wall ${ms(rr.cpu.meanScanWallMs)}, ratio to the exporter ${(rr.cpu.cpuMsPerScan / big.exporter.cpuMsPerScrape).toFixed(3)}`);
+  }
   line();
   const win = big.daemon.rssKb;
   const winMax = maxOf(win);
@@ -613,6 +630,7 @@ async function main(): Promise<void> {
   line("Commands (N = the herd size; the herd is /bin/sleep 900 symlinked to a unique name, so comm = that name):");
   line(`   daemon:   ${shellLine(daemonLaunch).replace(/:\d+-\d+$/, ":N-N")}`);
   line(`   no flags: ${shellLine(uncapped.launch).replace(/:\d+-\d+$/, ":N-N")}`);
+  for (const rr of resourceRuns) line(`   ${rr.what}: ${shellLine(rr.launch).replace(/:\d+-\d+$/, ":N-N")}`);
   line(`   exporter: ${shellLine(exporterLaunch)}`);
   line(`             with ${exporterConfig}: ${JSON.stringify(exporterConfigText)}`);
   line(`   harness:  ${shellLine(soakLaunch).replace(/:\d+-\d+$/, ":N-N")}`);

@@ -231,7 +231,18 @@ function readVerdict(v: unknown, path: string): RuleVerdict {
         agesMs: opt(l.agesMs, `${p}.agesMs`, (y, q) => list(y, q, (z, zp) => (z === null ? undefined : num(z, zp)))),
       });
     }),
+    restarts: opt(o.restarts, `${path}.restarts`, readRestarts),
   });
+}
+
+/** The daemon's restarts= verdict; windows as rules/limits.ts allows them (at most a day). */
+function readRestarts(v: unknown, path: string): NonNullable<RuleVerdict["restarts"]> {
+  const r = obj(v, path);
+  return {
+    state: oneOf(r.state, `${path}.state`, ["ok", "fail"] as const),
+    starts: int(r.starts, `${path}.starts`),
+    limit: { max: int(r.max, `${path}.max`, 0, 999_999), windowMs: int(r.windowMs, `${path}.windowMs`, 1000, 86_400_000) },
+  };
 }
 
 function readListen(v: unknown, path: string): NonNullable<RuleVerdict["listen"]> {

@@ -3,10 +3,11 @@
 // Validates addresses and URLs only; binding and sending are telemetry/ and daemon/'s business.
 import { BlockList, isIPv4, isIPv6 } from "node:net";
 import { readFileSync } from "node:fs";
+import { isScalar } from "yaml";
 import { DEFAULT_OTLP_PROTOCOL, OTLP_PROTOCOLS, type OtlpEnv, protocolReason, readOtlpEnv } from "./otlp-env.js";
-import type { ExportSettings, OtlpExport, OtlpProtocol, OtlpTls, PrometheusExport } from "./types.js";
+import { DEFAULT_RESOURCE_GROUPS, type ExportSettings, type OtlpExport, type OtlpProtocol, type OtlpTls, type PrometheusExport, RESOURCE_GROUPS, type ResourceGroup } from "./types.js";
 import type { Problem } from "../rules/problem.js";
-import { blame, type Field, type ReadContext, readBool, readDuration, readMapping, readString, readWhole, report, tokenOf } from "./fields.js";
+import { blame, type Field, type ReadContext, readBool, readDuration, readMapping, readString, readStrings, readWhole, report, tokenOf } from "./fields.js";
 
 /**
  * Not 9464: that is the default port of every OpenTelemetry SDK's Prometheus exporter (the OTel
@@ -19,7 +20,7 @@ export const DEFAULT_PROMETHEUS_PORT = 9477;
 export const DEFAULT_PROMETHEUS_HOST = "127.0.0.1";
 export const DEFAULT_TOP_PROCESSES = 10;
 
-export const EXPORT_KEYS: readonly string[] = ["top_processes", "prometheus", "otlp"];
+export const EXPORT_KEYS: readonly string[] = ["top_processes", "resource_metrics", "prometheus", "otlp"];
 export const PROMETHEUS_KEYS: readonly string[] = ["enabled", "listen", "allow_public"];
 export const OTLP_KEYS: readonly string[] = ["enabled", "protocol", "endpoint", "interval", "timeout"];
 
@@ -30,6 +31,7 @@ export function defaultExport(env: NodeJS.ProcessEnv, problems: Problem[]): Expo
     prometheus: { enabled: prometheusEnabled(fromEnv, undefined), host: DEFAULT_PROMETHEUS_HOST, port: DEFAULT_PROMETHEUS_PORT },
     otlp: otlpFromEnv(env, problems, undefined),
     topProcesses: DEFAULT_TOP_PROCESSES,
+    resourceMetrics: DEFAULT_RESOURCE_GROUPS,
   };
 }
 
@@ -102,12 +104,28 @@ export function readExport(ctx: ReadContext, f: Field, env: NodeJS.ProcessEnv): 
   const top = m.get("top_processes");
   const prometheus = m.get("prometheus");
   const otlp = m.get("otlp");
+  const resources = m.get("resource_metrics");
   return {
     prometheus: (prometheus === undefined ? undefined : readPrometheus(ctx, prometheus, env))
       ?? { enabled: prometheusEnabled(readOtlpEnv(env, []), undefined), host: DEFAULT_PROMETHEUS_HOST, port: DEFAULT_PROMETHEUS_PORT },
     otlp: (otlp === undefined ? undefined : readOtlp(ctx, otlp, env)) ?? otlpFromEnv(env, ctx.problems, undefined),
     topProcesses: (top === undefined ? undefined : readWhole(ctx, top, 0, 100, "runaway processes exported with their own CPU series")) ?? DEFAULT_TOP_PROCESSES,
+    resourceMetrics: (resources === undefined ? undefined : readResourceGroups(ctx, resources)) ?? DEFAULT_RESOURCE_GROUPS,
   };
+}
+
+/** `true` (the default groups), `false` (none) or a list of groups: fds and io only when named,
+ * since each costs a read per matched process every scan (the fd directory can be large). */
+function readResourceGroups(ctx: ReadContext, f: Field): readonly ResourceGroup[] | undefined {
+  if (isScalar(f.node) && typeof f.node.value === "boolean") return f.node.value ? DEFAULT_RESOURCE_GROUPS : [];
+  const items = readStrings(ctx, f);
+  if (items === undefined) return undefined;
+  const out: ResourceGroup[] = [];
+  for (const { text, field } of items) {
+    if ((RESOURCE_GROUPS as readonly string[]).includes(text)) out.push(text as ResourceGroup);
+    else report(ctx, blame(field), text, `not a resource metric group; known: ${RESOURCE_GROUPS.join(", ")} (or true, false)`);
+  }
+  return out;
 }
 
 function readPrometheus(ctx: ReadContext, f: Field, env: NodeJS.ProcessEnv): PrometheusExport | undefined {

@@ -82,7 +82,16 @@ export interface ExportSettings {
   readonly otlp: OtlpExport;
   /** Per-process CPU series: only the top N runaway offenders (bounded cardinality). */
   readonly topProcesses: number;
+  /** Per-rule resource metrics to export (export.resource_metrics); [] exports none. */
+  readonly resourceMetrics: readonly ResourceGroup[];
 }
+
+/** Groups of per-rule resource metrics; fds and io cost a read per matched process each, so they
+ * are exported only when named. */
+export const RESOURCE_GROUPS = ["memory", "threads", "cpu", "starts", "start_time", "faults", "context_switches", "fds", "io"] as const;
+export type ResourceGroup = (typeof RESOURCE_GROUPS)[number];
+/** What `resource_metrics: true` (and no key at all) means: every group stat and status give. */
+export const DEFAULT_RESOURCE_GROUPS: readonly ResourceGroup[] = ["memory", "threads", "cpu", "starts", "start_time", "faults", "context_switches"];
 
 export interface DaemonConfig {
   /** Where it came from, for logs: a file path, or "built-in defaults"; with " and the command

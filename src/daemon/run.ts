@@ -325,7 +325,7 @@ function loadProgramOnce(deps: Pick<DaemonDeps, "load" | "accounts">): Loaded {
   );
   if (isProblem(setup)) return { problems: [`${escapeText(config.origin)}: ${escapeText(setup.reason)}`] };
   if (setup.cpu === undefined) throw new Error("bug: the daemon's setup has no CPU settings");
-  return { config, program: { rules: config.rules, setup: { ...setup, cpu: setup.cpu }, forCycles: config.forCycles, intervalMs: config.intervalMs } };
+  return { config, program: { rules: config.rules, setup: { ...setup, cpu: setup.cpu }, forCycles: config.forCycles, intervalMs: config.intervalMs, resourceGroups: config.export.resourceMetrics } };
 }
 
 /** Pure: the scan's own measurement, detail fields read during the scan (cycle.ts); a request

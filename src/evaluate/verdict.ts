@@ -4,6 +4,7 @@
 import type { ProcessRecord, Snapshot } from "../procfs/types.js";
 import type { CountRange, CountRule, ProcessLimits } from "../rules/types.js";
 import type { CpuFigures } from "./cpu.js";
+import type { RestartsVerdict } from "./restarts.js";
 import { evaluateLimits, type LimitsContext, type LimitsVerdict } from "./limits.js";
 import { type MatchContext, matchRule } from "./match.js";
 import { type ListenReport, listenReport } from "./ports.js";
@@ -38,6 +39,9 @@ export interface RuleVerdict {
   /** rss=, fds=, threads=, age= on the matched processes, when the rule has any. `state` above
    * already includes it. */
   readonly limits?: LimitsVerdict;
+  /** The daemon's restarts= condition (evaluate/restarts.ts), when the rule has one. `state`
+   * above already includes it. */
+  readonly restarts?: RestartsVerdict;
 }
 
 export interface CpuVerdict {
@@ -156,6 +160,7 @@ export function confirmFailures(first: readonly RuleVerdict[], second: readonly 
         ...out, state: "ok" as const, countState: "ok" as const,
         ...(v.cpu === undefined ? {} : { cpu: { ...v.cpu, state: "ok" as const } }),
         ...(v.limits === undefined ? {} : { limits: { ...v.limits, state: "ok" as const } }),
+        ...(v.restarts === undefined ? {} : { restarts: { ...v.restarts, state: "ok" as const } }),
       };
     }
     if (before?.state === "ok" && before.warnState === "ok" && v.warnState !== undefined && v.warnState !== "ok") out = { ...out, warnState: "ok" as const };

@@ -31,7 +31,7 @@ export function confirmWindow(window: readonly Measurement[], forCycles: number)
 function cleanSlate(m: Measurement): Measurement {
   return {
     ...m,
-    verdicts: m.verdicts.map((v) => ({ ...v, state: "ok" as const, warnState: "ok" as const })),
+    verdicts: m.verdicts.map((v) => ({ ...v, state: "ok" as const, warnState: "ok" as const, ...(v.restarts === undefined ? {} : { restarts: { ...v.restarts, state: "ok" as const } }) })),
     ...(m.runaway === undefined ? {} : { runaway: { ...m.runaway, offenders: [] } }),
     ...(m.security === undefined ? {} : { security: { ...m.security, results: m.security.results.map((r) => ({ ...r, state: "ok" as const, offenders: [] })) } }),
   };

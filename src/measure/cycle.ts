@@ -9,12 +9,14 @@ import { confirmProbes } from "../evaluate/probe.js";
 import { hasListen, judge, type Measurement, type MeasureSetup, runProbes, scanPlan } from "./measure.js";
 import { readBootTimeMs, readUptime } from "../procfs/clock.js";
 import { checkProcRoot, describeProcRootProblem, failedRootSnapshot } from "../procfs/root.js";
-import { takeSnapshotYielding } from "../procfs/snapshot.js";
+import { type ScanPlan, takeSnapshotYielding } from "../procfs/snapshot.js";
 import type { SkipCounts, Snapshot } from "../procfs/types.js";
 import { probeRules } from "../rules/list.js";
 import type { Rule } from "../rules/types.js";
 import { confirmWindow, slideWindow } from "./confirm.js";
 import { type DetailPolicy, withDetails } from "./detail.js";
+import type { ResourceGroup } from "../config/types.js";
+import { createResourceTracker, type RuleResources, resourceFields, withResourceFields } from "./rule-resources.js";
 
 /** What to scan for: replaced as a whole on reload. `setup.cpu` is always present in the daemon. */
 export interface ScanProgram {
@@ -22,6 +24,8 @@ export interface ScanProgram {
   readonly setup: MeasureSetup & { readonly cpu: NonNullable<MeasureSetup["cpu"]> };
   readonly forCycles: number;
   readonly intervalMs: number;
+  /** Per-rule resource metrics to compute (export.resource_metrics); absent or []: none. */
+  readonly resourceGroups?: readonly ResourceGroup[];
 }
 
 export interface Observation {
@@ -46,6 +50,8 @@ export interface Observation {
   readonly errorTotals: Readonly<SkipCounts>;
   /** Why this scan saw no process at all (the proc root unreadable, or not procfs). */
   readonly failure?: string;
+  /** Per-rule resource figures by rule label (rule-resources.ts), from this scan's matches. */
+  readonly resources: ReadonlyMap<string, RuleResources>;
 }
 
 export interface Scanner {
@@ -70,6 +76,7 @@ export function createScanner(initial: ScanProgram): Scanner {
   let seq = 0;
   let boot: { readonly procRoot: string; readonly ms: number | undefined } | undefined;
   const totals: SkipCounts = { vanished: 0, denied: 0, parse: 0, other: 0 };
+  const tracker = createResourceTracker();
   return {
     reprogram(next) {
       program = next;
@@ -96,7 +103,7 @@ export function createScanner(initial: ScanProgram): Scanner {
       let snapshot: Snapshot;
       if (rootProblem === undefined) {
         try {
-          snapshot = await takeSnapshotYielding(setup.procRoot, { plan: scanPlan(current.rules, setup, figures), readUptime: true, readListening: hasListen(current.rules) });
+          snapshot = await takeSnapshotYielding(setup.procRoot, { plan: resourcePlan(current, figures), readUptime: true, readListening: hasListen(current.rules) });
         } catch (err) {
           // Gone between the check and the listing: the same failure. Anything else is a bug.
           const { code, path } = err as NodeJS.ErrnoException;
@@ -112,7 +119,11 @@ export function createScanner(initial: ScanProgram): Scanner {
       const probesStartNs = process.hrtime.bigint();
       const probeRuns = await runProbes(probeRules(current.rules), { atMs: performance.now() + current.intervalMs, by: "the scan interval" });
       const probesNs = process.hrtime.bigint() - probesStartNs;
-      const raw = judge(current.rules, setup, snapshot, figures, probeRuns);
+      const judgedScan = judge(current.rules, setup, snapshot, figures, probeRuns);
+      // restarts= is judged before the debounce, like every other condition. A scan that saw no
+      // process (the root failed) teaches the history nothing: every process would restart after it.
+      const tracked = rootProblem === undefined ? tracker.update(judgedScan.verdicts, snapshot, setup.cpu.clockTicks) : { verdicts: judgedScan.verdicts, resources: new Map<string, RuleResources>() };
+      const raw = { ...judgedScan, verdicts: tracked.verdicts };
       // A reload during the scan started a new window; this scan belongs to the old rules.
       if (current === program) window = slideWindow(window, raw, current.forCycles);
       const judged = current === program ? window : [raw];
@@ -136,7 +147,15 @@ export function createScanner(initial: ScanProgram): Scanner {
         program: current,
         errorTotals: { ...totals },
         ...(rootProblem === undefined ? {} : { failure: describeProcRootProblem(rootProblem) }),
+        resources: tracked.resources,
       };
     },
   };
+}
+
+/** The rules' scan plan, plus the files the resource metrics need for processes a rule matches. */
+function resourcePlan(program: ScanProgram, figures: CpuFigures): ScanPlan {
+  const plan = scanPlan(program.rules, program.setup, figures);
+  const ctx = { interpreters: program.setup.interpreters, excluded: new Set<number>() };
+  return withResourceFields(plan, program.rules, ctx, resourceFields(program.resourceGroups ?? []));
 }

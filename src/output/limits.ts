@@ -2,12 +2,27 @@
 // a phrase for the verdict line, a detail line per process outside its bounds (with its figure),
 // and perfdata with units. Every process-derived string goes through escape.ts.
 import type { RuleVerdict } from "../evaluate/verdict.js";
+import { formatDuration } from "../rules/duration.js";
 import type { CountRange } from "../rules/types.js";
 import { type NameLookup, formatProcessLine } from "./describe.js";
 import { escapeBytes } from "./escape.js";
 
 /** "1 process outside rss=-512M", "unknown: 2 processes could not be measured"; "" when ok. */
 export function limitsPhrase(v: RuleVerdict): string {
+  const restarts = restartsPhrase(v);
+  const processes = processLimitsPhrase(v);
+  return processes === "" ? restarts : restarts === "" ? processes : `${processes}, ${restarts}`;
+}
+
+/** The daemon's restarts=: "5 starts in 10m > 3 (restarts=-3/10m)"; "" when ok or absent. */
+export function restartsPhrase(v: RuleVerdict): string {
+  const r = v.restarts;
+  if (r === undefined || r.state === "ok") return "";
+  const window = formatDuration(r.limit.windowMs);
+  return `${r.starts} start${r.starts === 1 ? "" : "s"} in ${window} > ${r.limit.max} (restarts=-${r.limit.max}/${window})`;
+}
+
+function processLimitsPhrase(v: RuleVerdict): string {
   const l = v.limits;
   if (l === undefined || l.state === "ok") return "";
   if (l.state === "fail") return `${plural(l.violations.length)} outside ${conditionsText(v)}`;

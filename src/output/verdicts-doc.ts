@@ -91,6 +91,7 @@ function encodeVerdict(v: RuleVerdict, proc: (p: ProcessRecord) => Json, ids: { 
       holders: opt(l.holders, (hs) => hs.map((h) => ({ process: proc(h.process), socket: encodeSocket(h.socket, ids) }))),
       unreadableHolders: opt(l.unreadableHolders),
     })),
+    restarts: opt(v.restarts, (r) => ({ state: r.state, starts: r.starts, max: r.limit.max, windowMs: r.limit.windowMs })),
   };
 }
 

@@ -54,6 +54,10 @@ export const ATTR = {
   creationTime: "procwatch.process.creation.time",
   executableName: "procwatch.process.executable.name",
   owner: "procwatch.process.owner",
+  cpuMode: "cpu.mode",
+  faultType: "system.paging.fault.type",
+  switchType: "process.context_switch.type",
+  ioDirection: "disk.io.direction",
 } as const;
 
 /** Rule and check states as numbers, the Nagios convention: alert on `> 0` or `== 2`. */
@@ -155,6 +159,74 @@ export const INSTRUMENTS = {
     name: "procwatch.http.handler.errors", kind: "counter", unit: "{request}", valueType: "int",
     description: "Requests to the daemon's listeners (TCP and Unix socket) whose handler failed: answered 500, the daemon goes on. Any is a bug worth reporting.",
     attributes: [], prometheusName: "procwatch_http_handler_errors_total",
+  },
+  // Per-rule resources (issue 16; export.resource_metrics picks the groups): semconv's per-process
+  // metrics (process.memory.usage, process.cpu.time with cpu.mode, ...) summed over the rule's
+  // matched processes, under procwatch.rule.* for the reason the runaway series are (header).
+  ruleMemory: {
+    name: "procwatch.rule.memory.usage", kind: "gauge", unit: "By", valueType: "int",
+    description: "Resident memory (VmRSS) summed over the rule's matched processes (0 when none); group memory.",
+    attributes: [ATTR.rule], prometheusName: "procwatch_rule_memory_usage", collectorName: "procwatch_rule_memory_usage_bytes",
+  },
+  ruleMemoryMax: {
+    name: "procwatch.rule.memory.usage.max", kind: "gauge", unit: "By", valueType: "int",
+    description: "Resident memory of the rule's largest matched process (0 when none); group memory.",
+    attributes: [ATTR.rule], prometheusName: "procwatch_rule_memory_usage_max", collectorName: "procwatch_rule_memory_usage_max_bytes",
+  },
+  ruleMemoryLimit: {
+    name: "procwatch.rule.memory.usage.limit", kind: "gauge", unit: "By", valueType: "int",
+    description: "The rule's rss= bounds (per process); only for rules with rss=.",
+    attributes: [ATTR.rule, ATTR.limitType], prometheusName: "procwatch_rule_memory_usage_limit", collectorName: "procwatch_rule_memory_usage_limit_bytes",
+  },
+  ruleThreads: {
+    name: "procwatch.rule.thread.count", kind: "gauge", unit: "{thread}", valueType: "int",
+    description: "Threads summed over the rule's matched processes (0 when none); group threads.",
+    attributes: [ATTR.rule], prometheusName: "procwatch_rule_thread_count",
+  },
+  ruleFds: {
+    name: "procwatch.rule.file_descriptor.count", kind: "gauge", unit: "{file_descriptor}", valueType: "int",
+    description: "Open file descriptors summed over the rule's matched processes (0 when none); group fds.",
+    attributes: [ATTR.rule], prometheusName: "procwatch_rule_file_descriptor_count",
+  },
+  ruleFdUtilization: {
+    name: "procwatch.rule.file_descriptor.utilization.max", kind: "gauge", unit: "1", valueType: "double",
+    description: "The highest share of its soft RLIMIT_NOFILE one matched process has open (0 when none); group fds.",
+    attributes: [ATTR.rule], prometheusName: "procwatch_rule_file_descriptor_utilization_max", collectorName: "procwatch_rule_file_descriptor_utilization_max_ratio",
+  },
+  ruleStartOldest: {
+    name: "procwatch.rule.process.start_time.oldest", kind: "gauge", unit: "s", valueType: "double",
+    description: "Start time of the rule's oldest matched process, seconds since the epoch (0 when none); group start_time.",
+    attributes: [ATTR.rule], prometheusName: "procwatch_rule_process_start_time_oldest", collectorName: "procwatch_rule_process_start_time_oldest_seconds",
+  },
+  ruleStartNewest: {
+    name: "procwatch.rule.process.start_time.newest", kind: "gauge", unit: "s", valueType: "double",
+    description: "Start time of the rule's newest matched process, seconds since the epoch (0 when none); group start_time.",
+    attributes: [ATTR.rule], prometheusName: "procwatch_rule_process_start_time_newest", collectorName: "procwatch_rule_process_start_time_newest_seconds",
+  },
+  ruleCpuTime: {
+    name: "procwatch.rule.cpu.time", kind: "counter", unit: "s", valueType: "double",
+    description: "CPU time of the rule's matched processes since the daemon started, by cpu.mode (user, system); monotonic across exits (a new process adds its lifetime CPU); group cpu.",
+    attributes: [ATTR.rule, ATTR.cpuMode], prometheusName: "procwatch_rule_cpu_time_total", collectorName: "procwatch_rule_cpu_time_seconds_total",
+  },
+  ruleStarts: {
+    name: "procwatch.rule.process.starts", kind: "counter", unit: "{process}", valueType: "int",
+    description: "New processes (pid and start time) the rule matched since the daemon started, not counting those of its first scan: increase() over a window counts restarts; group starts.",
+    attributes: [ATTR.rule], prometheusName: "procwatch_rule_process_starts_total",
+  },
+  ruleFaults: {
+    name: "procwatch.rule.paging.faults", kind: "counter", unit: "{fault}", valueType: "int",
+    description: "Major page faults of the rule's matched processes since the daemon started (system.paging.fault.type major); group faults.",
+    attributes: [ATTR.rule, ATTR.faultType], prometheusName: "procwatch_rule_paging_faults_total",
+  },
+  ruleContextSwitches: {
+    name: "procwatch.rule.context_switches", kind: "counter", unit: "{context_switch}", valueType: "int",
+    description: "Context switches of the matched processes' leader threads since the daemon started, by process.context_switch.type (voluntary, involuntary); group context_switches.",
+    attributes: [ATTR.rule, ATTR.switchType], prometheusName: "procwatch_rule_context_switches_total",
+  },
+  ruleDiskIo: {
+    name: "procwatch.rule.disk.io", kind: "counter", unit: "By", valueType: "int",
+    description: "Bytes the matched processes made storage read and write since the daemon started, by disk.io.direction; processes whose io is unreadable add nothing; group io.",
+    attributes: [ATTR.rule, ATTR.ioDirection], prometheusName: "procwatch_rule_disk_io_total", collectorName: "procwatch_rule_disk_io_bytes_total",
   },
 } as const satisfies Record<string, InstrumentSpec>;
 

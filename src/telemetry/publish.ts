@@ -49,6 +49,7 @@ export function publishObservations(meter: Meter, sources: PublishSources): Publ
     observeRules(put, obs);
     observeRunaway(put, obs, sources);
     observeProbes(put, obs);
+    observeResources(put, obs);
     for (const result of obs.measurement.security?.results ?? []) {
       // A check that does not apply (no SELinux) has no series: there is nothing to alert on.
       if (result.state === "not-applicable") continue;
@@ -139,5 +140,47 @@ function observeRunaway(put: Put, obs: Observation, sources: PublishSources): vo
       [ATTR.executableName]: escapeBytes(o.name),
       ...(uid === undefined ? {} : { [ATTR.owner]: escapeText(sources.accounts.userName(uid) ?? String(uid)) }),
     });
+  }
+}
+
+/** Per-rule resources for the groups export.resource_metrics names; every rule, 0 when nothing
+ * matched, and no pid attributes (a rule is the unit of aggregation). */
+function observeResources(put: Put, obs: Observation): void {
+  const groups = new Set(obs.program.resourceGroups ?? []);
+  if (groups.size === 0) return;
+  for (const v of obs.measurement.verdicts) {
+    const r = obs.resources.get(v.rule.label);
+    if (r === undefined) continue;
+    const rule = { [ATTR.rule]: v.rule.label };
+    if (groups.has("memory")) {
+      put("ruleMemory", r.memoryBytes, rule);
+      put("ruleMemoryMax", r.memoryMaxBytes, rule);
+      const rss = v.rule.limits?.rssBytes;
+      if (rss?.min !== undefined) put("ruleMemoryLimit", rss.min, { ...rule, [ATTR.limitType]: "min" });
+      if (rss?.max !== undefined) put("ruleMemoryLimit", rss.max, { ...rule, [ATTR.limitType]: "max" });
+    }
+    if (groups.has("threads")) put("ruleThreads", r.threads, rule);
+    if (groups.has("fds")) {
+      put("ruleFds", r.fds, rule);
+      put("ruleFdUtilization", r.fdUtilizationMax, rule);
+    }
+    if (groups.has("start_time")) {
+      put("ruleStartOldest", r.oldestStartSec, rule);
+      put("ruleStartNewest", r.newestStartSec, rule);
+    }
+    if (groups.has("cpu")) {
+      put("ruleCpuTime", r.cpuUserSec, { ...rule, [ATTR.cpuMode]: "user" });
+      put("ruleCpuTime", r.cpuSystemSec, { ...rule, [ATTR.cpuMode]: "system" });
+    }
+    if (groups.has("starts")) put("ruleStarts", r.starts, rule);
+    if (groups.has("faults")) put("ruleFaults", r.majorFaults, { ...rule, [ATTR.faultType]: "major" });
+    if (groups.has("context_switches")) {
+      put("ruleContextSwitches", r.voluntarySwitches, { ...rule, [ATTR.switchType]: "voluntary" });
+      put("ruleContextSwitches", r.involuntarySwitches, { ...rule, [ATTR.switchType]: "involuntary" });
+    }
+    if (groups.has("io")) {
+      put("ruleDiskIo", r.readBytes, { ...rule, [ATTR.ioDirection]: "read" });
+      put("ruleDiskIo", r.writeBytes, { ...rule, [ATTR.ioDirection]: "write" });
+    }
   }
 }

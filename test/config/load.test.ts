@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { defaultConfig, DEFAULT_PROMETHEUS_PORT, loadConfig, mergeCliRules, type LoadResult } from "../../src/config/load.js";
-import type { DaemonConfig } from "../../src/config/types.js";
+import { type DaemonConfig, DEFAULT_RESOURCE_GROUPS } from "../../src/config/types.js";
 import { formatProblem } from "../../src/output/problems.js";
 import { SECURITY_CHECKS } from "../../src/rules/security-checks.js";
 import { accounts, configOf, problemsOf } from "./fixture.js";
@@ -41,6 +41,7 @@ describe("loadConfig reads the file", () => {
       prometheus: { enabled: true, host: "127.0.0.1", port: 9477 },
       otlp: { enabled: true, protocol: "http/protobuf", endpoint: "http://127.0.0.1:4318/v1/metrics", intervalMs: 10_000, timeoutMs: 5000 },
       topProcesses: 10,
+      resourceMetrics: ["memory", "threads", "cpu", "starts", "start_time", "faults", "context_switches", "fds", "io"],
     });
   });
 
@@ -57,7 +58,7 @@ describe("loadConfig reads the file", () => {
     const text = readFileSync(EXAMPLE, "utf8");
     const keys = ["interval", "for_cycles", "proc_root", "interpreters", "rules", "name", "select", "count", "user", "group", "uid", "gid", "exe", "args", "label",
       "cpu", "warn", "max_percent", "lifetime", "exempt", "exempt_users", "include_normal_users", "default_exempt", "top", "security", "checks", "max_uid",
-      "ignore", "selinuxfs", "export", "top_processes", "prometheus", "enabled", "listen", "allow_public", "otlp", "protocol", "endpoint", "timeout"];
+      "ignore", "selinuxfs", "export", "top_processes", "resource_metrics", "prometheus", "enabled", "listen", "allow_public", "otlp", "protocol", "endpoint", "timeout"];
     for (const key of keys) assert.match(text, new RegExp(`^\\s*(- )?${key}:`, "m"), key);
   });
 
@@ -68,6 +69,13 @@ describe("loadConfig reads the file", () => {
   for (const [what, readFile, expected] of unreadable) {
     test(`unreadable: ${what}`, () => assert.deepEqual(problems(loadConfig("pw.yaml", { accounts, env: {}, readFile })), [expected]));
   }
+
+  test("resource_metrics: false exports none, true the default groups", () => {
+    const read = (value: string) => config(loadConfig("pw.yaml", { accounts, env: {}, readFile: () => Buffer.from(`export:\n  resource_metrics: ${value}\n`) })).export.resourceMetrics;
+    assert.deepEqual(read("false"), []);
+    assert.deepEqual(read("true"), DEFAULT_RESOURCE_GROUPS);
+    assert.deepEqual(read("[fds]"), ["fds"]);
+  });
 
   test("a real file on disk", () => {
     const dir = mkdtempSync(join(tmpdir(), "procwatch-config-"));
@@ -102,7 +110,7 @@ describe("what a file leaves out", () => {
       forCycles: 1,
       procRoot: "/proc",
       interpreters: DEFAULT_INTERPRETERS,
-      export: { prometheus: { enabled: true, host: "127.0.0.1", port: DEFAULT_PROMETHEUS_PORT }, otlp: { enabled: false, protocol: "http/protobuf" }, topProcesses: 10 },
+      export: { prometheus: { enabled: true, host: "127.0.0.1", port: DEFAULT_PROMETHEUS_PORT }, otlp: { enabled: false, protocol: "http/protobuf" }, topProcesses: 10, resourceMetrics: DEFAULT_RESOURCE_GROUPS },
     });
   });
 
@@ -212,7 +220,7 @@ describe("defaultConfig: procwatch run without a file", () => {
       interpreters: DEFAULT_INTERPRETERS,
       cpu: { maxPercent: 90, basis: { kind: "window", windowMs: 10_000 }, exemptNames: [], exemptUsers: [], includeNormalUsers: false, defaultExempt: true, top: 5 },
       security: { checks: [...SECURITY_CHECKS], exemptNames: [], exemptUsers: [], deletedExeIgnore: [], selinuxfs: "/sys/fs/selinux" },
-      export: { prometheus: { enabled: true, host: "127.0.0.1", port: 9477 }, otlp: { enabled: false, protocol: "http/protobuf" }, topProcesses: 10 },
+      export: { prometheus: { enabled: true, host: "127.0.0.1", port: 9477 }, otlp: { enabled: false, protocol: "http/protobuf" }, topProcesses: 10, resourceMetrics: DEFAULT_RESOURCE_GROUPS },
     });
   });
 

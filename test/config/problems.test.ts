@@ -112,6 +112,7 @@ table("export", [
   ["not an IPv6 address in brackets", "export:\n  prometheus:\n    listen: \"[::g]:9477\"\n", ['pw.yaml:3:13: "[::g]:9477": "::g" is not an IPv6 address']],
   ["an IPv4 address out of range", "export:\n  prometheus:\n    listen: \"127.0.0.256:9477\"\n", ['pw.yaml:3:13: "127.0.0.256:9477": "127.0.0.256" is not an IP address: a host name would be looked up once at start; write the address (127.0.0.1, [::1], or 0.0.0.0 for all)']],
   ["top_processes above 100", "export:\n  top_processes: 500\n", ['pw.yaml:2:18: "500": must be a whole number from 0 to 100 (runaway processes exported with their own CPU series)']],
+  ["an unknown resource metric group", "export:\n  resource_metrics: [memory, rss]\n", ['pw.yaml:2:30: "rss": not a resource metric group; known: memory, threads, cpu, starts, start_time, faults, context_switches, fds, io (or true, false)']],
   ["gRPC protocol", "export:\n  otlp:\n    protocol: grpc\n", [`pw.yaml:3:15: "grpc": ${GRPC}`]],
   ["endpoint without the metrics path", "export:\n  otlp:\n    endpoint: http://collector:4318\n", ['pw.yaml:3:15: "http://collector:4318": no path: this is the full metrics URL, as in http://collector:4318/v1/metrics (nothing appends /v1/metrics to it)']],
   ["endpoint not http", "export:\n  otlp:\n    endpoint: grpc://collector:4317/v1/metrics\n", ['pw.yaml:3:15: "grpc://collector:4317/v1/metrics": OTLP/HTTP needs an http:// or https:// URL']],

@@ -56,7 +56,11 @@ test("a killed watched process fires ProcwatchRuleFailing with rule and host lab
   const name = uniqueName("al");
   const watched = await pool.start(name);
   watchedChildren.push(watched);
-  const d = await startDaemon(["--interval", "1s", `${name}:1-1`]);
+  // A crash loop: a shell restarting its child every second (ProcwatchRuleFlapping).
+  const flap = uniqueName("fl");
+  const flapShell = pool.spawnCommand("/bin/sh", ["-c", `while :; do ${pool.link(flap)} 1; done`]);
+  cleanups.push(() => pool.kill(flapShell));
+  const d = await startDaemon(["--interval", "1s", `${name}:1-1`, `${flap}:0-`]);
   cleanups.push(() => void d.child.kill("SIGKILL"));
   const webhook = await startWebhookReceiver();
   cleanups.push(webhook.close);
@@ -142,6 +146,12 @@ test("a killed watched process fires ProcwatchRuleFailing with rule and host lab
   assert.equal(resolved.alert.startsAt, firing.alert.startsAt);
   assert.notEqual(resolved.alert.endsAt, NO_END);
   assert.ok(Date.parse(resolved.alert.endsAt) >= Date.parse(resolved.alert.startsAt), `${resolved.alert.startsAt} → ${resolved.alert.endsAt}`);
+
+  // The crash loop: more than 5 starts within 15 minutes fires ProcwatchRuleFlapping for its rule.
+  const flapping = await awaitAlert(`a firing ProcwatchRuleFlapping for ${flap}`, (a) => a.labels.alertname === "ProcwatchRuleFlapping" && a.labels.procwatch_rule_name === flap);
+  assert.deepEqual(flapping.alert.labels, { ...seriesLabels, alertname: "ProcwatchRuleFlapping", procwatch_rule_name: flap, host_name: hostname(), severity: "warning" });
+  assert.equal(flapping.alert.annotations.summary, `processes of ${flap} keep restarting on ${hostname()}`);
+  assert.match(flapping.alert.annotations.description ?? "", new RegExp(`^About \\d+ new processes matched ${flap} in the last 15 minutes`));
 
   // Kill procwatch itself (SIGKILL by PID: no flush, no goodbye): the target goes down and
   // ProcwatchDown fires, with the host from the last target_info Prometheus kept.

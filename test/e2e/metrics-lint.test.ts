@@ -1,9 +1,12 @@
 // `promtool check metrics` on a live scrape of a real `procwatch run` that exports every series
-// it can (a rule with cpu= bounds, a CPU runaway, a probe, the OTLP failure counter): the names
+// it can (a rule with cpu= bounds, a CPU runaway, a probe, the OTLP failure counter, every group
+// of per-rule resource metrics): the names
 // must be lint-clean, except the `_count` gauges the README justifies, and only those.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { INSTRUMENTS } from "../../src/telemetry/instruments.js";
@@ -13,11 +16,15 @@ import { ProcessPool, uniqueName } from "../helpers/procs.js";
 import { INSTALL, TOOLS } from "../otel-config/shipped.js";
 
 const pool = new ProcessPool();
-after(() => pool.cleanup());
+const dir = mkdtempSync(join(tmpdir(), "procwatch-lint-"));
+after(async () => {
+  await pool.cleanup();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const README = fileURLToPath(new URL("../../../README.md", import.meta.url));
 
-/** The accepted findings: gauges named after semconv's {process} counts (…process.count). */
+/** The accepted findings: gauges named after semconv's counts (…process.count, process.thread.count). */
 function acceptedCounts(): string[] {
   return Object.values(INSTRUMENTS).filter((s) => s.kind === "gauge" && s.prometheusName.endsWith("_count")).map((s) => s.prometheusName);
 }
@@ -35,7 +42,9 @@ test("promtool check metrics on a live scrape: only the documented _count except
   if (!haveTools(t, [TOOLS.promtool], INSTALL.prometheus)) return;
   const name = uniqueName("li");
   await pool.start(name, { target: "/bin/sh", args: ["-c", "while :; do :; done"] });
-  const d = await startDaemon(["--interval", "1s", "--cpu-max", "5", `${name}:1-,cpu=1-200`, "tcp://127.0.0.1:1"]);
+  const config = join(dir, "procwatch.yaml");
+  writeFileSync(config, "security:\n  checks: [gid0-not-uid0, deleted-exe]\nexport:\n  resource_metrics: [memory, threads, cpu, starts, start_time, faults, context_switches, fds, io]\n");
+  const d = await startDaemon(["--config", config, "--interval", "1s", "--cpu-max", "5", `${name}:1-,cpu=1-200,rss=-1G`, "tcp://127.0.0.1:1"]);
   try {
     const text = await d.until("a scrape with the runaway, rule CPU and probe series", async () => {
       const body = (await d.get("/metrics")).body;
