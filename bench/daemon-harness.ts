@@ -1,6 +1,6 @@
 // The daemon's scan cycle in-process, back to back, for `npm run bench` (daemon.ts runs it as a
-// child with exactly the CLI's node flags): scanner.scan(), publisher.recordScan(), the full GC
-// run.ts does after a scan when those flags expose gc, and a /metrics scrape of its own listener,
+// child with exactly the CLI's node flags): run.ts's own cycle (createDaemonCycle: scan, record,
+// the collection after a scan when those flags expose gc), then a /metrics scrape of its own listener,
 // with the OTLP reader pushing to OTEL_EXPORTER_OTLP_* if set. Measures CPU per scan with
 // process.cpuUsage() (µs, all threads), RSS after every scan and, every SAMPLE_EVERY scans, the
 // live heap after a full GC; prints JSON. The CLI's --interval cannot go below 1 s, and 1,000
@@ -9,10 +9,8 @@ import type { AddressInfo } from "node:net";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { readAccounts } from "../src/system/accounts.js";
-import { createAfterScanCollector } from "../src/daemon/collect.js";
 import { defaultConfig, mergeCliRules } from "../src/config/load.js";
-import { createScanner, type Observation } from "../src/measure/cycle.js";
-import { loadProgram } from "../src/daemon/run.js";
+import { createDaemonCycle, loadProgram } from "../src/daemon/run.js";
 import { createHandler, startServer } from "../src/daemon/server.js";
 import { startTelemetry } from "../src/telemetry/exporters.js";
 import { publishObservations } from "../src/telemetry/publish.js";
@@ -52,8 +50,6 @@ const INTERVAL_MS = 1000;
 
 /** globalThis.gc as the CLI's flags made it (run.ts's after-scan collector needs it). */
 const exposedGc = (globalThis as { gc?: () => void }).gc;
-/** run.ts's collection policy after each scan, the same code. */
-const collectAfterScan = createAfterScanCollector(exposedGc);
 
 /** A gc() for the samples that leaves globalThis.gc as the CLI's flags made it. */
 function sampleGc(): () => void {
@@ -81,10 +77,9 @@ async function main(): Promise<void> {
   });
   if ("problems" in loaded) throw new Error(`configuration: ${loaded.problems.join("; ")}`);
   const { config, program } = loaded;
-  const scanner = createScanner(program);
+  const cycle = createDaemonCycle(program, exposedGc);
   const telemetry = startTelemetry({ export: config.export, scanIntervalMs: config.intervalMs, version: VERSION, log: (line) => process.stderr.write(`harness: ${line}\n`), env });
-  let latest: Observation | undefined;
-  const publisher = publishObservations(telemetry.meter, { latest: () => latest, exportFailures: () => telemetry.exportFailures(), accounts, topProcesses: config.export.topProcesses });
+  const publisher = publishObservations(telemetry.meter, { latest: cycle.latest, exportFailures: () => telemetry.exportFailures(), accounts, topProcesses: config.export.topProcesses });
   if (telemetry.metricsHandler === undefined) throw new Error("the Prometheus export is off: nothing to scrape");
   const sources = { metricsHandler: telemetry.metricsHandler, verdicts: () => undefined, verdictsDocument: () => undefined };
   const server = await startServer(LOOPBACK, 0, createHandler(sources, { handlerErrors: 0 }, (line) => process.stderr.write(`harness: ${line}\n`)));
@@ -111,19 +106,15 @@ async function main(): Promise<void> {
   sample(0);
   for (let i = 1; i <= scans; i++) {
     const cpu0 = process.cpuUsage();
-    const wall0 = performance.now();
-    latest = await scanner.scan();
-    const cpuScan = process.cpuUsage(cpu0);
-    scanWallMs.push(performance.now() - wall0);
-    publisher.recordScan(latest);
-    collectAfterScan?.();
+    const { observation, scanCpuUs: cpuScan, scanWallMs: wallScan } = await cycle.run(publisher);
+    scanWallMs.push(wallScan);
     const scrape = await fetchTimed(url, agent);
     if (scrape.status !== 200) throw new Error(`/metrics answered ${scrape.status}`);
     metricsBytes = scrape.body.length;
     const cpuCycle = process.cpuUsage(cpu0);
-    scanCpuUs.push(cpuScan.user + cpuScan.system);
+    scanCpuUs.push(cpuScan);
     cycleCpuUs.push(cpuCycle.user + cpuCycle.system);
-    processes.push(latest.measurement.snapshot.processes.length);
+    processes.push(observation.measurement.snapshot.processes.length);
     rssKb.push(readMemory(process.pid).rssKb);
     if (i % every === 0) sample(i);
   }
@@ -131,7 +122,7 @@ async function main(): Promise<void> {
   server.closeAllConnections();
   server.close();
   await telemetry.shutdown(2000);
-  const report: HarnessReport = { scans, scanCpuUs, cycleCpuUs, scanWallMs, processes, rssKb, samples, metricsBytes, collectsAfterScan: collectAfterScan !== undefined };
+  const report: HarnessReport = { scans, scanCpuUs, cycleCpuUs, scanWallMs, processes, rssKb, samples, metricsBytes, collectsAfterScan: exposedGc !== undefined };
   process.stdout.write(`${JSON.stringify(report)}\n`);
 }
 

@@ -19,6 +19,7 @@ import { countNamed, type Herd, makeHerd } from "./herd.js";
 import { type Fetched, fetchTimed, freePort, keepAliveAgent, LOOPBACK, type OtlpSink, startOtlpSink } from "./loopback.js";
 import { countProcesses, readClockTicks, readCpuTicks, readMemory } from "./proc-usage.js";
 import { median } from "./timing.js";
+import { RULES, UNSET } from "./workload.js";
 
 const LOADS = [1000, 5000] as const;
 /** Daemon scans and exporter scrapes measured per load. One tick is 10 ms: fewer would quantise. */
@@ -52,10 +53,6 @@ const TARGET_LATENCY_MS = 100;
 const TABLE_DRIFT = 0.1;
 
 const EXPORTER = "/usr/bin/prometheus-process-exporter";
-// The issue's rules (as in run.ts), plus `<herd>:N-N` so the daemon counts the herd exactly.
-const RULES = ["sshd:1-", "cron:1-5", "tor:1-1", "master:1-2", "auditd:1-1", "rsyslogd:1-1", "dbus-daemon:1-"];
-// The sandbox sets it; systemd would not, and it only adds certificate loading at start.
-const UNSET_ENV = ["NODE_EXTRA_CA_CERTS"];
 
 const distRoot = fileURLToPath(new URL("../", import.meta.url));
 const cli = join(distRoot, "bin/cli.js");
@@ -69,19 +66,19 @@ const children = new Set<ChildProcess>();
 interface Launch {
   readonly file: string;
   readonly args: readonly string[];
-  /** Variables set on top of the bench's environment (minus UNSET_ENV). */
+  /** Variables set on top of the bench's environment (minus UNSET). */
   readonly env: Readonly<Record<string, string>>;
 }
 
 function childEnv(extra: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
-  for (const name of UNSET_ENV) delete env[name];
+  for (const name of UNSET) delete env[name];
   return env;
 }
 
 function shellLine(launch: Launch): string {
   const quote = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
-  const env = [...UNSET_ENV.flatMap((v) => ["-u", v]), ...Object.entries(launch.env).map(([k, v]) => `${k}=${v}`)];
+  const env = [...UNSET.flatMap((v) => ["-u", v]), ...Object.entries(launch.env).map(([k, v]) => `${k}=${v}`)];
   return ["env", ...env, launch.file, ...launch.args].map(quote).join(" ");
 }
 

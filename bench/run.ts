@@ -1,33 +1,38 @@
 // npm run bench: `procwatch check` against mon's ps.monitor and a C floor, with 1,000 and 5,000
 // extra processes. Prints medians, ratios, marginal cost per process and the exact commands.
 // Spawns and kills only its own processes, by PID; raises no limit. Node builtins only.
-import { spawnSync } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setImmediate as yieldToLoop } from "node:timers/promises";
+import { setImmediate as yieldToLoop, setTimeout as sleepMs } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { checkCapacity } from "./capacity.js";
 import { countNamed, type Herd, makeHerd } from "./herd.js";
 import { type Command, formatCommand, median, type Run, timeRun } from "./timing.js";
+import { coreCount, RULES, SWAPPED, UNSET } from "./workload.js";
 
-const LOADS = [1000, 5000] as const;
+const LOADS = [0, 1000, 5000] as const;
+const CONTENDED_LOAD = 1000;
 const RUNS = Math.max(11, Number(process.env.BENCH_RUNS ?? 21));
 const WARMUP = 2;
 const PS_MONITOR = "/usr/lib/mon/mon-local.d/ps.monitor";
-// The issue's eight rules, with watchdog:1-2 swapped for the herd (`<name>:N-N`) so both tools
-// count something non-zero and must count it exactly.
-const RULES = ["sshd:1-", "cron:1-5", "tor:1-1", "master:1-2", "auditd:1-1", "rsyslogd:1-1", "dbus-daemon:1-"];
-const SWAPPED = "watchdog:1-2";
-// The sandbox sets it; loading extra CA certificates adds ~50 ms to each Node start-up, and mon's
-// environment under systemd does not have it.
-const UNSET = ["NODE_EXTRA_CA_CERTS"];
 const TARGET_RATIO: Record<number, number> = { 1000: 1.0, 5000: 0.5 };
 const TARGET_FLOOR_MULTIPLE = 1.5;
+/** procwatch check at +0 over a bare `node -e 0`. */
+const TARGET_START_RATIO = 1.6;
 
-type Tool = "procwatch" | "ps.monitor" | "C floor" | "node -e 0" | "procwatch+cpu";
-const TOOLS: readonly Tool[] = ["procwatch", "ps.monitor", "C floor", "node -e 0", "procwatch+cpu"];
+type Tool = "procwatch" | "ps.monitor" | "C floor" | "node -e 0" | "procwatch+cpu" | "procwatch, CA set" | "node -e 0, CA set";
+const TOOLS: readonly Tool[] = ["procwatch", "ps.monitor", "C floor", "node -e 0", "procwatch+cpu", "procwatch, CA set", "node -e 0, CA set"];
+/** NODE_EXTRA_CA_CERTS for the "CA set" rows: the bench's own value, else Debian's bundle. */
+const CA_FILE = process.env.NODE_EXTRA_CA_CERTS ?? "/etc/ssl/certs/ca-certificates.crt";
+const CA_SET = { NODE_EXTRA_CA_CERTS: CA_FILE };
+/** Rounds under contention: a busy loop on every core, procwatch and ps.monitor alternating. */
+const CONTENDED_RUNS = Math.max(11, Number(process.env.BENCH_CONTENDED_RUNS ?? 15));
+const TARGET_CONTENDED_RATIO = 1.5;
+/** A busy loop ends by itself after this long even if the bench is SIGKILLed. */
+const BUSY_LIMIT_MS = 300_000;
 /** The CPU window of the runaway check measured beside the plain check (issue 3's cost target). */
 const CPU_WINDOW_MS = 1000;
 
@@ -58,6 +63,8 @@ function commandsFor(extra: number, herdName: string, floorBin: string): Record<
       file: process.execPath,
       args: [join(pkgRoot, "dist/bin/cli.js"), "check", "--cpu-max", "90", "--cpu-window", `${CPU_WINDOW_MS}ms`, ...rules],
     },
+    "procwatch, CA set": { label: "procwatch, CA set", file: process.execPath, args: [join(pkgRoot, "dist/bin/cli.js"), "check", ...rules], setEnv: CA_SET },
+    "node -e 0, CA set": { label: "node -e 0, CA set", file: process.execPath, args: ["-e", "0"], setEnv: CA_SET },
   };
 }
 
@@ -81,7 +88,7 @@ async function measureLoad(herd: Herd, extra: number, floorBin: string, env: Nod
     for (const t of TOOLS) timeRun(commands[t], env);
     await yieldToLoop();
   }
-  const times: Record<Tool, number[]> = { procwatch: [], "ps.monitor": [], "C floor": [], "node -e 0": [], "procwatch+cpu": [] };
+  const times = Object.fromEntries(TOOLS.map((t) => [t, [] as number[]])) as Record<Tool, number[]>;
   const disagreements: string[] = [];
   let agreeExit = 0;
   let agreeSummary = 0;
@@ -120,6 +127,46 @@ async function measureLoad(herd: Herd, extra: number, floorBin: string, env: Nod
   return { extra, total, times, commands, agreeExit, agreeSummary, pairs: RUNS, disagreements, lastVerdict };
 }
 
+interface ContendedResult {
+  readonly extra: number;
+  readonly cores: number;
+  readonly procwatch: number[];
+  readonly psMonitor: number[];
+  readonly busy: Command;
+}
+
+/**
+ * procwatch and ps.monitor at the herd's current size while a CPU-bound loop runs on every core
+ * (started here, killed by PID here, and bounded in time by itself): the start-up of a Node
+ * process competes for the CPU then, as on a busy host.
+ */
+async function measureContended(herd: Herd, extra: number, floorBin: string, env: NodeJS.ProcessEnv): Promise<ContendedResult> {
+  const commands = commandsFor(extra, herd.name, floorBin);
+  const cores = coreCount();
+  const busy: Command = { label: "busy loop", file: process.execPath, args: ["-e", `const end = Date.now() + ${BUSY_LIMIT_MS}; while (Date.now() < end);`] };
+  process.stderr.write(`bench: ${CONTENDED_RUNS} rounds at ${extra} extra with a busy loop on each of ${cores} cores ...`);
+  const loops: ChildProcess[] = [];
+  const procwatch: number[] = [];
+  const psMonitor: number[] = [];
+  try {
+    for (let i = 0; i < cores; i++) {
+      const child = spawn(busy.file, busy.args, { stdio: "ignore", cwd: "/", env });
+      child.on("error", () => undefined);
+      loops.push(child);
+    }
+    await sleepMs(500); // let the loops get going
+    for (let round = 0; round < CONTENDED_RUNS; round++) {
+      await yieldToLoop();
+      const order = round % 2 === 0 ? (["procwatch", "ps.monitor"] as const) : (["ps.monitor", "procwatch"] as const);
+      for (const t of order) (t === "procwatch" ? procwatch : psMonitor).push(timeRun(commands[t], env).ms);
+    }
+  } finally {
+    for (const child of loops) child.kill("SIGKILL");
+  }
+  process.stderr.write(" done\n");
+  return { extra, cores, procwatch, psMonitor, busy };
+}
+
 const fmtMs = (ms: number): string => ms.toFixed(1);
 const quartiles = (v: readonly number[]): string => {
   const s = [...v].sort((a, b) => a - b);
@@ -134,14 +181,14 @@ function loadAverage(): string {
   return readFileSync("/proc/loadavg", "latin1").split(" ")[0] ?? "?";
 }
 
-function report(results: readonly LoadResult[], before: number, loadBefore: string, capacityNote: string, gccLine: string): void {
+function report(results: readonly LoadResult[], contended: ContendedResult, before: number, loadBefore: string, capacityNote: string, gccLine: string): void {
   const out: string[] = [];
   const say = (s = ""): number => out.push(s);
-  say(`procwatch bench: ${cpus().length} cores, node ${process.version}, ${before} processes on the host before the bench (shared machine)`);
+  say(`procwatch bench: ${coreCount()} cores, node ${process.version}, ${before} processes on the host before the bench (shared machine)`);
   say(`limits: ${capacityNote}`);
-  say(`1-minute load average: ${loadBefore} before the bench, ${loadAverage()} after (2 cores; other work shares the machine)`);
+  say(`1-minute load average: ${loadBefore} before the bench, ${loadAverage()} after (${coreCount()} cores; other work shares the machine)`);
   say(`Every measured command ran with ${UNSET.join(", ")} removed from its environment (it is not in mon's`);
-  say(`environment under systemd, and costs ~50 ms per Node start-up), stdin /dev/null, cwd /.`);
+  say(`environment under systemd), stdin /dev/null, cwd /, except the "CA set" rows (NODE_EXTRA_CA_CERTS=${CA_FILE}).`);
   say(`${RUNS} interleaved rounds per load (order alternating), after ${WARMUP} warm-up rounds; wall time per run`);
   say(`via process.hrtime.bigint() around spawnSync. Figures: median ms (interquartile range).`);
   say();
@@ -151,13 +198,13 @@ function report(results: readonly LoadResult[], before: number, loadBefore: stri
     const pw = median(r.times.procwatch);
     const ps = median(r.times["ps.monitor"]);
     const ratio = pw / ps;
-    const target = TARGET_RATIO[r.extra] ?? NaN;
+    const target = TARGET_RATIO[r.extra];
     const cells = [
       `${r.extra.toLocaleString("en")} (${r.total})`,
       `${fmtMs(pw)} (${quartiles(r.times.procwatch)})`,
       `${fmtMs(ps)} (${quartiles(r.times["ps.monitor"])})`,
       ratio.toFixed(2),
-      `≤${target.toFixed(1)} ${ratio <= target ? "met" : "MISSED"}`,
+      target === undefined ? "-" : `≤${target.toFixed(1)} ${ratio <= target ? "met" : "MISSED"}`,
       `${fmtMs(median(r.times["C floor"]))} (${quartiles(r.times["C floor"])})`,
       `${fmtMs(median(r.times["node -e 0"]))} (${quartiles(r.times["node -e 0"])})`,
     ];
@@ -165,7 +212,25 @@ function report(results: readonly LoadResult[], before: number, loadBefore: stri
   }
   say(`(the number in brackets after the load is the count of PIDs in /proc at the end of that load)`);
   say();
-  const [lo, hi] = results as [LoadResult, LoadResult];
+  say(`Start-up: procwatch over a bare \`node -e 0\` (target at +0: ≤ 1.6x), and both with NODE_EXTRA_CA_CERTS set:`);
+  for (const r of results) {
+    const m = (t: Tool): number => median(r.times[t]);
+    const startRatio = m("procwatch") / m("node -e 0");
+    const startTarget = r.extra === 0 ? ` (target ≤ ${TARGET_START_RATIO}: ${startRatio <= TARGET_START_RATIO ? "met" : "MISSED"})` : "";
+    say(`  ${lpad(r.extra.toLocaleString("en"), 5)} extra: procwatch ${fmtMs(m("procwatch"))} ms = ${startRatio.toFixed(2)} x node -e 0 (${fmtMs(m("node -e 0"))})${startTarget};` +
+      ` CA set: procwatch ${fmtMs(m("procwatch, CA set"))} (${quartiles(r.times["procwatch, CA set"])}) = ${(m("procwatch, CA set") / m("ps.monitor")).toFixed(2)} x ps.monitor,` +
+      ` node -e 0 ${fmtMs(m("node -e 0, CA set"))}`);
+  }
+  say();
+  const cpw = median(contended.procwatch);
+  const cps = median(contended.psMonitor);
+  say(`Under contention (a busy loop on each of ${contended.cores} cores, ${contended.procwatch.length} interleaved rounds at ${contended.extra.toLocaleString("en")} extra):`);
+  say(`  procwatch ${fmtMs(cpw)} (${quartiles(contended.procwatch)}), ps.monitor ${fmtMs(cps)} (${quartiles(contended.psMonitor)}): ` +
+    `${(cpw / cps).toFixed(2)} (target ≤ ${TARGET_CONTENDED_RATIO}: ${cpw / cps <= TARGET_CONTENDED_RATIO ? "met" : "MISSED"})`);
+  say(`  busy loop: ${formatCommand(contended.busy, [])}`);
+  say();
+  const lo = results.find((r) => r.extra === 1000) as LoadResult;
+  const hi = results.find((r) => r.extra === 5000) as LoadResult;
   const span = hi.extra - lo.extra;
   const marginal = (t: Tool): number => ((median(hi.times[t]) - median(lo.times[t])) / span) * 1000;
   const floorUs = marginal("C floor");
@@ -239,13 +304,18 @@ async function main(): Promise<void> {
   for (const v of UNSET) delete env[v];
 
   const results: LoadResult[] = [];
+  let contended: ContendedResult | undefined;
   try {
-    for (const extra of LOADS) results.push(await measureLoad(herd, extra, floorBin, env));
+    for (const extra of LOADS) {
+      results.push(await measureLoad(herd, extra, floorBin, env));
+      if (extra === CONTENDED_LOAD) contended = await measureContended(herd, extra, floorBin, env);
+    }
   } finally {
     // Also on errors: live children keep the event loop (and so 'exit') from ever coming.
     herd.killAll();
   }
-  report(results, before, loadBefore, capacityNote, `gcc ${gccArgs.join(" ")}`);
+  if (contended === undefined) throw new Error(`bug: no contended rounds at ${CONTENDED_LOAD}`);
+  report(results, contended, before, loadBefore, capacityNote, `gcc ${gccArgs.join(" ")}`);
 }
 
 main().catch((err: unknown) => {

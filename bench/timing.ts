@@ -6,6 +6,8 @@ export interface Command {
   readonly label: string;
   readonly file: string;
   readonly args: readonly string[];
+  /** Variables set for this command on top of the bench's environment. */
+  readonly setEnv?: Readonly<Record<string, string>>;
 }
 
 export interface Run {
@@ -17,7 +19,7 @@ export interface Run {
 
 export function timeRun(cmd: Command, env: NodeJS.ProcessEnv): Run {
   const start = process.hrtime.bigint();
-  const r = spawnSync(cmd.file, cmd.args, { cwd: "/", env, stdio: ["ignore", "pipe", "pipe"], encoding: "latin1", maxBuffer: 16 * 1024 * 1024 });
+  const r = spawnSync(cmd.file, cmd.args, { cwd: "/", env: cmd.setEnv === undefined ? env : { ...env, ...cmd.setEnv }, stdio: ["ignore", "pipe", "pipe"], encoding: "latin1", maxBuffer: 16 * 1024 * 1024 });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (r.error !== undefined) throw new Error(`cannot run ${cmd.file}: ${r.error.message}`, { cause: r.error });
   return { ms, exitCode: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -33,5 +35,6 @@ export function median(values: readonly number[]): number {
 /** A shell-pasteable rendering of `env -u VAR file args...`. */
 export function formatCommand(cmd: Command, unset: readonly string[]): string {
   const quote = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
-  return ["env", ...unset.flatMap((v) => ["-u", v]), cmd.file, ...cmd.args].map(quote).join(" ");
+  const set = Object.entries(cmd.setEnv ?? {});
+  return ["env", ...unset.filter((v) => cmd.setEnv?.[v] === undefined).flatMap((v) => ["-u", v]), ...set.map(([k, v]) => `${k}=${v}`), cmd.file, ...cmd.args].map(quote).join(" ");
 }

@@ -1,6 +1,7 @@
 // prepareSetup → measure for the security checks, as the daemon runs them from its config: the
 // per-check exemptions the config loader fills (security.checks.<check>.exempt, exempt_users)
 // reach the evaluation, on top of the exemptions for every check, over a fixture /proc tree.
+import { isProblem } from "../src/rules/problem.js";
 import { DEFAULT_INTERPRETERS } from "../src/rules/interpreters.js";
 import { prepareSetup } from "../src/measure/setup.js";
 import type { SecurityRequest } from "../src/config/types.js";
@@ -28,7 +29,7 @@ const root = trees.make({
 
 async function offenders(security: SecurityRequest): Promise<Record<string, [number[], number]>> {
   const setup = prepareSetup({ procRoot: root, excludeRoots: [], security }, [], interpreters, accounts);
-  assert.ok(typeof setup !== "string", String(setup));
+  assert.ok(!isProblem(setup), String(setup));
   const m = await measure([], setup);
   const out: Record<string, [number[], number]> = {};
   for (const r of m.security?.results ?? []) out[r.check] = [r.offenders.map((o) => o.process.pid), r.exempted];
@@ -53,6 +54,8 @@ describe("per-check exemptions from the config", () => {
       checks: ["deleted-exe"], exemptNames: [], exemptUsers: [], deletedExeIgnore: [], selinuxfs: "/sys/fs/selinux",
       perCheck: { "deleted-exe": { exemptNames: [], exemptUsers: ["nosuchuser-xyz"] } },
     };
-    assert.equal(prepareSetup({ procRoot: root, excludeRoots: [], security }, [], interpreters, accounts), 'security deleted-exe exempt_users: unknown user "nosuchuser-xyz"');
+    const problem = prepareSetup({ procRoot: root, excludeRoots: [], security }, [], interpreters, accounts);
+    assert.ok(isProblem(problem));
+    assert.deepEqual([problem.code, problem.reason], ["setting", 'security deleted-exe exempt_users: unknown user "nosuchuser-xyz"']);
   });
 });

@@ -12,8 +12,8 @@ import { escapeText } from "../output/escape.js";
 import { EXPLAIN_LIMIT, formatExplainProcess, formatExplainRules } from "../output/explain.js";
 import type { Formatted, OutputFormat } from "../output/format.js";
 import { detailPolicy, formatMeasurement, isClean } from "../output/measurement.js";
-import { capOutput } from "../output/mon.js";
-import { formatNagiosUnknown } from "../output/nagios.js";
+import { formatFailure, formatProblems } from "../output/problems.js";
+import { isProblem } from "../rules/problem.js";
 import { securityStatus } from "../output/security.js";
 import { FileRefusedError } from "../procfs/regular-file.js";
 import { checkProcRoot, describeProcRootProblem } from "../procfs/root.js";
@@ -45,25 +45,14 @@ async function checkOnce(req: CheckRequest, deps: CheckDeps): Promise<Formatted>
   if (req.mode === "explain-pid") return explainPid(req, interpreters, accounts);
 
   const parsed = parseRuleArgs(req.rules, accounts);
-  if (parsed.errors.length > 0) {
-    const lines = parsed.errors.map((e) => `Can't parse "${escapeText(e.token)}": ${escapeText(e.reason)}`);
-    if (req.format === "json") {
-      return formatJsonError(parsed.errors.map((e) => ({ argument: e.source.line, token: escapeText(e.token), reason: escapeText(e.reason) })));
-    }
-    if (req.format === "nagios") {
-      // A bad rule is a usage error: UNKNOWN with the first error on line 1, all of them below.
-      const raw = parsed.errors.map((e) => `Can't parse "${e.token}": ${e.reason}`);
-      return formatNagiosUnknown(raw[0] as string, raw.length > 1 ? raw : []);
-    }
-    return { text: capOutput(lines, 16 * 1024), exitCode: 1 };
-  }
+  if (parsed.errors.length > 0) return formatProblems(req.format, parsed.errors);
   const rules = parsed.rules;
   const needsHistory = countRules(rules).find((r) => r.limits?.restarts !== undefined);
   if (needsHistory !== undefined) {
     return usageError(`"${needsHistory.text}": restarts= counts new processes over time, which only the daemon (procwatch run) remembers; a one-shot check catches a restart with age=, e.g. age=10m-`, req.format);
   }
   const prepared = prepareSetup(req, rules, interpreters, accounts, { etcDir: deps.etcDir });
-  if (typeof prepared === "string") return usageError(prepared, req.format);
+  if (isProblem(prepared)) return formatProblems(req.format, [prepared]);
   const setup: MeasureSetup = req.timeoutMs === undefined ? prepared : { ...prepared, probeDeadline: { atMs: startedMs + req.timeoutMs - probeMarginMs(req.timeoutMs), by: "--timeout" } };
   // Nothing to check is a misconfiguration in every format: a mon line `procwatch.monitor ;;`
   // would otherwise be green forever. A probe, --cpu-max or --security is something to check.
@@ -110,9 +99,7 @@ function isAllClean(m: Measurement, format: OutputFormat): boolean {
 }
 
 function usageError(reason: string, format: OutputFormat): Formatted {
-  if (format === "nagios") return formatNagiosUnknown(reason);
-  if (format === "json") return { text: `${JSON.stringify({ ok: false, error: escapeText(reason) })}\n`, exitCode: 1 };
-  return { text: `procwatch: ${escapeText(reason)}\n`, exitCode: 1 };
+  return formatFailure(format, reason);
 }
 
 /**
@@ -133,8 +120,4 @@ function explainPid(req: CheckRequest, interpreters: InterpreterSet, accounts: A
   if (rec === undefined) return { text: `procwatch: no process ${pid} under ${escapeText(req.procRoot)}\n`, exitCode: 1 };
   const name = countedName(rec, interpreters);
   return formatExplainProcess(rec, typeof name === "string" ? name : rec.comm, accounts, interpreters);
-}
-
-function formatJsonError(errors: readonly object[]): Formatted {
-  return { text: `${JSON.stringify({ ok: false, errors })}\n`, exitCode: 1 };
 }

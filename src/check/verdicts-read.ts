@@ -14,7 +14,7 @@ import { VERDICTS_SCHEMA, type VerdictsMeta } from "../output/verdicts-doc.js";
 import type { ProbeEnd, TcpProbeResult } from "../probe/tcp.js";
 import type { IdSet, ListeningSocket, ProcessRecord, SecurityLabel } from "../procfs/types.js";
 import { SECURITY_CHECKS } from "../rules/security-checks.js";
-import type { CountRange, CountRule, CpuBasis, IpAddress, ProbeRule } from "../rules/types.js";
+import type { CountRange, CountRule, CpuBasis, IpAddress, ProbeRule, ProcessLimits } from "../rules/types.js";
 
 export interface VerdictsDocument extends VerdictsMeta {
   readonly snapshot: ScanFacts;
@@ -170,6 +170,15 @@ function readVerdict(v: unknown, path: string): RuleVerdict {
   const label = str(r.label, `${path}.rule.label`);
   const warn = opt(r.warn, `${path}.rule.warn`, readRange);
   const cpuRange = opt(r.cpu, `${path}.rule.cpu`, readRange);
+  const limits = opt(r.limits, `${path}.rule.limits`, (x, p): ProcessLimits => {
+    const l = obj(x, p);
+    return present({
+      rssBytes: opt(l.rssBytes, `${p}.rssBytes`, readRange),
+      fds: opt(l.fds, `${p}.fds`, (y, q) => ({ ...readRange(y, q), unit: oneOf(obj(y, q).unit, `${q}.unit`, ["count", "percent"] as const) })),
+      threads: opt(l.threads, `${p}.threads`, readRange),
+      ageMs: opt(l.ageMs, `${p}.ageMs`, readRange),
+    });
+  });
   // Only what output shows of a rule travels; the client never matches processes with it.
   const rule: CountRule = present({
     kind: "count" as const,
@@ -179,6 +188,7 @@ function readVerdict(v: unknown, path: string): RuleVerdict {
     range: readRange(r.range, `${path}.rule.range`),
     warn,
     cpu: cpuRange,
+    limits,
     qualifiers: [],
     source: { file: "daemon", line: 1, column: 1 },
   });
@@ -206,6 +216,21 @@ function readVerdict(v: unknown, path: string): RuleVerdict {
     hiddenWhy: opt(o.hiddenWhy, `${path}.hiddenWhy`, str),
     cpu,
     listen: opt(o.listen, `${path}.listen`, readListen),
+    limits: opt(o.limits, `${path}.limits`, (x, p) => {
+      const l = obj(x, p);
+      return present({
+        state: oneOf(l.state, `${p}.state`, RULE_STATES),
+        violations: list(l.violations, `${p}.violations`, (y, q) => {
+          const f = obj(y, q);
+          return { process: proc(f.process, `${q}.process`), reason: str(f.reason, `${q}.reason`) };
+        }),
+        unknowns: list(l.unknowns, `${p}.unknowns`, (y, q) => {
+          const f = obj(y, q);
+          return { process: proc(f.process, `${q}.process`), why: str(f.why, `${q}.why`) };
+        }),
+        agesMs: opt(l.agesMs, `${p}.agesMs`, (y, q) => list(y, q, (z, zp) => (z === null ? undefined : num(z, zp)))),
+      });
+    }),
   });
 }
 
@@ -269,7 +294,7 @@ function readProcess(v: unknown, path: string): ProcessRecord {
   const unknownWhy = opt(p.unknownWhy, `${path}.unknownWhy`, (x, q) => {
     const w = obj(x, q);
     const out: Record<string, string> = {};
-    for (const k of ["status", "cmdline", "exe", "label", "exeFile", "sockets"] as const) {
+    for (const k of ["status", "cmdline", "exe", "label", "exeFile", "sockets", "scriptFile", "fds", "io", "cgroup"] as const) {
       if (w[k] !== undefined) out[k] = plain(w[k], `${q}.${k}`);
     }
     return out;
@@ -300,6 +325,12 @@ function readProcess(v: unknown, path: string): ProcessRecord {
       const o = obj(l, r);
       return present({ module: str(o.module, `${r}.module`), raw: str(o.raw, `${r}.raw`), domain: opt(o.domain, `${r}.domain`, str) });
     })),
+    countedName: opt(p.countedName, `${path}.countedName`, str),
+    rssKib: opt(p.rssKib, `${path}.rssKib`, (x, q) => int(x, q)),
+    fds: opt(p.fds, `${path}.fds`, (x, q) => {
+      const f = obj(x, q);
+      return present({ open: int(f.open, `${q}.open`), softLimit: opt(f.softLimit, `${q}.softLimit`, (y, r) => int(y, r)) });
+    }),
     readMask: int(p.readMask, `${path}.readMask`, 0, 0xffff),
     unknownMask: int(p.unknownMask, `${path}.unknownMask`, 0, 0xffff),
     unknownWhy,
@@ -375,6 +406,10 @@ function readSecurity(v: unknown, path: string): SecurityReport {
       exempted: int(r.exempted, `${p}.exempted`),
       undecided: intOrInf(r.undecided, `${p}.undecided`),
       undecidedWhy: opt(r.undecidedWhy, `${p}.undecidedWhy`, str),
+      undecidedProcesses: opt(r.undecidedProcesses, `${p}.undecidedProcesses`, (w, wp) => list(w, wp, (y, q) => {
+        const f = obj(y, q);
+        return { process: readProcess(f.process, `${q}.process`), name: str(f.name, `${q}.name`), why: str(f.why, `${q}.why`) };
+      })),
       note: opt(r.note, `${p}.note`, str),
     });
   });

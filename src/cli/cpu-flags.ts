@@ -1,6 +1,7 @@
 // Commander wiring of the CPU watch flags (shared by every command that scans): flags → the
 // request's cpu settings. Validation of names and users happens in the scanner, like rules.
 import type { CpuRequest } from "../config/types.js";
+import { optionProblem, type Problem } from "../rules/problem.js";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { durationArg } from "./arg-parsers.js";
 
@@ -53,9 +54,9 @@ export function withCpuOptions(cmd: Command, { hasWindow = true }: { hasWindow?:
     });
 }
 
-/** The cpu part of a request, or an error message naming the flag. */
-export function cpuRequest(flags: CpuFlags): CpuRequest | string {
-  if (flags.cpuLifetime === true && flags.cpuWindow !== undefined) return "--cpu-lifetime and --cpu-window exclude each other";
+/** The cpu part of a request, or the problem naming the flag. */
+export function cpuRequest(flags: CpuFlags): CpuRequest | Problem {
+  if (flags.cpuLifetime === true && flags.cpuWindow !== undefined) return optionProblem("--cpu-lifetime and --cpu-window exclude each other");
   return {
     ...(flags.cpuMax === undefined ? {} : { maxPercent: flags.cpuMax }),
     basis: flags.cpuLifetime === true ? { kind: "lifetime" } : { kind: "window", windowMs: flags.cpuWindow ?? DEFAULT_WINDOW_MS },

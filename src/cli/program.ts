@@ -7,9 +7,10 @@ import type { CheckRequest } from "../check/request.js";
 import type { CpuRequest } from "../config/types.js";
 import type { OutputFormat } from "../output/format.js";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { escapeText } from "../output/escape.js";
 import type { Formatted } from "../output/format.js";
 import { NAGIOS_EXIT, formatNagiosUnknown } from "../output/nagios.js";
+import { formatFailure, formatProblems } from "../output/problems.js";
+import { isProblem, optionProblem, type Problem } from "../rules/problem.js";
 import { formatDuration } from "../rules/duration.js";
 import { type CpuFlags, cpuRequest, withCpuOptions } from "./cpu-flags.js";
 import { type SecurityFlags, securityRequest, withSecurityOptions } from "./security-flags.js";
@@ -109,27 +110,27 @@ export function buildProgram(emit: (result: Formatted) => void, scanner: Scanner
     .action(async (rules: string[], opts: CommonOptions & CpuFlags & SecurityFlags & { format: OutputFormat; recheck?: number; detailLimit: number; from?: string | true; fromOwner?: string }) => {
       if (opts.from !== undefined) {
         // The daemon's configuration decides what is checked; rules here would be silently ignored.
-        if (rules.length > 0) emit(usageError(`--from prints the daemon's verdicts; its configuration holds the rules, not the command line ("${rules[0]}")`, opts.format));
+        if (rules.length > 0) emit(formatFailure(opts.format, `--from prints the daemon's verdicts; its configuration holds the rules, not the command line ("${rules[0]}")`));
         else emit(await checkFrom({ from: opts.from === true ? undefined : opts.from, format: opts.format, timeoutMs: opts.timeout, owner: opts.fromOwner }, { accounts: readAccounts() }));
         return;
       }
       if (opts.fromOwner !== undefined) {
-        emit(usageError("--from-owner goes with --from", opts.format));
+        emit(formatFailure(opts.format, "--from-owner goes with --from"));
         return;
       }
       const cpu = cpuRequest(opts);
-      if (typeof cpu === "string") {
-        emit(usageError(cpu, opts.format));
+      if (isProblem(cpu)) {
+        emit(formatProblems(opts.format, [cpu]));
         return;
       }
       const security = securityRequest(opts);
-      if (typeof security === "string") {
-        emit(usageError(security, opts.format));
+      if (isProblem(security)) {
+        emit(formatProblems(opts.format, [security]));
         return;
       }
       const problem = timeBudgetProblem(rules, opts, cpu);
       if (problem !== undefined) {
-        emit(usageError(problem, opts.format));
+        emit(formatProblems(opts.format, [problem]));
         return;
       }
       emit(await supervised(scanner, {
@@ -156,7 +157,7 @@ export function buildProgram(emit: (result: Formatted) => void, scanner: Scanner
     "bound the whole run; on expiry exit 1, saying so",
   ).action(async (rules: string[], opts: CommonOptions & { pid?: number }) => {
     if ((opts.pid === undefined) === (rules.length === 0)) {
-      emit(usageError("explain takes either --pid PID or rules", "mon"));
+      emit(formatFailure("mon", "explain takes either --pid PID or rules"));
       return;
     }
     emit(await supervised(scanner, {
@@ -177,39 +178,25 @@ export function buildProgram(emit: (result: Formatted) => void, scanner: Scanner
  * The waits a check will make (CPU window, recheck, second window) must fit in --timeout, or the
  * check could only ever time out.
  */
-function timeBudgetProblem(rules: readonly string[], opts: { timeout: number; recheck?: number; cpuMax?: number }, cpu: CpuRequest): string | undefined {
+function timeBudgetProblem(rules: readonly string[], opts: { timeout: number; recheck?: number; cpuMax?: number }, cpu: CpuRequest): Problem | undefined {
   const usesCpu = opts.cpuMax !== undefined || rules.some((r) => /,cpu=/.test(r));
   const window = usesCpu && cpu.basis.kind === "window" ? cpu.basis.windowMs : 0;
   const waits = window + (opts.recheck === undefined ? 0 : opts.recheck + window);
   if (waits < opts.timeout) return undefined;
   const parts = [opts.recheck === undefined ? "" : `--recheck ${formatDuration(opts.recheck)}`, window > 0 ? `--cpu-window ${formatDuration(window)}` : ""].filter((p) => p !== "");
   const total = parts.length > 1 ? ` (${formatDuration(waits)} of waiting in all)` : "";
-  return `${parts.join(" and ")}${total} must be shorter than --timeout ${formatDuration(opts.timeout)}`;
+  return optionProblem(`${parts.join(" and ")}${total} must be shorter than --timeout ${formatDuration(opts.timeout)}`);
 }
 
 function supervised(scanner: Scanner, request: Omit<CheckRequest, "excludeRoots">, timeoutMs: number): Promise<Formatted> {
   return scanner.run(request, {
     timeoutMs,
-    onTimeout: () => failure(`procwatch: check timed out after ${formatDuration(timeoutMs)}`, request.format,
+    onTimeout: () => formatFailure(request.format, `check timed out after ${formatDuration(timeoutMs)}`,
       "a /proc read did not finish in time (a process stuck in D state?)"),
-    onFailure: (reason) => failure("procwatch: internal error", request.format, reason),
-    onUnavailable: (reason) => failure("procwatch: cannot run the check", request.format, reason),
-    onSignal: (signal) => failure(`procwatch: interrupted by ${signal}`, request.format, ""),
+    onFailure: (reason) => formatFailure(request.format, "internal error", reason),
+    onUnavailable: (reason) => formatFailure(request.format, "cannot run the check", reason),
+    onSignal: (signal) => formatFailure(request.format, `interrupted by ${signal}`),
   });
-}
-
-function failure(summary: string, format: OutputFormat, detail: string): Formatted {
-  if (format === "nagios") {
-    // One line says it all in Nagios' status view: the reason follows the summary.
-    const reason = summary.replace(/^procwatch: /, "");
-    return formatNagiosUnknown(detail === "" ? reason : `${reason}: ${detail}`);
-  }
-  if (format === "json") return { text: `${JSON.stringify({ ok: false, error: summary, detail: escapeText(detail) })}\n`, exitCode: 1 };
-  return { text: `${summary}\n${detail === "" ? "" : `${escapeText(detail)}\n`}`, exitCode: 1 };
-}
-
-function usageError(message: string, format: OutputFormat): Formatted {
-  return failure(`procwatch: ${message}`, format, "");
 }
 
 /**

@@ -4,6 +4,7 @@ import { type Command, InvalidArgumentError } from "commander";
 import { isLoopback, parseListen } from "../config/export.js";
 import { withCpuOptions } from "./cpu-flags.js";
 import type { DaemonStart } from "../daemon/commands.js";
+import { formatFailure } from "../output/problems.js";
 import { flagMisuse, type RunFlags, withFlags } from "./run-flags.js";
 import { durationArg } from "./arg-parsers.js";
 import type { Formatted } from "../output/format.js";
@@ -48,7 +49,8 @@ export function addDaemonCommands(program: Command, emit: (result: Formatted) =>
       const typed = new Set(Object.keys(flags).filter((k) => cmd.getOptionValueSource(k) === "cli"));
       const misuse = flagMisuse(flags);
       if (misuse !== undefined) {
-        process.stderr.write(`procwatch: ${misuse}\n`);
+        // The daemon logs to stderr; its refusal to start goes there too, in the failure's mon form.
+        process.stderr.write(formatFailure("mon", misuse.reason).text);
         emit({ text: "", exitCode: 1 });
         return;
       }

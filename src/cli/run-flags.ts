@@ -2,6 +2,7 @@
 // replace, exemption lists add up). Pure.
 import type { CpuRequest, DaemonConfig, SecurityRequest } from "../config/types.js";
 import { DEFAULT_SELINUXFS } from "../procfs/selinuxfs.js";
+import { isProblem, optionProblem, type Problem } from "../rules/problem.js";
 import type { CpuFlags } from "./cpu-flags.js";
 import type { SecurityFlags } from "./security-flags.js";
 
@@ -17,17 +18,17 @@ export interface RunFlags extends CpuFlags, SecurityFlags {
 }
 
 /** Usage errors no configuration can fix. */
-export function flagMisuse(flags: RunFlags): string | undefined {
-  if (flags.cpuWindow !== undefined) return "--cpu-window: the daemon measures CPU between consecutive scans; set --interval instead";
+export function flagMisuse(flags: RunFlags): Problem | undefined {
+  if (flags.cpuWindow !== undefined) return optionProblem("--cpu-window: the daemon measures CPU between consecutive scans; set --interval instead");
   return undefined;
 }
 
 /** The command line's flags over the configuration: scalars replace, exemption lists add up. */
-export function withFlags(config: DaemonConfig, flags: RunFlags, typed: ReadonlySet<string>): DaemonConfig | string {
+export function withFlags(config: DaemonConfig, flags: RunFlags, typed: ReadonlySet<string>): DaemonConfig | Problem {
   const intervalMs = flags.interval ?? config.intervalMs;
   const cpu = cpuWithFlags(config.cpu, flags, typed, intervalMs);
   const security = securityWithFlags(config.security, flags);
-  if (typeof security === "string") return security;
+  if (isProblem(security)) return security;
   return {
     ...config,
     intervalMs,
@@ -63,14 +64,14 @@ function cpuWithFlags(cpu: CpuRequest | undefined, flags: RunFlags, typed: Reado
   };
 }
 
-function securityWithFlags(security: SecurityRequest | undefined, flags: RunFlags): SecurityRequest | undefined | string {
+function securityWithFlags(security: SecurityRequest | undefined, flags: RunFlags): SecurityRequest | undefined | Problem {
   const base = flags.security === undefined ? security : {
     exemptNames: [], exemptUsers: [], deletedExeIgnore: [], ...security, checks: flags.security,
     selinuxfs: security?.selinuxfs ?? DEFAULT_SELINUXFS,
   };
   const extra = flags.securityExempt.length + flags.securityExemptUser.length + flags.deletedExeIgnore.length
     + (flags.deletedExeMaxUid === undefined ? 0 : 1) + (flags.selinuxfs === undefined ? 0 : 1);
-  if (base === undefined) return extra === 0 ? undefined : "security exemptions need --security or a security: section in the configuration";
+  if (base === undefined) return extra === 0 ? undefined : optionProblem("security exemptions need --security or a security: section in the configuration");
   const maxUid = flags.deletedExeMaxUid ?? base.deletedExeMaxUid;
   return {
     ...base,

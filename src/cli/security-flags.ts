@@ -1,6 +1,7 @@
 // Commander wiring of the security check flags (--security and its exemptions): flags → the
 // request's security settings. Users are resolved in the scanner, like rules and --cpu-exempt-user.
 import type { SecurityRequest } from "../config/types.js";
+import { optionProblem, type Problem } from "../rules/problem.js";
 import { type Command, InvalidArgumentError } from "commander";
 import { SECURITY_CHECKS, type SecurityCheckName } from "../rules/security-checks.js";
 import { DEFAULT_SELINUXFS } from "../procfs/selinuxfs.js";
@@ -40,8 +41,8 @@ export function withSecurityOptions(cmd: Command): Command {
     .option("--selinuxfs <dir>", `where selinuxfs is mounted (selinux-enforcing reads DIR/enforce; default ${DEFAULT_SELINUXFS})`);
 }
 
-/** The security part of a request (absent without --security), or an error message naming the flag. */
-export function securityRequest(flags: SecurityFlags): SecurityRequest | undefined | string {
+/** The security part of a request (absent without --security), or the problem naming the flag. */
+export function securityRequest(flags: SecurityFlags): SecurityRequest | undefined | Problem {
   if (flags.security === undefined) {
     const stray = [
       flags.securityExempt.length > 0 ? "--security-exempt" : "",
@@ -50,7 +51,7 @@ export function securityRequest(flags: SecurityFlags): SecurityRequest | undefin
       flags.deletedExeIgnore.length > 0 ? "--deleted-exe-ignore" : "",
       flags.selinuxfs !== undefined ? "--selinuxfs" : "",
     ].find((f) => f !== "");
-    return stray === undefined ? undefined : `${stray} needs --security`;
+    return stray === undefined ? undefined : optionProblem(`${stray} needs --security`);
   }
   return {
     checks: flags.security,

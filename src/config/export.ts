@@ -4,7 +4,8 @@
 import { BlockList, isIPv4, isIPv6 } from "node:net";
 import { readFileSync } from "node:fs";
 import { DEFAULT_OTLP_PROTOCOL, OTLP_PROTOCOLS, type OtlpEnv, protocolReason, readOtlpEnv } from "./otlp-env.js";
-import type { ConfigProblem, ExportSettings, OtlpExport, OtlpProtocol, OtlpTls, PrometheusExport } from "./types.js";
+import type { ExportSettings, OtlpExport, OtlpProtocol, OtlpTls, PrometheusExport } from "./types.js";
+import type { Problem } from "../rules/problem.js";
 import { blame, type Field, type ReadContext, readBool, readDuration, readMapping, readString, readWhole, report, tokenOf } from "./fields.js";
 
 /**
@@ -23,7 +24,7 @@ export const PROMETHEUS_KEYS: readonly string[] = ["enabled", "listen", "allow_p
 export const OTLP_KEYS: readonly string[] = ["enabled", "protocol", "endpoint", "interval", "timeout"];
 
 /** The built-in export settings: Prometheus on loopback, OTLP when the environment names a collector. */
-export function defaultExport(env: NodeJS.ProcessEnv, problems: ConfigProblem[]): ExportSettings {
+export function defaultExport(env: NodeJS.ProcessEnv, problems: Problem[]): ExportSettings {
   const fromEnv = readOtlpEnv(env, []);
   return {
     prometheus: { enabled: prometheusEnabled(fromEnv, undefined), host: DEFAULT_PROMETHEUS_HOST, port: DEFAULT_PROMETHEUS_PORT },
@@ -42,8 +43,8 @@ function prometheusEnabled(fromEnv: OtlpEnv, inFile: boolean | undefined): boole
 }
 
 /** OTLP settings the file does not give, from the environment (file > environment > default). */
-function otlpFromEnv(env: NodeJS.ProcessEnv, problems: ConfigProblem[], enabledInFile: boolean | undefined, inFile: readonly string[] = []): OtlpExport {
-  const envProblems: ConfigProblem[] = [];
+function otlpFromEnv(env: NodeJS.ProcessEnv, problems: Problem[], enabledInFile: boolean | undefined, inFile: readonly string[] = []): OtlpExport {
+  const envProblems: Problem[] = [];
   const fromEnv = readOtlpEnv(env, envProblems);
   const enabled = !fromEnv.sdkDisabled && (enabledInFile ?? fromEnv.exporters?.has("otlp") ?? fromEnv.endpointSet);
   // Only a problem when it would be used: an OTLP export that is off sends nothing. A bad
@@ -76,20 +77,20 @@ const FILE_OVERRIDES: Readonly<Record<string, RegExp>> = {
 };
 
 /** Certificates are read when the exporter starts; a missing or unreadable file is a problem now. */
-function checkTls(tls: OtlpTls | undefined, problems: ConfigProblem[]): void {
+function checkTls(tls: OtlpTls | undefined, problems: Problem[]): void {
   if (tls === undefined) return;
   for (const f of [tls.ca, tls.cert, tls.key]) {
     if (f === undefined) continue;
     try {
       readFileSync(f.path);
     } catch (err) {
-      problems.push({ file: "environment", line: 1, column: 1, token: `${f.variable}=${f.path}`, reason: `cannot read the PEM file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` });
+      problems.push({ code: "environment", file: "environment", line: 1, column: 1, token: `${f.variable}=${f.path}`, reason: `cannot read the PEM file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` });
     }
   }
   if ((tls.cert === undefined) !== (tls.key === undefined)) {
     const given = tls.cert ?? tls.key;
     problems.push({
-      file: "environment", line: 1, column: 1, token: `${given?.variable ?? ""}=${given?.path ?? ""}`,
+      code: "environment", file: "environment", line: 1, column: 1, token: `${given?.variable ?? ""}=${given?.path ?? ""}`,
       reason: "a client certificate needs its key: set both OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY (or their _METRICS_ forms)",
     });
   }

@@ -1,17 +1,17 @@
 // Typed, located reads from a parsed YAML document: a wrong type, an unknown key or a duplicate
-// key becomes a ConfigProblem at its exact line:column, and reading goes on so that every problem
+// key becomes a Problem at its exact line:column, and reading goes on so that every problem
 // is found in one pass. Knows YAML nodes and value shapes, not what any setting means.
 import { type Document, isAlias, isMap, isScalar, isSeq, type LineCounter, type Node } from "yaml";
 import { parseDuration, formatDuration } from "../rules/duration.js";
 import { suggest } from "./suggest.js";
-import type { ConfigProblem } from "./types.js";
+import type { Problem } from "../rules/problem.js";
 
 export interface ReadContext {
   readonly file: string;
   readonly text: string;
   readonly lines: LineCounter;
   readonly doc: Document;
-  readonly problems: ConfigProblem[];
+  readonly problems: Problem[];
   /** Where a key unknown in one section belongs, for the hint ("max_percent belongs under cpu"). */
   readonly homeOf?: (key: string) => string | undefined;
 }
@@ -34,7 +34,7 @@ export interface Section {
 export function report(ctx: ReadContext, at: Node | number, token: string, reason: string): void {
   const offset = typeof at === "number" ? at : at.range?.[0] ?? 0;
   const { line, col } = ctx.lines.linePos(offset);
-  ctx.problems.push({ file: ctx.file, line, column: col, token, reason });
+  ctx.problems.push({ code: "config", file: ctx.file, line, column: col, token, reason });
 }
 
 /** Where a field's problem is reported: its value, or its key when no value is written. */

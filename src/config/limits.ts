@@ -5,7 +5,7 @@
 import { isNode, isSeq } from "yaml";
 import type { Rule } from "../rules/types.js";
 import { type Field, type ReadContext, report } from "./fields.js";
-import type { ConfigProblem } from "./types.js";
+import type { Problem } from "../rules/problem.js";
 
 /** Largest configuration file read. The example with every key is ~6 KiB; 10,000 one-line
  * rules fit in ~400 KiB. The YAML parser needs ~50x the file's size in memory. */
@@ -34,12 +34,13 @@ export function checkRuleCount(ctx: ReadContext, f: Field): boolean {
 
 /** Problems for labels longer than MAX_LABEL_BYTES, and for more than MAX_RULES rules once the
  * command line's are added; each at the rule's own place (file:line:col, or argument N). */
-export function ruleLimitProblems(rules: readonly Rule[]): ConfigProblem[] {
-  const problems: ConfigProblem[] = [];
+export function ruleLimitProblems(rules: readonly Rule[]): Problem[] {
+  const problems: Problem[] = [];
   for (const rule of rules) {
     const bytes = Buffer.byteLength(rule.label, "utf8");
     if (bytes <= MAX_LABEL_BYTES) continue;
     problems.push({
+      code: "limit",
       file: rule.source.file,
       line: rule.source.line,
       column: rule.source.column,
@@ -50,6 +51,7 @@ export function ruleLimitProblems(rules: readonly Rule[]): ConfigProblem[] {
   const extra = rules[MAX_RULES];
   if (extra !== undefined) {
     problems.push({
+      code: "limit",
       file: extra.source.file,
       line: extra.source.line,
       column: extra.source.column,

@@ -82,7 +82,8 @@ import { defaultExport, EXPORT_KEYS, OTLP_KEYS, PROMETHEUS_KEYS, readExport } fr
 import { blame, type Field, kindOf, type ReadContext, readDuration, readMapping, readStrings, readWhole, report, tokenOf } from "./fields.js";
 import { checkRuleCount, MAX_CONFIG_BYTES, ruleLimitProblems } from "./limits.js";
 import { duplicateReason, readRules, RULE_KEYS } from "./rules.js";
-import type { ConfigProblem, DaemonConfig } from "./types.js";
+import type { DaemonConfig } from "./types.js";
+import type { Problem } from "../rules/problem.js";
 
 export { DEFAULT_PROMETHEUS_HOST, DEFAULT_PROMETHEUS_PORT, DEFAULT_TOP_PROCESSES } from "./export.js";
 
@@ -90,7 +91,7 @@ export const DEFAULT_INTERVAL_MS = 10_000;
 export const DEFAULT_CPU_MAX_PERCENT = 90;
 export const DEFAULT_ORIGIN = "built-in defaults";
 
-export type LoadResult = { readonly config: DaemonConfig } | { readonly problems: readonly ConfigProblem[] };
+export type LoadResult = { readonly config: DaemonConfig } | { readonly problems: readonly Problem[] };
 
 export interface LoadDeps {
   readonly accounts: Accounts;
@@ -116,7 +117,7 @@ const HOMES: ReadonlyMap<string, string> = (() => {
 })();
 
 export function loadConfig(path: string, deps: LoadDeps): LoadResult {
-  // "argv" and "environment" mean the command line and the variables in a ConfigProblem.
+  // "argv" and "environment" mean the command line and the variables in a Problem.
   const file = path === "argv" || path === "environment" ? `./${path}` : path;
   let read: Uint8Array | FileRefusal;
   try {
@@ -126,7 +127,7 @@ export function loadConfig(path: string, deps: LoadDeps): LoadResult {
     if (typeof code !== "string") throw err;
     read = { kind: "unreadable", path, code };
   }
-  if (!(read instanceof Uint8Array) && isRefusal(read)) return { problems: [{ file, line: 1, column: 1, token: path, reason: refusalReason(read) }] };
+  if (!(read instanceof Uint8Array) && isRefusal(read)) return { problems: [{ code: "config", file, line: 1, column: 1, token: path, reason: refusalReason(read) }] };
   const bytes = read;
   let text: string;
   try {
@@ -150,13 +151,13 @@ function refusalReason(r: FileRefusal): string {
   }
 }
 
-function invalidUtf8(file: string, bytes: Uint8Array): ConfigProblem {
+function invalidUtf8(file: string, bytes: Uint8Array): Problem {
   const lossy = new TextDecoder("utf-8").decode(bytes);
   const bad = lossy.indexOf("\uFFFD");
   const before = lossy.slice(0, Math.max(bad, 0)).split("\n");
   const line = before.length;
   const column = (before[before.length - 1]?.length ?? 0) + 1;
-  return { file, line, column, token: "\uFFFD", reason: "not valid UTF-8: save the file as UTF-8 (process names are matched as UTF-8 bytes)" };
+  return { code: "config", file, line, column, token: "\uFFFD", reason: "not valid UTF-8: save the file as UTF-8 (process names are matched as UTF-8 bytes)" };
 }
 
 export function parseConfig(text: string, file: string, deps: Omit<LoadDeps, "readFile">): LoadResult {
@@ -188,7 +189,7 @@ function sourceToken(text: string, start: number): string {
   return first.length > 40 ? `${first.slice(0, 39)}…` : first;
 }
 
-function sorted(problems: readonly ConfigProblem[]): ConfigProblem[] {
+function sorted(problems: readonly Problem[]): Problem[] {
   return [...problems].sort((a, b) => a.line - b.line || a.column - b.column);
 }
 
@@ -240,7 +241,7 @@ function readInterpreters(ctx: ReadContext, f: Field): string[] | undefined {
 
 /** What `procwatch run` does without --config. A problem only for an unusable OTEL_* protocol. */
 export function defaultConfig(deps: { readonly env: NodeJS.ProcessEnv }): LoadResult {
-  const problems: ConfigProblem[] = [];
+  const problems: Problem[] = [];
   const exportSettings = defaultExport(deps.env, problems);
   if (problems.length > 0) return { problems };
   return {
@@ -271,17 +272,17 @@ export function defaultConfig(deps: { readonly env: NodeJS.ProcessEnv }): LoadRe
 export function mergeCliRules(config: DaemonConfig, ruleArgs: readonly string[], deps: { readonly accounts: Accounts }): LoadResult {
   if (ruleArgs.length === 0) return { config };
   // The config file's character rule for rule text (rules.ts): here too a label names metric series.
-  const hidden: ConfigProblem[] = ruleArgs.flatMap((arg, i) => {
+  const hidden: Problem[] = ruleArgs.flatMap((arg, i) => {
     const reason = hiddenCharacterReason(arg);
-    return reason === undefined ? [] : [{ file: "argv", line: i + 1, column: 1, token: arg, reason }];
+    return reason === undefined ? [] : [{ code: "rule" as const, file: "argv", line: i + 1, column: 1, token: arg, reason }];
   });
   if (hidden.length > 0) return { problems: hidden };
   const parsed = parseRuleArgs(ruleArgs, deps.accounts);
-  const problems: ConfigProblem[] = parsed.errors.map((e) => ({ file: "argv", line: e.source.line, column: 1, token: e.token, reason: e.reason }));
+  const problems: Problem[] = [...parsed.errors];
   const byLabel = new Map(config.rules.map((r) => [r.label, r]));
   for (const rule of parsed.rules) {
     const first = byLabel.get(rule.label);
-    if (first !== undefined) problems.push({ file: "argv", line: rule.source.line, column: 1, token: rule.text, reason: duplicateReason(rule.label, describeSource(first.source)) });
+    if (first !== undefined) problems.push({ code: "rule", file: "argv", line: rule.source.line, column: 1, token: rule.text, reason: duplicateReason(rule.label, describeSource(first.source)) });
   }
   const rules = [...config.rules, ...parsed.rules];
   // The file's own labels were checked as it was read; this adds the arguments' and the total.

@@ -3,7 +3,8 @@
 // wins over generic (OTEL_EXPORTER_OTLP_*); an empty variable is unset. Pure: reads no files.
 // Spec: https://opentelemetry.io/docs/specs/otel/protocol/exporter/ and
 // https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/
-import type { ConfigProblem, OtlpCompression, OtlpProtocol, OtlpTls } from "./types.js";
+import type { OtlpCompression, OtlpProtocol, OtlpTls } from "./types.js";
+import type { Problem } from "../rules/problem.js";
 
 export const OTLP_PROTOCOLS: readonly OtlpProtocol[] = ["http/json", "http/protobuf"];
 /** The spec's default (the exporter spec: "SHOULD be http/protobuf"). */
@@ -44,9 +45,9 @@ function specific(env: NodeJS.ProcessEnv, suffix: string): [string, string] | un
 }
 
 /** Reads every variable; `problems` gets the unusable ones (the caller drops them when OTLP is off). */
-export function readOtlpEnv(env: NodeJS.ProcessEnv, problems: ConfigProblem[]): OtlpEnv {
+export function readOtlpEnv(env: NodeJS.ProcessEnv, problems: Problem[]): OtlpEnv {
   const problem = (name: string, text: string, reason: string): void => {
-    problems.push({ file: "environment", line: 1, column: 1, token: `${name}=${text}`, reason });
+    problems.push({ code: "environment", file: "environment", line: 1, column: 1, token: `${name}=${text}`, reason });
   };
   const disabled = value(env, "OTEL_SDK_DISABLED");
   const exporters = readExporters(value(env, "OTEL_METRICS_EXPORTER"), problem);
@@ -80,9 +81,9 @@ export function protocolReason(): string {
   return `unsupported OTLP protocol: procwatch sends OTLP over HTTP only (${OTLP_PROTOCOLS.join(", ")}); a Collector's OTLP/HTTP receiver listens on 4318, gRPC on 4317`;
 }
 
-type Problem = (name: string, text: string, reason: string) => void;
+type Complain = (name: string, text: string, reason: string) => void;
 
-function readExporters(text: string | undefined, problem: Problem): ReadonlySet<"otlp" | "prometheus"> | undefined {
+function readExporters(text: string | undefined, problem: Complain): ReadonlySet<"otlp" | "prometheus"> | undefined {
   if (text === undefined) return undefined;
   const names = text.split(",").map((s) => s.trim()).filter((s) => s !== "");
   const chosen = new Set<"otlp" | "prometheus">();
@@ -94,7 +95,7 @@ function readExporters(text: string | undefined, problem: Problem): ReadonlySet<
   return chosen;
 }
 
-function readEndpoint(env: NodeJS.ProcessEnv, problem: Problem): string | undefined {
+function readEndpoint(env: NodeJS.ProcessEnv, problem: Complain): string | undefined {
   const own = value(env, "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT");
   const base = value(env, "OTEL_EXPORTER_OTLP_ENDPOINT");
   const [name, text, url] = own !== undefined
@@ -118,7 +119,7 @@ function readEndpoint(env: NodeJS.ProcessEnv, problem: Problem): string | undefi
 }
 
 /** `k=v,k2=v2`, keys and values percent-decoded (W3C Baggage octet rules, as the spec says). */
-function readHeaders(name: string, text: string, problem: Problem): Record<string, string> {
+function readHeaders(name: string, text: string, problem: Complain): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const item of text.split(",")) {
     if (item.trim() === "") continue;
@@ -149,7 +150,7 @@ function readTls(env: NodeJS.ProcessEnv): OtlpTls | undefined {
   return { ...(caFile === undefined ? {} : { ca: caFile }), ...(certFile === undefined ? {} : { cert: certFile }), ...(keyFile === undefined ? {} : { key: keyFile }) };
 }
 
-function readMs(env: NodeJS.ProcessEnv, name: string, problem: Problem): number | undefined {
+function readMs(env: NodeJS.ProcessEnv, name: string, problem: Complain): number | undefined {
   const text = value(env, name);
   if (text === undefined) return undefined;
   if (!/^\d{1,9}$/.test(text) || Number(text) <= 0) {

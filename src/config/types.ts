@@ -101,15 +101,3 @@ export interface DaemonConfig {
   readonly export: ExportSettings;
 }
 
-/** A configuration problem, located exactly: file:line:column, the key or token, and why. */
-export interface ConfigProblem {
-  /** A file path; "argv" for a rule on the command line (as in RuleSource); "environment" for an
-   * OTEL_* variable; "options" for a conflict among the command line's flags. */
-  readonly file: string;
-  /** file: 1-based line; argv: 1-based position among the rule arguments; environment: 1. */
-  readonly line: number;
-  readonly column: number;
-  /** The offending key or token as written. */
-  readonly token: string;
-  readonly reason: string;
-}

@@ -2,6 +2,7 @@
 // built-in defaults) with the command line's rules and flags laid over it, then the daemon.
 // Loaded through its own bundle (bin/daemon.ts) only by these commands, so `check` never loads
 // the OTel SDK.
+import { isProblem, type Problem } from "../rules/problem.js";
 import { readAccounts } from "../system/accounts.js";
 import { defaultConfig, loadConfig, type LoadResult, mergeCliRules } from "../config/load.js";
 import type { DaemonConfig } from "../config/types.js";
@@ -17,7 +18,7 @@ export interface DaemonStart {
   /** Rules on the command line, added to the configuration's. */
   readonly ruleArgs: readonly string[];
   /** The command line's flags laid over the configuration; a string is a usage error. */
-  readonly overlay: (config: DaemonConfig) => DaemonConfig | string;
+  readonly overlay: (config: DaemonConfig) => DaemonConfig | Problem;
   /** --socket: a Unix socket path, "none", or absent for the default (see socketFor). */
   readonly socket?: string | undefined;
 }
@@ -69,7 +70,7 @@ function loadAll(start: DaemonStart, accounts: ReturnType<typeof readAccounts>, 
   const base = start.configPath === undefined ? defaultConfig({ env }) : loadConfig(start.configPath, { accounts, env });
   if ("problems" in base) return base;
   const config = start.overlay(base.config);
-  if (typeof config === "string") return { problems: [{ file: "options", line: 1, column: 1, token: "", reason: config }] };
+  if (isProblem(config)) return { problems: [config] };
   return merged({ config }, start.ruleArgs, accounts);
 }
 

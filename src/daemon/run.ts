@@ -4,9 +4,11 @@
 import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import type { Accounts } from "../system/accounts.js";
-import type { ConfigProblem, DaemonConfig } from "../config/types.js";
+import type { DaemonConfig } from "../config/types.js";
+import type { Problem } from "../rules/problem.js";
 import { escapeText } from "../output/escape.js";
 import { formatProblem } from "../output/problems.js";
+import { isProblem } from "../rules/problem.js";
 import { makeInterpreterSet } from "../evaluate/names.js";
 import { createScanner, DAEMON_DETAIL_LIMIT, type Observation, type ScanProgram } from "../measure/cycle.js";
 import { prepareSetup } from "../measure/setup.js";
@@ -23,7 +25,7 @@ import { createHandler, type ServerHealth, startServer, startSocketServer } from
 
 export interface DaemonDeps {
   /** Loads (or reloads, on SIGHUP) the whole configuration: file, command-line rules and flags. */
-  readonly load: () => { readonly config: DaemonConfig } | { readonly problems: readonly ConfigProblem[] };
+  readonly load: () => { readonly config: DaemonConfig } | { readonly problems: readonly Problem[] };
   readonly accounts: Accounts;
   readonly version: string;
   readonly env: NodeJS.ProcessEnv;
@@ -55,13 +57,12 @@ export async function runDaemon(deps: DaemonDeps): Promise<number> {
     return 1;
   }
   let { config, program } = first;
-  const scanner = createScanner(program);
-  const collectGarbage = createAfterScanCollector();
-  let latest: Observation | undefined;
+  const cycle = createDaemonCycle(program);
+  const latest = cycle.latest;
   const telemetry = startTelemetry({ export: config.export, scanIntervalMs: config.intervalMs, version: deps.version, log: deps.log, env: deps.env });
   let handlerErrors = (): number => 0;
   const publisher = publishObservations(telemetry.meter, {
-    latest: () => latest,
+    latest,
     exportFailures: () => telemetry.exportFailures(),
     handlerErrors: () => handlerErrors(),
     accounts: deps.accounts,
@@ -73,8 +74,8 @@ export async function runDaemon(deps: DaemonDeps): Promise<number> {
   const handler = createHandler({
     ...(telemetry.metricsHandler === undefined ? {} : { metricsHandler: telemetry.metricsHandler }),
     verdicts: (format) => {
-      if (latest === undefined) return undefined;
-      const obs = latest;
+      const obs = latest();
+      if (obs === undefined) return undefined;
       const key = `${obs.seq}/${format}`;
       let formatted = cache.get(key);
       if (formatted === undefined) {
@@ -85,8 +86,8 @@ export async function runDaemon(deps: DaemonDeps): Promise<number> {
       return { scan: { seq: obs.seq, atMs: obs.atMs, durationMs: obs.durationMs, intervalMs: obs.program.intervalMs }, formatted };
     },
     verdictsDocument: (format) => {
-      if (latest === undefined) return undefined;
-      const obs = latest;
+      const obs = latest();
+      if (obs === undefined) return undefined;
       const key = `${obs.seq}/${format}`;
       let doc = docs.get(key);
       if (doc === undefined) {
@@ -134,21 +135,17 @@ export async function runDaemon(deps: DaemonDeps): Promise<number> {
   let timer: NodeJS.Timeout | undefined;
   let scanning: Promise<void> = Promise.resolve();
   let failing: string | undefined;
-  const scanOnce = async (): Promise<void> => {
-    const obs = await scanner.scan();
-    // Once when scans start failing (the proc root went away) and once when they recover.
+  /** Once when scans start failing (the proc root went away) and once when they recover. */
+  const noteFailure = (obs: Observation): void => {
     if (obs.failure !== failing) deps.log(obs.failure === undefined ? "scans recovered" : `scan failed, rules are unknown until it recovers: ${obs.failure}`);
     failing = obs.failure;
-    latest = obs;
-    publisher.recordScan(obs);
-    collectGarbage?.();
   };
   const schedule = (delayMs: number): void => {
     if (stop.signal.aborted) return;
     // A timeout chain, not setInterval: a slow scan never overlaps the next one.
     timer = setTimeout(() => {
       const startedAt = Date.now();
-      scanning = scanOnce().catch((err: unknown) => {
+      scanning = cycle.run(publisher).then((run) => noteFailure(run.observation), (err: unknown) => {
         // A bug, not a /proc condition (those are classified in the reader): crash loudly.
         queueMicrotask(() => {
           throw err;
@@ -170,7 +167,7 @@ export async function runDaemon(deps: DaemonDeps): Promise<number> {
     }
     config = next.config;
     program = next.program;
-    scanner.reprogram(program);
+    cycle.reprogram(program);
     cache.clear();
     deps.log(`reloaded: ${describeConfig(config)}`);
   });
@@ -248,6 +245,47 @@ function currentParent(): number {
   return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
 }
 
+/** What one daemon scan cost, for the bench (bench/daemon-harness.ts times this same code). */
+export interface CycleRun {
+  readonly observation: Observation;
+  /** CPU time of the scan alone (user + system, every thread), µs. */
+  readonly scanCpuUs: number;
+  /** Wall time of the scan alone, ms. */
+  readonly scanWallMs: number;
+}
+
+export interface DaemonCycle {
+  /** The newest scan's observation: what /metrics, OTLP and /verdicts report. */
+  readonly latest: () => Observation | undefined;
+  /** One cycle: scan, make it the latest, record it for the exporters, and collect garbage once
+   * the heap has grown enough (collect.ts). runDaemon's timer calls it, and so does the bench. */
+  run(publisher: { recordScan(obs: Observation): void }): Promise<CycleRun>;
+  /** Later scans use this program (a reload). */
+  reprogram(program: ScanProgram): void;
+}
+
+/** `gc`: globalThis.gc as the CLI's flags exposed it (absent: V8 alone decides when to collect). */
+export function createDaemonCycle(program: ScanProgram, gc = (globalThis as { gc?: () => void }).gc): DaemonCycle {
+  const scanner = createScanner(program);
+  const collectGarbage = createAfterScanCollector(gc);
+  let latest: Observation | undefined;
+  return {
+    latest: () => latest,
+    async run(publisher) {
+      const cpu0 = process.cpuUsage();
+      const wall0 = performance.now();
+      const observation = await scanner.scan();
+      const cpu = process.cpuUsage(cpu0);
+      const scanWallMs = performance.now() - wall0;
+      latest = observation;
+      publisher.recordScan(observation);
+      collectGarbage?.();
+      return { observation, scanCpuUs: cpu.user + cpu.system, scanWallMs };
+    },
+    reprogram: (next) => scanner.reprogram(next),
+  };
+}
+
 type Loaded = { config: DaemonConfig; program: ScanProgram } | { problems: string[] };
 
 /** The configuration and what the scanner runs, or every problem formatted (also for `validate`). */
@@ -285,7 +323,7 @@ function loadProgramOnce(deps: Pick<DaemonDeps, "load" | "accounts">): Loaded {
     deps.accounts,
     { alwaysMeasureCpu: true },
   );
-  if (typeof setup === "string") return { problems: [`${escapeText(config.origin)}: ${escapeText(setup)}`] };
+  if (isProblem(setup)) return { problems: [`${escapeText(config.origin)}: ${escapeText(setup.reason)}`] };
   if (setup.cpu === undefined) throw new Error("bug: the daemon's setup has no CPU settings");
   return { config, program: { rules: config.rules, setup: { ...setup, cpu: setup.cpu }, forCycles: config.forCycles, intervalMs: config.intervalMs } };
 }

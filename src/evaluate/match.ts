@@ -248,20 +248,3 @@ function matchDomain(pattern: RegExp, text: string, rec: ProcessRecord): Outcome
   }
   return { kind: "near", reason: `domain=${text}: ${domains.length === 0 ? "no label" : `domain is ${domains.join(", ")}`}` };
 }
-
-/**
- * A conservative pre-test: false only when no rule can match the process, whatever its other
- * fields. Most processes on a host match no rule, and this spares them every per-rule test.
- * Path selectors need the exe of every process, so with one the filter lets all through.
- */
-export function candidateFilter(rules: readonly CountRule[], interpreters: InterpreterSet): (rec: ProcessRecord) => boolean {
-  if (rules.some((r) => r.selector.kind === "path")) return () => true;
-  const names = new Set<string>();
-  for (const r of rules) {
-    if (r.selector.kind !== "name") continue;
-    names.add(r.selector.name);
-    // a longer name is found through its first 15 bytes in comm, confirmed later via exe/argv[0]
-    if (r.selector.name.length > COMM_BYTES) names.add(r.selector.name.slice(0, COMM_BYTES));
-  }
-  return (rec) => names.has(rec.comm) || (!rec.isKernelThread && interpreters.has(rec.comm));
-}

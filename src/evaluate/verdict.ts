@@ -5,8 +5,9 @@ import type { ProcessRecord, Snapshot } from "../procfs/types.js";
 import type { CountRange, CountRule, ProcessLimits } from "../rules/types.js";
 import type { CpuFigures } from "./cpu.js";
 import { evaluateLimits, type LimitsContext, type LimitsVerdict } from "./limits.js";
-import { candidateFilter, type MatchContext, matchRule } from "./match.js";
+import { type MatchContext, matchRule } from "./match.js";
 import { type ListenReport, listenReport } from "./ports.js";
+import { indexRules } from "./rule-index.js";
 
 export type RuleState = "ok" | "fail" | "unknown";
 
@@ -49,19 +50,27 @@ export interface CpuVerdict {
 
 export function evaluateRules(rules: readonly CountRule[], snapshot: Snapshot, ctx: MatchContext, figures?: CpuFigures, limitsCtx?: LimitsContext): RuleVerdict[] {
   const hidden = hiddenProcesses(snapshot);
-  const mayMatch = candidateFilter(rules, ctx.interpreters);
-  const candidates = snapshot.processes.filter(mayMatch);
-  return rules.map((rule) => {
-    const matches: ProcessRecord[] = [];
-    const nearMisses: { process: ProcessRecord; reason: string }[] = [];
-    const unknowns: { process: ProcessRecord; why: string }[] = [];
-    for (const p of candidates) {
+  const found = rules.map(() => ({
+    matches: [] as ProcessRecord[],
+    nearMisses: [] as { process: ProcessRecord; reason: string }[],
+    unknowns: [] as { process: ProcessRecord; why: string }[],
+  }));
+  // Process by process, trying only the rules the index names: every other rule says "no".
+  // Each rule's lists still come out in snapshot order.
+  const index = indexRules(rules, ctx.interpreters);
+  for (const p of snapshot.processes) {
+    for (const i of index.candidates(p)) {
+      const rule = rules[i] as CountRule;
+      const f = found[i] as (typeof found)[number];
       const o = matchRule(rule, p, ctx);
-      if (o.kind === "yes") matches.push(p);
-      else if (o.kind === "near") nearMisses.push({ process: p, reason: o.reason });
-      else if (o.kind === "unknown") unknowns.push({ process: p, why: o.why });
+      if (o.kind === "yes") f.matches.push(p);
+      else if (o.kind === "near") f.nearMisses.push({ process: p, reason: o.reason });
+      else if (o.kind === "unknown") f.unknowns.push({ process: p, why: o.why });
       else if (o.kind === "need") throw new Error(`bug: pid ${p.pid} was scanned without fields ${o.fields} that rule ${rule.text} needs`);
     }
+  }
+  return rules.map((rule, i) => {
+    const { matches, nearMisses, unknowns } = found[i] as (typeof found)[number];
     const undecided = unknowns.length + hidden.count;
     const cpu = rule.cpu === undefined ? undefined : evaluateCpu(rule.cpu, matches, figures);
     const countState = evaluateState(rule.range, matches.length, undecided);

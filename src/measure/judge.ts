@@ -2,7 +2,8 @@
 // and the verdicts and reports of one snapshot. Pure but for the probes' connections and
 // selinuxfs's enforce file; never sleeps, never reads the clock except for a probe's deadline.
 import { type CpuFigures } from "../evaluate/cpu.js";
-import { candidateFilter, type MatchContext, fieldsNeeded } from "../evaluate/match.js";
+import type { MatchContext } from "../evaluate/match.js";
+import { indexRules } from "../evaluate/rule-index.js";
 import { type CpuScale, evaluateRunaway, runawayFieldsNeeded } from "../evaluate/runaway.js";
 import { evaluateSecurity, securityFieldsNeeded } from "../evaluate/security.js";
 import { evaluateProbe, type ProbeRun } from "../evaluate/probe.js";
@@ -53,10 +54,10 @@ export function scanPlan(rules: readonly Rule[], setup: MeasureSetup, figures: C
   const runawaySettings = setup.cpu?.runaway;
   const security = setup.security;
   const counts = countRules(rules);
-  const mayMatch = candidateFilter(counts, setup.interpreters);
+  const index = indexRules(counts, setup.interpreters);
   return (rec: ProcessRecord): number => {
     let mask = 0;
-    if (mayMatch(rec)) for (const rule of counts) mask |= fieldsNeeded(rule, rec, planCtx);
+    mask |= index.fieldsNeeded(rec, planCtx);
     if (runawaySettings !== undefined && figures !== undefined) mask |= runawayFieldsNeeded(rec, figures, runawaySettings, planCtx);
     if (security !== undefined) mask |= securityFieldsNeeded(rec, security.settings, planCtx);
     return mask;

@@ -7,6 +7,7 @@ import type { CheckExemptions, CpuRequest, SecurityRequest } from "../config/typ
 import { readClockTicks } from "../procfs/clock.js";
 import { countRules } from "../rules/list.js";
 import { toBytes } from "../rules/pattern.js";
+import { isProblem, optionProblem, type Problem } from "../rules/problem.js";
 import type { SecurityCheckName } from "../rules/security-checks.js";
 import type { Rule } from "../rules/types.js";
 import { type Accounts, readNormalUidRange } from "../system/accounts.js";
@@ -22,27 +23,27 @@ export interface SetupRequest {
 }
 
 /** What a measurement needs, from a request's settings: users resolved, CLK_TCK known. Shared
- * with the daemon, which measures CPU always (every rule publishes its CPU). A string is a usage
- * error naming the flag or setting. */
+ * with the daemon, which measures CPU always (every rule publishes its CPU). A Problem names the
+ * flag or setting that cannot be honoured (an unknown user, no CLK_TCK). */
 export function prepareSetup(
   req: SetupRequest,
   rules: readonly Rule[],
   interpreters: InterpreterSet,
   accounts: Accounts,
   options: { readonly etcDir?: string | undefined; readonly alwaysMeasureCpu?: boolean } = {},
-): MeasureSetup | string {
+): MeasureSetup | Problem {
   const etcDir = options.etcDir;
   const runaway = req.cpu?.maxPercent === undefined ? undefined : runawaySettings(req.cpu, req.cpu.maxPercent, accounts, etcDir);
-  if (typeof runaway === "string") return runaway;
+  if (isProblem(runaway)) return runaway;
   const security = req.security === undefined ? undefined : securitySettings(req.security, accounts);
-  if (typeof security === "string") return security;
+  if (isProblem(security)) return security;
   const needsCpu = options.alwaysMeasureCpu === true || runaway !== undefined || countRules(rules).some((r) => r.cpu !== undefined);
   const needsAge = countRules(rules).some((r) => r.limits?.ageMs !== undefined);
   let clockTicks: number | undefined;
   try {
     clockTicks = needsCpu || needsAge ? req.cpu?.clockTicks ?? readClockTicks() : undefined;
   } catch (err) {
-    return `cannot determine CLK_TCK (${(err as Error).message}); give --clock-ticks`;
+    return settingProblem(`cannot determine CLK_TCK (${(err as Error).message}); give --clock-ticks`);
   }
   return {
     procRoot: req.procRoot,
@@ -54,11 +55,11 @@ export function prepareSetup(
   };
 }
 
-function runawaySettings(cpu: CpuRequest, maxPercent: number, accounts: Accounts, etcDir: string | undefined): RunawaySettings | string {
+function runawaySettings(cpu: CpuRequest, maxPercent: number, accounts: Accounts, etcDir: string | undefined): RunawaySettings | Problem {
   const exemptUids = new Set<number>();
   for (const user of cpu.exemptUsers) {
     const id = /^\d+$/.test(user) ? Number(user) : accounts.userId(user);
-    if (id === undefined) return `--cpu-exempt-user: unknown user "${user}"`;
+    if (id === undefined) return settingProblem(`--cpu-exempt-user: unknown user "${user}"`);
     exemptUids.add(id);
   }
   const names = [...cpu.exemptNames, ...(cpu.defaultExempt ? DEFAULT_CPU_EXEMPT : [])];
@@ -71,15 +72,15 @@ function runawaySettings(cpu: CpuRequest, maxPercent: number, accounts: Accounts
   };
 }
 
-function securitySettings(sec: SecurityRequest, accounts: Accounts): SecuritySettings | string {
+function securitySettings(sec: SecurityRequest, accounts: Accounts): SecuritySettings | Problem {
   const all = exemptions(sec, accounts, "--security-exempt-user");
-  if (typeof all === "string") return all;
+  if (isProblem(all)) return all;
   const perCheck: Partial<Record<SecurityCheckName, Exemptions>> = {};
   for (const check of sec.checks) {
     const own = sec.perCheck?.[check];
     if (own === undefined) continue;
     const e = exemptions(own, accounts, `security ${check} exempt_users`);
-    if (typeof e === "string") return e;
+    if (isProblem(e)) return e;
     perCheck[check] = e;
   }
   return {
@@ -91,13 +92,18 @@ function securitySettings(sec: SecurityRequest, accounts: Accounts): SecuritySet
   };
 }
 
-/** Names as byte strings and users as uids; a string is the error, naming where the user came from. */
-function exemptions(e: CheckExemptions, accounts: Accounts, where: string): Exemptions | string {
+/** Names as byte strings and users as uids; a Problem names where an unknown user came from. */
+function exemptions(e: CheckExemptions, accounts: Accounts, where: string): Exemptions | Problem {
   const exemptUids = new Set<number>();
   for (const user of e.exemptUsers) {
     const id = /^\d+$/.test(user) ? Number(user) : accounts.userId(user);
-    if (id === undefined) return `${where}: unknown user "${user}"`;
+    if (id === undefined) return settingProblem(`${where}: unknown user "${user}"`);
     exemptUids.add(id);
   }
   return { exemptNames: new Set(e.exemptNames.map(toBytes)), exemptUids };
+}
+
+/** A setting from the command line or the configuration that cannot be honoured. */
+function settingProblem(reason: string): Problem {
+  return optionProblem(reason, "setting");
 }

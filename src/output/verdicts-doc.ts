@@ -62,7 +62,12 @@ const inf = (n: number): Json => (n === Infinity ? null : n);
 
 function encodeVerdict(v: RuleVerdict, proc: (p: ProcessRecord) => Json, ids: { users: Set<number> }): Json {
   return {
-    rule: { text: v.rule.text, label: v.rule.label, range: range(v.rule.range), warn: range(v.rule.warn), cpu: range(v.rule.cpu) },
+    rule: {
+      text: v.rule.text, label: v.rule.label, range: range(v.rule.range), warn: range(v.rule.warn), cpu: range(v.rule.cpu),
+      limits: opt(v.rule.limits, (l) => ({
+        rssBytes: range(l.rssBytes), fds: opt(l.fds, (f) => ({ min: f.min ?? null, max: f.max ?? null, unit: f.unit })), threads: range(l.threads), ageMs: range(l.ageMs),
+      })),
+    },
     state: v.state,
     countState: v.countState,
     warnState: opt(v.warnState),
@@ -73,6 +78,12 @@ function encodeVerdict(v: RuleVerdict, proc: (p: ProcessRecord) => Json, ids: { 
     unknowns: v.unknowns.map((u) => ({ process: proc(u.process), why: u.why })),
     hiddenWhy: opt(v.hiddenWhy),
     cpu: opt(v.cpu, (c) => ({ percent: c.percent, unmeasured: c.unmeasured, state: c.state })),
+    limits: opt(v.limits, (l) => ({
+      state: l.state,
+      violations: l.violations.map((x) => ({ process: proc(x.process), reason: x.reason })),
+      unknowns: l.unknowns.map((x) => ({ process: proc(x.process), why: x.why })),
+      agesMs: opt(l.agesMs, (a) => a.map((ms) => ms ?? null)),
+    })),
     listen: opt(v.listen, (l) => ({
       text: l.text,
       spec: { proto: l.spec.proto, port: l.spec.port, address: opt(l.spec.address, (a) => ({ text: a.text, family: a.family, key: a.key })) },
@@ -111,6 +122,9 @@ function encodeProcess(p: ProcessRecord, ids: { users: Set<number>; groups: Set<
     exe: opt(p.exe, (e) => ({ path: e.path, deleted: e.deleted })),
     hasNoExe: opt(p.hasNoExe),
     labels: opt(p.labels, (ls) => ls.map((l) => ({ module: l.module, raw: l.raw, domain: l.domain ?? null }))),
+    countedName: opt(p.countedName),
+    rssKib: opt(p.rssKib),
+    fds: opt(p.fds, (f) => ({ open: f.open, softLimit: f.softLimit ?? null })),
     readMask: p.readMask,
     unknownMask: p.unknownMask,
     unknownWhy: opt(p.unknownWhy, (w) => Object.fromEntries(Object.entries(w).filter(([, v]) => v !== undefined)) as Json),
@@ -152,6 +166,7 @@ function encodeSecurity(s: SecurityReport, proc: (p: ProcessRecord) => Json): Js
       exempted: r.exempted,
       undecided: inf(r.undecided),
       undecidedWhy: opt(r.undecidedWhy),
+      undecidedProcesses: r.undecidedProcesses === undefined ? null : r.undecidedProcesses.map((u) => ({ process: proc(u.process), name: u.name, why: u.why })),
       note: opt(r.note),
     })),
   };

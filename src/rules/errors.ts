@@ -1,7 +1,11 @@
-// RuleError: a bad rule, with the offending token and where it stands. Never thrown for /proc data.
+// RuleError: a bad rule thrown while parsing it, carrying its Problem (the offending token and
+// where it stands). Caught by the rule list and the config loader, which keep the Problem.
+import type { Problem } from "./problem.js";
 import type { RuleSource } from "./types.js";
 
 export class RuleError extends Error {
+  readonly problem: Problem;
+
   constructor(
     /** The whole argument or value as written. */
     readonly token: string,
@@ -11,6 +15,7 @@ export class RuleError extends Error {
   ) {
     super(`${describeSource(source)}: "${token}": ${reason}`);
     this.name = "RuleError";
+    this.problem = { code: "rule", file: source.file, line: source.line, column: source.column, token, reason };
   }
 }
 

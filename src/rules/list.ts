@@ -2,6 +2,7 @@
 // (not just the first).
 import type { Accounts } from "../system/accounts.js";
 import { RuleError } from "./errors.js";
+import type { Problem } from "./problem.js";
 import { type ParseContext, parseOneLiner } from "./oneliner.js";
 import { isProbeText, parseProbe } from "./probe.js";
 import type { CountRule, ProbeRule, Rule } from "./types.js";
@@ -21,12 +22,13 @@ export function probeRules(rules: readonly Rule[]): ProbeRule[] {
 
 export interface ParsedRules {
   readonly rules: readonly Rule[];
-  readonly errors: readonly RuleError[];
+  /** One per bad argument, code "rule", at `argv` line N (its position). */
+  readonly errors: readonly Problem[];
 }
 
 export function parseRuleArgs(args: readonly string[], accounts: Accounts): ParsedRules {
   const rules: Rule[] = [];
-  const errors: RuleError[] = [];
+  const errors: Problem[] = [];
   const byLabel = new Map<string, number>();
   args.forEach((arg, i) => {
     const source = { file: "argv", line: i + 1, column: 1 };
@@ -41,7 +43,7 @@ export function parseRuleArgs(args: readonly string[], accounts: Accounts): Pars
       rules.push(rule);
     } catch (err) {
       if (!(err instanceof RuleError)) throw err;
-      errors.push(err);
+      errors.push(err.problem);
     }
   });
   return { rules, errors };

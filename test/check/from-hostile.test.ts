@@ -167,7 +167,7 @@ test("unix:PATH: a safe directory is accepted; a writable directory, a stranger'
   const from = `unix:${path}`;
   const ok = await runCli(["check", "--from", from], { timeoutMs: 10_000 });
   assert.equal(ok.code, 1, ok.stdout);
-  assert.match(ok.stdout, /^pwdoc:1\npwdoc:1 > 0 \(0-0\)\n  pid 4242 user root exe \/usr\/bin\/sleep\n$/);
+  assert.match(ok.stdout, /^pwdoc:1\npwdoc:1 > 0 \(0-0\)\n  pid 4242 name pwdoc user root exe \/usr\/bin\/sleep\n$/);
 
   chmodSync(dir, 0o777);
   await assertRefused(from, new RegExp(`refusing ${from}: ${dir} is writable by every user \\(mode 777\\)`));

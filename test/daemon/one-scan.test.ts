@@ -2,6 +2,7 @@
 // comes from that scan alone. The fixture tree changes between the scan and the request (another
 // exe, another user, the port's holder gone) and every answer stays word for word the same; the
 // next scan sees the change. Also: JSON lists at most the detail limit per rule, with the rest counted.
+import { isProblem } from "../../src/rules/problem.js";
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { createScanner, DAEMON_DETAIL_LIMIT, type ScanProgram } from "../../src/measure/cycle.js";
@@ -56,7 +57,7 @@ function program(root: string): ScanProgram {
     excludeRoots: [],
     cpu: { basis: { kind: "window", windowMs: 1000 }, exemptNames: [], exemptUsers: [], includeNormalUsers: true, defaultExempt: false, top: 5, clockTicks: 100 },
   }, parsed.rules, makeInterpreterSet(DEFAULT_INTERPRETERS), accounts, { alwaysMeasureCpu: true });
-  assert.ok(typeof setup !== "string" && setup.cpu !== undefined, String(setup));
+  assert.ok(!isProblem(setup) && setup.cpu !== undefined, String(setup));
   return { rules: parsed.rules, setup: { ...setup, cpu: setup.cpu }, forCycles: 1, intervalMs: 1000 };
 }
 

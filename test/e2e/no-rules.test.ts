@@ -37,7 +37,7 @@ describe("run and validate", () => {
   const problem = `${empty}: nothing to check: no rules, no cpu: max_percent and no security: checks; add rules (in the file or on the command line), a cpu: or a security: section`;
   test("validate: a file with no rules, no cpu and no security is refused", async () => {
     const r = await runCli(["validate", "--config", empty]);
-    assert.deepEqual([r.code, r.stdout], [1, `${problem}\n`]);
+    assert.deepEqual([r.code, r.stdout, r.stderr], [1, "", `${problem}\n`]);
   });
   test("validate: the same file with a rule on the command line is fine", async () => {
     const r = await runCli(["validate", "--config", empty, "pwnorule:0-"]);

@@ -64,7 +64,7 @@ describe("run and validate refuse a wrong root before the first scan", () => {
     const path = join(dir, "root.yaml");
     writeFileSync(path, `proc_root: ${noProcesses}\nrules:\n  - "${NAME}:1-"\n`);
     const r = await runCli(["validate", "--config", path]);
-    assert.deepEqual([r.code, r.stdout], [1, `${NOT_PROC(noProcesses, "process directories")}\n`]);
+    assert.deepEqual([r.code, r.stdout, r.stderr], [1, "", `${NOT_PROC(noProcesses, "process directories")}\n`]);
   });
 });
 

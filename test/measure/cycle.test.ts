@@ -1,6 +1,7 @@
 // The daemon's scanner driven scan by scan over a fixture /proc tree: counts, the for_cycles
 // debounce, CPU windows between scans (none on the first scan) measured on a fake monotonic
 // clock, so every figure is exact, and reprogramming on reload.
+import { isProblem } from "../../src/rules/problem.js";
 import { DEFAULT_INTERPRETERS } from "../../src/rules/interpreters.js";
 import { prepareSetup } from "../../src/measure/setup.js";
 import assert from "node:assert/strict";
@@ -42,7 +43,7 @@ function program(root: string, rules: string[], forCycles: number, cpuMax?: numb
       basis, exemptNames: [], exemptUsers: [], includeNormalUsers: true, defaultExempt: false, top: 5, clockTicks: 100,
     },
   }, parsed.rules, makeInterpreterSet(DEFAULT_INTERPRETERS), accounts, { alwaysMeasureCpu: true });
-  assert.ok(typeof setup !== "string" && setup.cpu !== undefined, String(setup));
+  assert.ok(!isProblem(setup) && setup.cpu !== undefined, String(setup));
   return { rules: parsed.rules, setup: { ...setup, cpu: setup.cpu }, forCycles, intervalMs: 1000 };
 }
 

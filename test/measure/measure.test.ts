@@ -9,6 +9,7 @@ import { measure } from "../../src/measure/measure.js";
 import { prepareSetup } from "../../src/measure/setup.js";
 import { DEFAULT_INTERPRETERS } from "../../src/rules/interpreters.js";
 import { parseRuleArgs } from "../../src/rules/list.js";
+import { isProblem } from "../../src/rules/problem.js";
 import type { CpuBasis } from "../../src/rules/types.js";
 import { fixtureAccounts } from "../helpers/accounts.js";
 import { link, statLine, statusText, TreePool } from "../helpers/proctree.js";
@@ -29,7 +30,7 @@ function setupFor(root: string, basis: CpuBasis) {
     excludeRoots: [],
     cpu: { maxPercent: 60, basis, exemptNames: [], exemptUsers: [], includeNormalUsers: true, defaultExempt: false, top: 5, clockTicks: 100 },
   }, parsed.rules, makeInterpreterSet(DEFAULT_INTERPRETERS), accounts);
-  assert.ok(typeof setup !== "string", String(setup));
+  assert.ok(!isProblem(setup), String(setup));
   return { rules: parsed.rules, setup };
 }
 

@@ -1,6 +1,7 @@
 // Every character that can hide or reorder text, sent through every output procwatch has: mon,
 // Nagios, json, explain, validate's messages, the Prometheus exposition of a real in-process
 // exporter and the OTLP attributes an in-process MetricReader collects. None may appear raw.
+import { isProblem } from "../../src/rules/problem.js";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { get, createServer, type Server } from "node:http";
@@ -130,7 +131,7 @@ async function observe(): Promise<Observation> {
   assert.equal(parsed.errors.length, 0);
   const setup = prepareSetup({ procRoot: root, excludeRoots: [], cpu: { ...cpu, basis: { kind: "window", windowMs: 1000 } } },
     parsed.rules, makeInterpreterSet(DEFAULT_INTERPRETERS), accounts, { alwaysMeasureCpu: true });
-  assert.ok(typeof setup !== "string" && setup.cpu !== undefined);
+  assert.ok(!isProblem(setup) && setup.cpu !== undefined);
   const program: ScanProgram = { rules: parsed.rules, setup: { ...setup, cpu: setup.cpu }, forCycles: 1, intervalMs: 1000 };
   const scanner = createScanner(program);
   writeTree(0);

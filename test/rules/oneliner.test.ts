@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { RuleError } from "../../src/rules/errors.js";
+import { formatProblem } from "../../src/output/problems.js";
 import { parseRuleArgs } from "../../src/rules/list.js";
 import { parseOneLiner } from "../../src/rules/oneliner.js";
 import { fixtureAccounts } from "../helpers/accounts.js";
@@ -156,13 +157,13 @@ describe("a list of rules", () => {
   test("reports every error with its position, not just the first", () => {
     const { rules, errors } = parseRuleArgs(["sshd:1-", "x:5-2", "cron:1-5", "y"], accounts);
     assert.deepEqual(rules.map((r) => r.label), ["sshd", "cron"]);
-    assert.deepEqual(errors.map((e) => [e.source.line, e.token]), [[2, "x:5-2"], [4, "y"]]);
+    assert.deepEqual(errors.map((e) => [e.code, e.file, e.line, e.token]), [["rule", "argv", 2, "x:5-2"], ["rule", "argv", 4, "y"]]);
   });
 
   test("a duplicate rule is an error (ps.monitor silently let the last one win)", () => {
     const { errors } = parseRuleArgs(["sshd:1-", "cron:1-", "sshd:2-"], accounts);
     assert.equal(errors.length, 1);
-    assert.equal(errors[0]?.message, 'argument 3: "sshd:2-": duplicate of argument 1 ("sshd:1-")');
+    assert.equal(errors[0] && formatProblem(errors[0]), 'argument 3: "sshd:2-": duplicate of argument 1 ("sshd:1-")');
   });
 
   test("the same name with different qualifiers is two rules", () => {

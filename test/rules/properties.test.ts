@@ -6,7 +6,6 @@ import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import fc from "fast-check";
 import { runCheck } from "../../src/check/run-check.js";
-import { RuleError } from "../../src/rules/errors.js";
 import { parseRuleArgs } from "../../src/rules/list.js";
 import { compileLinearRegex } from "../../src/rules/pattern.js";
 import { fixtureAccounts } from "../helpers/accounts.js";
@@ -40,14 +39,14 @@ const ruleText: fc.Arbitrary<string> = fc.oneof(
 );
 
 describe("the rule parser", () => {
-  test("ends in rules or RuleErrors that name the argument, never another exception", { timeout: 60_000 }, () => {
+  test("ends in rules or rule Problems that name the argument, never another exception", { timeout: 60_000 }, () => {
     fc.assert(fc.property(fc.array(ruleText, { minLength: 1, maxLength: 3 }), (args) => {
       const parsed = parseRuleArgs(args, accounts);
       assert.equal(parsed.rules.length + parsed.errors.length, args.length);
       for (const e of parsed.errors) {
-        assert.ok(e instanceof RuleError);
-        assert.equal(e.source.file, "argv");
-        assert.equal(e.token, args[e.source.line - 1]);
+        assert.equal(e.code, "rule");
+        assert.equal(e.file, "argv");
+        assert.equal(e.token, args[e.line - 1]);
         assert.ok(e.reason.length > 0);
       }
       for (const r of parsed.rules) assert.ok(args.includes(r.text));

@@ -1,6 +1,7 @@
 // The daemon's probes, scan by scan, through the publisher and an in-process MetricReader: status
 // per probe (debounced by for_cycles), connect and banner times as gauges, a phase the probe did
 // not reach left out; a listen= rule is a rule like any other.
+import { isProblem } from "../../src/rules/problem.js";
 import { DEFAULT_INTERPRETERS } from "../../src/rules/interpreters.js";
 import { prepareSetup } from "../../src/measure/setup.js";
 import assert from "node:assert/strict";
@@ -26,7 +27,7 @@ function program(rules: string[], forCycles: number): ScanProgram {
   const root = fixtureRoot("sockets");
   const setup = prepareSetup({ procRoot: root, excludeRoots: [], cpu: { basis: { kind: "window", windowMs: 1000 }, exemptNames: [], exemptUsers: [], includeNormalUsers: true, defaultExempt: false, top: 5, clockTicks: 100 } },
     parsed.rules, makeInterpreterSet(DEFAULT_INTERPRETERS), accounts, { alwaysMeasureCpu: true });
-  assert.ok(typeof setup !== "string" && setup.cpu !== undefined);
+  assert.ok(!isProblem(setup) && setup.cpu !== undefined);
   return { rules: parsed.rules, setup: { ...setup, cpu: setup.cpu }, forCycles, intervalMs: 1000 };
 }
 

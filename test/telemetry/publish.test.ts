@@ -1,6 +1,7 @@
 // What the SDK would export, read through an in-process MetricReader: every rule from the first
 // scan on (0 included), limits, debounced status, CPU from the second scan, runaway series that
 // disappear with the runaway (the cumulative-gauge trap), security checks and self metrics.
+import { isProblem } from "../../src/rules/problem.js";
 import { DEFAULT_INTERPRETERS } from "../../src/rules/interpreters.js";
 import { prepareSetup } from "../../src/measure/setup.js";
 import assert from "node:assert/strict";
@@ -45,7 +46,7 @@ function program(): ScanProgram {
     cpu: { maxPercent: 80, basis: { kind: "window", windowMs: 1000 }, exemptNames: [], exemptUsers: [], includeNormalUsers: true, defaultExempt: false, top: 5, clockTicks: 100 },
     security: { checks: ["gid0-not-uid0", "selinux-init-t"], exemptNames: [], exemptUsers: [], deletedExeIgnore: [], selinuxfs: `${root}/no-selinuxfs` },
   }, parsed.rules, makeInterpreterSet(DEFAULT_INTERPRETERS), accounts, { alwaysMeasureCpu: true });
-  assert.ok(typeof setup !== "string" && setup.cpu !== undefined);
+  assert.ok(!isProblem(setup) && setup.cpu !== undefined);
   return { rules: parsed.rules, setup: { ...setup, cpu: setup.cpu }, forCycles: 1, intervalMs: 1000 };
 }
 
