@@ -1,20 +1,21 @@
 // The daemon's scanner: one scan per call, keeping what continuity needs (the previous snapshot
 // for CPU windows, the debounce window, running error totals, the boot time). The timer lives in
-// run.ts; this file never sleeps, so a test can drive scans one by one. Reads /proc and runs the
-// probes (one connection each per scan, awaited, so the next scan never starts while one is
-// open); formats nothing. An Observation is the whole truth of its scan, detail fields included:
+// run.ts; this file never sleeps, so a test can drive scans one by one. Each scan is one step
+// (step.ts: reads /proc, runs the probes, one connection each per scan, awaited, so the next scan
+// never starts while one is open), then debounced and given its detail reads; formats nothing. An Observation is the whole truth of its scan, detail fields included:
 // /verdicts, a scrape and an OTLP export only read it.
-import { type CpuFigures, lifetimeFigures, windowFigures } from "../evaluate/cpu.js";
+import type { CpuFigures } from "../evaluate/cpu.js";
 import { confirmProbes } from "../evaluate/probe.js";
-import { hasListen, judge, type Measurement, type MeasureSetup, runProbes, scanPlan } from "./measure.js";
-import { readBootTimeMs, readUptime } from "../procfs/clock.js";
-import { checkProcRoot, describeProcRootProblem, failedRootSnapshot } from "../procfs/root.js";
-import { type ScanPlan, takeSnapshotYielding } from "../procfs/snapshot.js";
+import type { Measurement, MeasureSetup } from "./measure.js";
+import { readBootTimeMs } from "../procfs/clock.js";
+import { checkProcRoot, describeProcRootProblem, failedRootSnapshot, type ProcRootProblem } from "../procfs/root.js";
+import { takeSnapshotYielding } from "../procfs/snapshot.js";
 import type { SkipCounts, Snapshot } from "../procfs/types.js";
-import { probeRules } from "../rules/list.js";
 import type { Rule } from "../rules/types.js";
 import { confirmWindow, slideWindow } from "./confirm.js";
 import { type DetailPolicy, withDetails } from "./detail.js";
+import { measureStep, type StepReader } from "./step.js";
+import type { ScanPlan } from "../procfs/snapshot.js";
 import type { ResourceGroup } from "../config/types.js";
 import { createResourceTracker, type RuleResources, resourceFields, withResourceFields } from "./rule-resources.js";
 
@@ -69,7 +70,10 @@ export const DAEMON_DETAIL_LIMIT = 10;
 /** Every rule: the JSON answer lists the matches of rules that hold too. */
 const DAEMON_DETAIL: DetailPolicy = { needsDetail: () => true, limit: DAEMON_DETAIL_LIMIT };
 
-export function createScanner(initial: ScanProgram): Scanner {
+/** `clock` is the monotonic clock of CPU windows and scan durations (default
+ * process.hrtime.bigint). */
+export function createScanner(initial: ScanProgram, options: { readonly clock?: () => bigint } = {}): Scanner {
+  const clock = options.clock ?? process.hrtime.bigint;
   let program = initial;
   let previous: Snapshot | undefined;
   let window: Measurement[] = [];
@@ -85,45 +89,18 @@ export function createScanner(initial: ScanProgram): Scanner {
     async scan() {
       const current = program;
       const { setup } = current;
-      const startNs = process.hrtime.bigint();
-      let figures: CpuFigures;
-      let windowSec = 0;
-      if (setup.cpu.basis.kind === "lifetime") {
-        figures = lifetimeFigures(readUptime(setup.procRoot), setup.cpu.clockTicks);
-      } else if (previous === undefined) {
-        // A process seen once has no window figure: the first scan measures no CPU.
-        figures = NO_FIGURE;
-      } else {
-        figures = windowFigures(previous, startNs, setup.cpu.clockTicks);
-        windowSec = Number(startNs - previous.atNs) / 1e9;
-      }
-      // A root that went away (unmounted, renamed) fails this scan, not the daemon: no process
-      // seen, every rule that could fail unknown, and the next scan tries again.
-      let rootProblem = checkProcRoot(setup.procRoot);
-      let snapshot: Snapshot;
-      if (rootProblem === undefined) {
-        try {
-          snapshot = await takeSnapshotYielding(setup.procRoot, { plan: resourcePlan(current, figures), readUptime: true, readListening: hasListen(current.rules) });
-        } catch (err) {
-          // Gone between the check and the listing: the same failure. Anything else is a bug.
-          const { code, path } = err as NodeJS.ErrnoException;
-          if (typeof code !== "string" || path !== setup.procRoot) throw err;
-          rootProblem = { kind: "unreadable", procRoot: setup.procRoot, code };
-          snapshot = failedRootSnapshot(rootProblem);
-        }
-      } else {
-        snapshot = failedRootSnapshot(rootProblem);
-      }
-      // After the scan, so the scan's synchronous reads never delay a probe's connect or banner;
-      // cut to one interval, so a slow probe delays the next scan by one interval at most.
-      const probesStartNs = process.hrtime.bigint();
-      const probeRuns = await runProbes(probeRules(current.rules), { atMs: performance.now() + current.intervalMs, by: "the scan interval" });
-      const probesNs = process.hrtime.bigint() - probesStartNs;
-      const judgedScan = judge(current.rules, setup, snapshot, figures, probeRuns);
+      const step = await measureStep({
+        rules: current.rules, setup, previous, clock,
+        probe: true, probeBudget: { ms: current.intervalMs, by: "the scan interval" },
+        read: readTolerant,
+        widenPlan: (plan) => withResourcePlan(plan, current),
+      });
       // restarts= is judged before the debounce, like every other condition. A scan that saw no
       // process (the root failed) teaches the history nothing: every process would restart after it.
-      const tracked = rootProblem === undefined ? tracker.update(judgedScan.verdicts, snapshot, setup.cpu.clockTicks) : { verdicts: judgedScan.verdicts, resources: new Map<string, RuleResources>() };
-      const raw = { ...judgedScan, verdicts: tracked.verdicts };
+      const tracked = step.rootProblem === undefined
+        ? tracker.update(step.measurement.verdicts, step.measurement.snapshot, setup.cpu.clockTicks)
+        : { verdicts: step.measurement.verdicts, resources: new Map<string, RuleResources>() };
+      const raw = { ...step.measurement, verdicts: tracked.verdicts };
       // A reload during the scan started a new window; this scan belongs to the old rules.
       if (current === program) window = slideWindow(window, raw, current.forCycles);
       const judged = current === program ? window : [raw];
@@ -132,21 +109,21 @@ export function createScanner(initial: ScanProgram): Scanner {
       const debounced = raw.probes === undefined ? confirmed : { ...confirmed, probes: confirmProbes(judged.map((m) => m.probes ?? []), current.forCycles) };
       const measurement = withDetails(debounced, setup, DAEMON_DETAIL);
       if (boot?.procRoot !== setup.procRoot) boot = { procRoot: setup.procRoot, ms: readBootTimeMs(setup.procRoot) };
-      // A failed scan is no base for the next CPU window.
-      previous = rootProblem === undefined ? snapshot : undefined;
+      previous = step.next;
+      const snapshot = raw.snapshot;
       for (const k of ["vanished", "denied", "parse", "other"] as const) totals[k] += snapshot.skipped[k];
       seq++;
       return {
         seq,
         atMs: snapshot.atMs,
-        durationMs: Number(process.hrtime.bigint() - startNs - probesNs) / 1e6,
+        durationMs: Number(clock() - step.startNs - step.probesNs) / 1e6,
         measurement,
         ...(boot.ms === undefined ? {} : { bootTimeMs: boot.ms }),
-        figures,
-        windowSec,
+        figures: step.figures ?? NO_FIGURE,
+        windowSec: step.windowSec,
         program: current,
         errorTotals: { ...totals },
-        ...(rootProblem === undefined ? {} : { failure: describeProcRootProblem(rootProblem) }),
+        ...(step.rootProblem === undefined ? {} : { failure: describeProcRootProblem(step.rootProblem) }),
         resources: tracked.resources,
       };
     },
@@ -154,8 +131,26 @@ export function createScanner(initial: ScanProgram): Scanner {
 }
 
 /** The rules' scan plan, plus the files the resource metrics need for processes a rule matches. */
-function resourcePlan(program: ScanProgram, figures: CpuFigures): ScanPlan {
-  const plan = scanPlan(program.rules, program.setup, figures);
+function withResourcePlan(plan: ScanPlan, program: ScanProgram): ScanPlan {
   const ctx = { interpreters: program.setup.interpreters, excluded: new Set<number>() };
   return withResourceFields(plan, program.rules, ctx, resourceFields(program.resourceGroups ?? []));
+}
+
+/** A root that went away (unmounted, renamed) fails this scan, not the daemon: no process seen,
+ * every rule that could fail unknown, and the next scan tries again. */
+const readTolerant: StepReader = async (procRoot, options) => {
+  const problem = checkProcRoot(procRoot);
+  if (problem !== undefined) return failed(problem, options.clock);
+  try {
+    return { snapshot: await takeSnapshotYielding(procRoot, options) };
+  } catch (err) {
+    // Gone between the check and the listing: the same failure. Anything else is a bug.
+    const { code, path } = err as NodeJS.ErrnoException;
+    if (typeof code !== "string" || path !== procRoot) throw err;
+    return failed({ kind: "unreadable", procRoot, code }, options.clock);
+  }
+};
+
+function failed(rootProblem: ProcRootProblem, clock: (() => bigint) | undefined) {
+  return { snapshot: failedRootSnapshot(rootProblem, clock), rootProblem };
 }

@@ -59,9 +59,9 @@ function errnoOf(err: unknown): string {
 
 /** The snapshot of a scan that could not read its root: no process seen, and every process
  * undecided (visibility hidden), so rules that could fail are unknown, never a silent pass. */
-export function failedRootSnapshot(problem: ProcRootProblem): Snapshot {
+export function failedRootSnapshot(problem: ProcRootProblem, clock: () => bigint = process.hrtime.bigint): Snapshot {
   return {
-    atNs: process.hrtime.bigint(),
+    atNs: clock(),
     atMs: Date.now(),
     processes: [],
     skipped: { vanished: 0, denied: 0, parse: 0, other: 1 },

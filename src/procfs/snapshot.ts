@@ -38,6 +38,9 @@ export interface SnapshotOptions {
    * listen= rules' details). Only then, or when the plan asks some process for Field.sockets,
    * are the /proc/net tables read at all. */
   readonly readListening?: boolean;
+  /** The monotonic clock that stamps Snapshot.atNs (default process.hrtime.bigint); CPU windows
+   * are measured between two stamps, so a fake clock makes them exact in tests. */
+  readonly clock?: () => bigint;
 }
 
 /** What one scan shares across processes: the active security modules, stat'ed exe paths, and
@@ -105,7 +108,7 @@ export async function takeSnapshotYielding(procRoot: string, options: SnapshotOp
 }
 
 function beginScan(procRoot: string, options: SnapshotOptions) {
-  const atNs = process.hrtime.bigint();
+  const atNs = (options.clock ?? process.hrtime.bigint)();
   const atMs = Date.now();
   const uptimeSec = options.readUptime === true ? readUptime(procRoot) : undefined;
   const skipped: SkipCounts = { vanished: 0, denied: 0, parse: 0, other: 0 };

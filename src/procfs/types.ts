@@ -225,7 +225,8 @@ export interface SkipCounts {
 }
 
 export interface Snapshot {
-  /** Monotonic time of the scan start, nanoseconds (process.hrtime.bigint()). */
+  /** Monotonic time of the scan start, nanoseconds (process.hrtime.bigint(), or the clock the
+   * scan was given). */
   readonly atNs: bigint;
   /** Wall-clock time of the scan start, milliseconds since the epoch. */
   readonly atMs: number;

@@ -8,7 +8,7 @@ import { fieldsNeeded, type MatchContext, matchRule } from "../../src/evaluate/m
 import { makeInterpreterSet } from "../../src/evaluate/names.js";
 import { indexRules } from "../../src/evaluate/rule-index.js";
 import { evaluateRules, evaluateState, hiddenProcesses, type RuleVerdict } from "../../src/evaluate/verdict.js";
-import { scanPlan } from "../../src/measure/measure.js";
+import { scanPlan } from "../../src/measure/judge.js";
 import { Field, type ListeningSocket, type ProcessRecord, type Snapshot } from "../../src/procfs/types.js";
 import { DEFAULT_INTERPRETERS } from "../../src/rules/interpreters.js";
 import { parseOneLiner } from "../../src/rules/oneliner.js";

@@ -1,11 +1,13 @@
 // The daemon's scanner driven scan by scan over a fixture /proc tree: counts, the for_cycles
-// debounce, CPU windows between scans (none on the first scan), and reprogramming on reload.
+// debounce, CPU windows between scans (none on the first scan) measured on a fake monotonic
+// clock, so every figure is exact, and reprogramming on reload.
 import { isProblem } from "../../src/rules/problem.js";
 import { DEFAULT_INTERPRETERS } from "../../src/rules/interpreters.js";
 import { prepareSetup } from "../../src/measure/setup.js";
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { createScanner, type ScanProgram } from "../../src/measure/cycle.js";
+import type { CpuBasis } from "../../src/rules/types.js";
 import { makeInterpreterSet } from "../../src/evaluate/names.js";
 import { parseRuleArgs } from "../../src/rules/list.js";
 import { fixtureAccounts } from "../helpers/accounts.js";
@@ -16,7 +18,7 @@ const roots: string[] = [];
 after(() => roots.forEach(removeProcTree));
 
 /** A tree of `pids`, each a root-owned /usr/sbin/pwdaemon with the given CPU ticks. */
-function writeTree(root: string, pids: Record<number, number>): void {
+function writeTree(root: string, pids: Record<number, number>, uptime = "100000.00"): void {
   removeProcTree(root);
   const spec: Record<number, object> = {};
   for (const [pid, ticks] of Object.entries(pids)) {
@@ -27,10 +29,10 @@ function writeTree(root: string, pids: Record<number, number>): void {
       exe: link("/usr/sbin/pwdaemon"),
     };
   }
-  makeProcTree(root, { ...spec, uptime: "100000.00 1000.00\n" });
+  makeProcTree(root, { ...spec, uptime: `${uptime} 1000.00\n` });
 }
 
-function program(root: string, rules: string[], forCycles: number, cpuMax?: number): ScanProgram {
+function program(root: string, rules: string[], forCycles: number, cpuMax?: number, basis: CpuBasis = { kind: "window", windowMs: 1000 }): ScanProgram {
   const parsed = parseRuleArgs(rules, accounts);
   assert.deepEqual(parsed.errors, []);
   const setup = prepareSetup({
@@ -38,7 +40,7 @@ function program(root: string, rules: string[], forCycles: number, cpuMax?: numb
     excludeRoots: [],
     cpu: {
       ...(cpuMax === undefined ? {} : { maxPercent: cpuMax }),
-      basis: { kind: "window", windowMs: 1000 }, exemptNames: [], exemptUsers: [], includeNormalUsers: true, defaultExempt: false, top: 5, clockTicks: 100,
+      basis, exemptNames: [], exemptUsers: [], includeNormalUsers: true, defaultExempt: false, top: 5, clockTicks: 100,
     },
   }, parsed.rules, makeInterpreterSet(DEFAULT_INTERPRETERS), accounts, { alwaysMeasureCpu: true });
   assert.ok(!isProblem(setup) && setup.cpu !== undefined, String(setup));
@@ -65,26 +67,84 @@ test("a failure is reported only after for_cycles consecutive failing scans", as
   assert.deepEqual(states, ["1:ok:2", "2:ok:1", "3:fail:1", "4:ok:2", "5:ok:1"]);
 });
 
-test("CPU figures exist from the second scan on, for processes seen in both", async () => {
+/** A monotonic clock the test sets: every reading until the next set is the same instant. */
+function fakeClock(): { clock: () => bigint; set(seconds: number): void } {
+  let nowNs = 0n;
+  return { clock: () => nowNs, set: (seconds) => { nowNs = BigInt(seconds * 1e9); } };
+}
+
+test("CPU figures exist from the second scan on, for processes seen in both, exact on the injected clock", async () => {
   const root = tempProcRoot();
   roots.push(root);
   writeTree(root, { 4201: 100 });
-  const scanner = createScanner(program(root, ["pwdaemon:1-"], 1, 50));
+  const time = fakeClock();
+  const scanner = createScanner(program(root, ["pwdaemon:1-"], 1, 50), { clock: time.clock });
+  time.set(10);
   const first = await scanner.scan();
   const p1 = first.measurement.snapshot.processes[0];
   assert.ok(p1 !== undefined);
+  assert.equal(first.measurement.snapshot.atNs, 10_000_000_000n, "the snapshot is stamped by the injected clock");
   assert.equal(first.figures(p1), undefined, "a process seen once has no window figure");
   assert.equal(first.windowSec, 0);
   assert.deepEqual(first.measurement.runaway?.offenders, []);
-  writeTree(root, { 4201: 100 + 100_000, 4202: 5 });
+  // 150 ticks at 100 Hz in 2 s: 1.5 CPU seconds over 2 seconds.
+  writeTree(root, { 4201: 100 + 150, 4202: 5 });
+  time.set(12);
   const second = await scanner.scan();
   const [a, b] = second.measurement.snapshot.processes;
   assert.ok(a !== undefined && b !== undefined);
-  assert.ok(second.windowSec > 0);
-  const figure = second.figures(a);
-  assert.ok(figure !== undefined && Math.abs(figure - (100_000 / 100 / second.windowSec) * 100) < 1e-6 * figure);
+  assert.equal(second.windowSec, 2);
+  assert.equal(second.figures(a), 75);
   assert.equal(second.figures(b), undefined, "4202 was not in the first scan");
-  assert.deepEqual(second.measurement.runaway?.offenders.map((o) => o.process.pid), [4201]);
+  assert.deepEqual(second.measurement.runaway?.offenders.map((o) => [o.process.pid, o.percent]), [[4201, 75]]);
+  // The next window starts where this one ended: 25 ticks in half a second is half a CPU.
+  writeTree(root, { 4201: 250 + 25, 4202: 5 });
+  time.set(12.5);
+  const third = await scanner.scan();
+  assert.equal(third.windowSec, 0.5);
+  assert.deepEqual(third.measurement.snapshot.processes.map((p) => [p.pid, third.figures(p)]), [[4201, 50], [4202, 0]]);
+  assert.deepEqual(third.measurement.runaway?.offenders, [], "50 is not over a limit of 50");
+  assert.equal(third.durationMs, 0, "the scan's duration is read from the same clock");
+});
+
+test("a scan whose root failed is no base for the next window: the scan after it has no figure", async () => {
+  const root = tempProcRoot();
+  roots.push(root);
+  writeTree(root, { 4251: 100 });
+  const time = fakeClock();
+  const scanner = createScanner(program(root, ["pwdaemon:1-"], 1, 50), { clock: time.clock });
+  time.set(1);
+  await scanner.scan();
+  removeProcTree(root);
+  time.set(2);
+  const failed = await scanner.scan();
+  assert.equal(failed.failure, `cannot read ${root}: ENOENT`);
+  assert.deepEqual(failed.measurement.snapshot.processes, []);
+  writeTree(root, { 4251: 200 });
+  time.set(3);
+  const after = await scanner.scan();
+  const [p] = after.measurement.snapshot.processes;
+  assert.ok(p !== undefined);
+  assert.equal(after.failure, undefined);
+  assert.equal(after.windowSec, 0);
+  assert.equal(after.figures(p), undefined);
+  writeTree(root, { 4251: 300 });
+  time.set(4);
+  const next = await scanner.scan();
+  assert.equal(next.windowSec, 1);
+  assert.deepEqual(next.measurement.snapshot.processes.map((q) => next.figures(q)), [100]);
+});
+
+test("lifetime basis: figures from the first scan, CPU seconds over the age from the tree's uptime", async () => {
+  const root = tempProcRoot();
+  roots.push(root);
+  // Started at tick 500 (5 s after boot), uptime 1005 s: 1000 s old; 50000 ticks = 500 CPU seconds.
+  writeTree(root, { 4261: 50_000 }, "1005.00");
+  const scanner = createScanner(program(root, ["pwdaemon:1-"], 1, 40, { kind: "lifetime" }), { clock: fakeClock().clock });
+  const first = await scanner.scan();
+  assert.equal(first.windowSec, 0);
+  assert.deepEqual(first.measurement.snapshot.processes.map((p) => first.figures(p)), [50]);
+  assert.deepEqual(first.measurement.runaway?.offenders.map((o) => [o.process.pid, o.percent]), [[4261, 50]]);
 });
 
 test("reprogram: later scans use the new rules, and the debounce window restarts", async () => {
