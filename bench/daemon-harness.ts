@@ -10,7 +10,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { readAccounts } from "../src/system/accounts.js";
 import { defaultConfig, mergeCliRules } from "../src/config/load.js";
-import { createDaemonCycle, loadProgram } from "../src/daemon/run.js";
+import { createDaemonCycle, loadScanSettings } from "../src/daemon/run.js";
 import { createHandler, startServer } from "../src/daemon/server.js";
 import { startTelemetry } from "../src/telemetry/exporters.js";
 import { publishObservations } from "../src/telemetry/publish.js";
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   const accounts = readAccounts();
   const env = process.env;
   // What src/daemon.ts does for `run --interval 1s --prometheus-listen 127.0.0.1:0 RULE...`.
-  const loaded = loadProgram({
+  const loaded = loadScanSettings({
     accounts,
     load: () => {
       const base = defaultConfig({ env });
@@ -76,8 +76,8 @@ async function main(): Promise<void> {
     },
   });
   if ("problems" in loaded) throw new Error(`configuration: ${loaded.problems.join("; ")}`);
-  const { config, program } = loaded;
-  const cycle = createDaemonCycle(program, exposedGc);
+  const { config, settings } = loaded;
+  const cycle = createDaemonCycle(settings, exposedGc);
   const telemetry = startTelemetry({ export: config.export, scanIntervalMs: config.intervalMs, version: VERSION, log: (line) => process.stderr.write(`harness: ${line}\n`), env });
   const publisher = publishObservations(telemetry.meter, { latest: cycle.latest, exportFailures: () => telemetry.exportFailures(), accounts, topProcesses: config.export.topProcesses });
   if (telemetry.metricsHandler === undefined) throw new Error("the Prometheus export is off: nothing to scrape");

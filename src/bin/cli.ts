@@ -10,24 +10,24 @@
 // No top-level await: the shipped bundle is CommonJS, which starts ~9 ms faster than ESM.
 // program.js is a separate bundle (kept external) so this file stays small to parse.
 import { fileURLToPath } from "node:url";
-import { startScanner } from "../check/supervise.js";
+import { startScanChild } from "../check/supervise.js";
 import type * as Program from "./program.js";
 
 const command = process.argv[2];
 const needsScan = (command === "check" || command === "explain") && !process.argv.includes("--help") && !process.argv.includes("-h")
   && !process.argv.some((a) => a === "--from" || a.startsWith("--from="));
-// The scanner's bundle sits beside this one, wherever the bundles were installed or copied.
-const scanner = needsScan ? startScanner(fileURLToPath(new URL("./child.js", import.meta.url))) : { run: () => Promise.reject(new Error("bug: no scanner started")), cancel: () => undefined };
+// The scanner child's bundle sits beside this one, wherever the bundles were installed or copied.
+const scanChild = needsScan ? startScanChild(fileURLToPath(new URL("./child.js", import.meta.url))) : { run: () => Promise.reject(new Error("bug: no scanChild started")), cancel: () => undefined };
 
 // In the CommonJS bundle require() loads program.js in ~9 ms; import() of the same file goes
 // through the ESM loader and took ~35 ms. tsc's ESM output (dist/src) has no require: import().
 const program: Promise<typeof Program> = typeof require === "function"
   ? new Promise((resolve) => resolve(require("./program.js") as typeof Program))
   : import("./program.js");
-program.then(({ runCli }) => runCli(process.argv, scanner), (err: unknown) => {
+program.then(({ runCli }) => runCli(process.argv, scanChild), (err: unknown) => {
   // Out of file descriptors (ulimit -n) or memory before the CLI could load: still a mon failure
   // or a Nagios UNKNOWN with the reason, never a stack trace. Only the errno is known here.
-  scanner.cancel();
+  scanChild.cancel();
   const code = (err as NodeJS.ErrnoException).code;
   if (typeof code !== "string") throw err;
   const reason = `cannot load procwatch: ${code}${code === "EMFILE" ? ", too many open files in this process (raise ulimit -n)" : ""}`;

@@ -1,7 +1,7 @@
 // Bundle entry of the CLI proper (commander and the commands), loaded by bin/cli.ts once the
 // scanner child is on its way. A bundle of its own so cli.js stays small to parse. The daemon's
 // commands are a third bundle (bin/daemon.ts), loaded here only for `run` and `validate`.
-import type { Scanner } from "../check/supervise.js";
+import type { ScanChild } from "../check/supervise.js";
 import { runCli as run } from "../cli/program.js";
 import type { DaemonCommands } from "../cli/run-command.js";
 
@@ -9,6 +9,6 @@ import type { DaemonCommands } from "../cli/run-command.js";
 const loadDaemon = (): Promise<DaemonCommands> =>
   typeof require === "function" ? Promise.resolve(require("./daemon.js") as DaemonCommands) : import("./daemon.js");
 
-export function runCli(argv: readonly string[], scanner: Scanner): Promise<void> {
-  return run(argv, scanner, loadDaemon);
+export function runCli(argv: readonly string[], scanChild: ScanChild): Promise<void> {
+  return run(argv, scanChild, loadDaemon);
 }

@@ -17,7 +17,7 @@ import { isProblem } from "../rules/problem.js";
 import { securityStatus } from "../output/security.js";
 import { FileRefusedError } from "../procfs/regular-file.js";
 import { checkProcRoot, describeProcRootProblem } from "../procfs/root.js";
-import { readProcess1 } from "../procfs/snapshot.js";
+import { readOneProcess } from "../procfs/snapshot.js";
 import { Field } from "../procfs/types.js";
 import { formatDuration } from "../rules/duration.js";
 import { countRules, parseRuleArgs } from "../rules/list.js";
@@ -116,7 +116,7 @@ function unreadableRoot(err: unknown, req: CheckRequest): Formatted | undefined 
 
 function explainPid(req: CheckRequest, interpreters: InterpreterSet, accounts: Accounts): Formatted {
   const pid = req.pid ?? -1;
-  const rec = readProcess1(req.procRoot, pid, Field.status | Field.cmdline | Field.exe | Field.label | Field.exeFile | Field.scriptFile | Field.sockets);
+  const rec = readOneProcess(req.procRoot, pid, Field.status | Field.cmdline | Field.exe | Field.label | Field.exeFile | Field.scriptFile | Field.sockets);
   if (rec === undefined) return { text: `procwatch: no process ${pid} under ${escapeText(req.procRoot)}\n`, exitCode: 1 };
   const name = countedName(rec, interpreters);
   return formatExplainProcess(rec, typeof name === "string" ? name : rec.comm, accounts, interpreters);

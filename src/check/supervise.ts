@@ -24,7 +24,7 @@ export interface Supervision {
   readonly onSignal: (signal: NodeJS.Signals) => Formatted;
 }
 
-export interface Scanner {
+export interface ScanChild {
   /** Sends one request; resolves with the child's result, or the supervision's fallbacks. */
   run(request: Omit<CheckRequest, "excludeRoots">, how: Supervision): Promise<Formatted>;
   /** Ends the child if no request was sent (help, usage errors). Safe to call twice. */
@@ -32,7 +32,7 @@ export interface Scanner {
 }
 
 /** `child` is the scanner's entry (bin/child.js beside the entry that starts it). */
-export function startScanner(child: string): Scanner {
+export function startScanChild(child: string): ScanChild {
   const env = { ...process.env };
   // Loading extra CA certificates costs ~50 ms of start-up and the scan opens no TLS connection.
   delete env.NODE_EXTRA_CA_CERTS;
@@ -43,14 +43,14 @@ export function startScanner(child: string): Scanner {
     proc = spawn(process.execPath, ["--enable-experimental-regexp-engine", child], { stdio: ["pipe", "pipe", "pipe"], env });
   } catch (err) {
     // Node throws for errnos it does not expect from spawn (ENOMEM from fork, among others).
-    return unstartedScanner(Promise.resolve(describeSpawnError(err)));
+    return unstartedScanChild(Promise.resolve(describeSpawnError(err)));
   }
   // Typed non-null with stdio "pipe", but undefined when Node gave up before making the pipes.
   const stdin = proc.stdin as ChildProcess["stdin"] | undefined;
   if (stdin === null || stdin === undefined || proc.stdout === null || proc.stdout === undefined) {
     // EMFILE/ENFILE: Node gives up before making the pipes and reports the errno by an 'error'
     // event on the next tick (lib/internal/child_process.js), so there is nothing to write to.
-    return unstartedScanner(new Promise((resolve) => proc.once("error", (err) => resolve(describeSpawnError(err)))));
+    return unstartedScanChild(new Promise((resolve) => proc.once("error", (err) => resolve(describeSpawnError(err)))));
   }
   // A broken pipe to a child that already died is reported through 'close', not here.
   stdin.on("error", () => undefined);
@@ -72,8 +72,8 @@ export function startScanner(child: string): Scanner {
   };
 }
 
-/** A scanner that never started: every run reports why, as the supervision says. */
-function unstartedScanner(why: Promise<string>): Scanner {
+/** A scanner child that never started: every run reports why, as the supervision says. */
+function unstartedScanChild(why: Promise<string>): ScanChild {
   return {
     run: async (_request, how) => how.onUnavailable(await why),
     cancel: () => undefined,
@@ -134,7 +134,7 @@ function awaitResult(child: ChildProcess, how: Supervision): Promise<Formatted> 
       if (err.length < STDERR_CAP) err += chunk.toString("utf8");
     });
     child.on("error", (e) => settle(how.onUnavailable(describeSpawnError(e)), false));
-    // The scanner closes its stdout once the answer is written: take the answer then, without
+    // The scanner child closes its stdout once the answer is written: take the answer then, without
     // waiting for its exit (Node's teardown, a few ms on every check's critical path).
     stdout.on("end", () => {
       const result = parseAnswer(out);
@@ -147,8 +147,8 @@ function awaitResult(child: ChildProcess, how: Supervision): Promise<Formatted> 
       const result = code === 0 ? parseAnswer(out) : undefined;
       if (result !== undefined) return settle(result, false);
       const first = err.split("\n").find((l) => /Error|error/.test(l)) ?? err.split("\n")[0] ?? "";
-      const how_ = signal === null ? `exited with ${code}` : `killed by ${signal}`;
-      settle(how.onFailure(`scanner ${how_}${first === "" ? "" : `: ${first.trim()}`}`), false);
+      const ending = signal === null ? `exited with ${code}` : `killed by ${signal}`;
+      settle(how.onFailure(`scanChild ${ending}${first === "" ? "" : `: ${first.trim()}`}`), false);
     });
   });
 }

@@ -1,4 +1,4 @@
-// Command-line wiring only: flags → a request → the prestarted scanner → stdout and exit code.
+// Command-line wiring only: flags → a request → the prestarted scanner child → stdout and exit code.
 // Sets process.exitCode and returns (no process.exit), so output piped to mon is flushed.
 // In Nagios mode (check --format nagios, spotted in argv before parsing) every outcome, even a
 // commander usage error, --help or a crash, exits 0-3 with a PROCS line on stdout.
@@ -18,7 +18,7 @@ import { durationArg } from "./arg-parsers.js";
 import { checkFrom } from "../check/from-daemon.js";
 import { readAccounts } from "../system/accounts.js";
 import { addDaemonCommands, type DaemonCommands } from "./run-command.js";
-import type { Scanner } from "../check/supervise.js";
+import type { ScanChild } from "../check/supervise.js";
 import { VERSION } from "../version.js";
 
 const wholeArg = (flag: string, min: number, max: number) => (value: string): number => {
@@ -78,15 +78,15 @@ Probes (one TCP connection per check; loopback only unless remote=yes):
   Down: refused, timeout, wrong banner (shown escaped), closed: each named in the summary.
 Under mon, end the monitor line with ';;' or mon appends host names as extra arguments.`;
 
-export interface ProgramOptions {
+export interface CliOptions {
   /** Where commander's error messages go (default stderr; help and --version always go to stdout). */
   readonly writeErr?: (text: string) => void;
   /** Loads `run` and `validate` (their own bundle); absent: those commands fail as a bug. */
   readonly loadDaemon?: () => Promise<DaemonCommands>;
 }
 
-export function buildProgram(emit: (result: Formatted) => void, scanner: Scanner, options: ProgramOptions = {}): Command {
-  const program = new Command("procwatch")
+export function buildCli(emit: (result: Formatted) => void, scanChild: ScanChild, options: CliOptions = {}): Command {
+  const cli = new Command("procwatch")
     .description("Process monitor for Linux: checks that the right daemons run, in the right number, as the right user")
     .version(VERSION)
     .exitOverride()
@@ -94,7 +94,7 @@ export function buildProgram(emit: (result: Formatted) => void, scanner: Scanner
     .showHelpAfterError(false);
 
   withSecurityOptions(withCpuOptions(withCommonOptions(
-    program
+    cli
       .command("check")
       .description("one-shot check for mon (a better ps.monitor; exit 0 when every rule holds, else 1 with a summary) or Nagios (--format nagios; exit 0-3)")
       .argument("[rules...]", "rules, see below")
@@ -133,7 +133,7 @@ export function buildProgram(emit: (result: Formatted) => void, scanner: Scanner
         emit(formatProblems(opts.format, [problem]));
         return;
       }
-      emit(await supervised(scanner, {
+      emit(await supervised(scanChild, {
         mode: "check",
         rules,
         procRoot: opts.procRoot,
@@ -149,7 +149,7 @@ export function buildProgram(emit: (result: Formatted) => void, scanner: Scanner
     });
 
   withCommonOptions(
-    program
+    cli
       .command("explain")
       .description("show how procwatch sees one process (--pid), or every match and near miss of some rules")
       .argument("[rules...]", "rules, as for check")
@@ -160,7 +160,7 @@ export function buildProgram(emit: (result: Formatted) => void, scanner: Scanner
       emit(formatFailure("mon", "explain takes either --pid PID or rules"));
       return;
     }
-    emit(await supervised(scanner, {
+    emit(await supervised(scanChild, {
       mode: opts.pid === undefined ? "explain-rules" : "explain-pid",
       rules,
       procRoot: opts.procRoot,
@@ -170,8 +170,8 @@ export function buildProgram(emit: (result: Formatted) => void, scanner: Scanner
       ...(opts.pid === undefined ? {} : { pid: opts.pid }),
     }, opts.timeout));
   });
-  addDaemonCommands(program, emit, options.loadDaemon ?? (() => Promise.reject(new Error("bug: no daemon loader"))));
-  return program;
+  addDaemonCommands(cli, emit, options.loadDaemon ?? (() => Promise.reject(new Error("bug: no daemon loader"))));
+  return cli;
 }
 
 /**
@@ -188,8 +188,8 @@ function timeBudgetProblem(rules: readonly string[], opts: { timeout: number; re
   return optionProblem(`${parts.join(" and ")}${total} must be shorter than --timeout ${formatDuration(opts.timeout)}`);
 }
 
-function supervised(scanner: Scanner, request: Omit<CheckRequest, "excludeRoots">, timeoutMs: number): Promise<Formatted> {
-  return scanner.run(request, {
+function supervised(scanChild: ScanChild, request: Omit<CheckRequest, "excludeRoots">, timeoutMs: number): Promise<Formatted> {
+  return scanChild.run(request, {
     timeoutMs,
     onTimeout: () => formatFailure(request.format, `check timed out after ${formatDuration(timeoutMs)}`,
       "a /proc read did not finish in time (a process stuck in D state?)"),
@@ -216,17 +216,17 @@ export function requestedFormat(argv: readonly string[]): string | undefined {
   return format;
 }
 
-/** Runs the CLI; `scanner` was started before this module loaded, to overlap the two start-ups. */
-export async function runCli(argv: readonly string[], scanner: Scanner, loadDaemon: () => Promise<DaemonCommands>): Promise<void> {
+/** Runs the CLI; `scanChild` was started before this module loaded, to overlap the two start-ups. */
+export async function runCli(argv: readonly string[], scanChild: ScanChild, loadDaemon: () => Promise<DaemonCommands>): Promise<void> {
   let result: Formatted | undefined;
   const isNagios = requestedFormat(argv) === "nagios";
   // Nagios keeps only stdout and wants one line: commander's message is reworded below.
-  const program = buildProgram((r) => (result = r), scanner, isNagios ? { writeErr: () => undefined, loadDaemon } : { loadDaemon });
+  const cli = buildCli((r) => (result = r), scanChild, isNagios ? { writeErr: () => undefined, loadDaemon } : { loadDaemon });
   process.stdout.on("error", () => {
     // EPIPE: the reader went away. The exit code still carries the verdict.
   });
   try {
-    await program.parseAsync([...argv]);
+    await cli.parseAsync([...argv]);
   } catch (err) {
     if (isNagios) {
       // Plugin convention: --help and --version exit 3 (UNKNOWN) too; their text is already out.
@@ -240,7 +240,7 @@ export async function runCli(argv: readonly string[], scanner: Scanner, loadDaem
     process.exitCode = err.exitCode === 0 ? 0 : 1;
     return;
   } finally {
-    scanner.cancel();
+    scanChild.cancel();
   }
   if (result !== undefined) {
     (result.stream === "stderr" ? process.stderr : process.stdout).write(result.text);

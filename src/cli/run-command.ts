@@ -27,9 +27,9 @@ export interface DaemonCommands {
   validateConfig(path: string, ruleArgs: readonly string[], accountsDir?: string): Formatted;
 }
 
-export function addDaemonCommands(program: Command, emit: (result: Formatted) => void, loadDaemon: () => Promise<DaemonCommands>): void {
+export function addDaemonCommands(cli: Command, emit: (result: Formatted) => void, loadDaemon: () => Promise<DaemonCommands>): void {
   withSecurityOptions(withCpuOptions(
-    program
+    cli
       .command("run")
       .description("the receiver daemon: scan every interval, publish OpenTelemetry metrics (Prometheus endpoint, OTLP) and serve verdicts to check --from")
       .argument("[rules...]", "rules in the check grammar, added to the config file's")
@@ -58,7 +58,7 @@ export function addDaemonCommands(program: Command, emit: (result: Formatted) =>
       emit({ text: "", exitCode: await daemon.startDaemon({ configPath: flags.config, ruleArgs: rules, socket: flags.socket, overlay: (config) => withFlags(config, flags, typed) }) });
     });
 
-  program
+  cli
     .command("validate")
     .description("check a configuration file (and command-line rules) without running: every problem at file:line:column")
     .requiredOption("--config <file>", "the YAML configuration to check")

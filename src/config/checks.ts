@@ -6,7 +6,7 @@ import { isMap, isScalar, isSeq } from "yaml";
 import type { Accounts } from "../system/accounts.js";
 import { SECURITY_CHECKS, type SecurityCheckName } from "../rules/security-checks.js";
 import { DEFAULT_SELINUXFS } from "../procfs/selinuxfs.js";
-import { blame, type Field, type ReadContext, readBool, readMapping, readString, readStrings, readWhole, report, tokenOf } from "./fields.js";
+import { blame, type Field, type YamlContext, parseBool, parseMapping, parseString, parseStrings, parseWholeNumber, report, tokenOf } from "./fields.js";
 import { suggest } from "./suggest.js";
 
 /** The runaway check's defaults, as the --cpu-* flags have them. */
@@ -21,41 +21,41 @@ const CHECK_KEYS: readonly string[] = ["exempt", "exempt_users", ...DELETED_EXE_
 const MAX_ID = 4_294_967_294; // (uid_t)-1 means "no id"
 
 /** The cpu section. `windowMs` is the scan interval: the daemon measures CPU between scans. */
-export function readCpu(ctx: ReadContext, f: Field, accounts: Accounts, windowMs: number): CpuRequest | undefined {
-  const m = readMapping(ctx, f, { where: "under cpu", keys: CPU_KEYS });
+export function parseCpuSection(ctx: YamlContext, f: Field, accounts: Accounts, windowMs: number): CpuRequest | undefined {
+  const m = parseMapping(ctx, f, { where: "under cpu", keys: CPU_KEYS });
   if (m === undefined) return undefined;
   const get = <T>(key: string, read: (f: Field) => T | undefined): T | undefined => {
     const field = m.get(key);
     return field === undefined ? undefined : read(field);
   };
-  const maxPercent = get("max_percent", (f) => readPercent(ctx, f));
-  const lifetime = get("lifetime", (f) => readBool(ctx, f)) ?? false;
+  const maxPercent = get("max_percent", (f) => parsePercent(ctx, f));
+  const lifetime = get("lifetime", (f) => parseBool(ctx, f)) ?? false;
   return {
     ...(maxPercent === undefined ? {} : { maxPercent }),
     basis: lifetime ? { kind: "lifetime" } : { kind: "window", windowMs },
     exemptNames: get("exempt", (f) => names(ctx, f)) ?? [],
     exemptUsers: get("exempt_users", (f) => users(ctx, f, accounts)) ?? [],
-    includeNormalUsers: get("include_normal_users", (f) => readBool(ctx, f)) ?? false,
-    defaultExempt: get("default_exempt", (f) => readBool(ctx, f)) ?? true,
-    top: get("top", (f) => readWhole(ctx, f, 1, 999, "offenders listed in detail")) ?? DEFAULT_CPU_TOP,
+    includeNormalUsers: get("include_normal_users", (f) => parseBool(ctx, f)) ?? false,
+    defaultExempt: get("default_exempt", (f) => parseBool(ctx, f)) ?? true,
+    top: get("top", (f) => parseWholeNumber(ctx, f, 1, 999, "offenders listed in detail")) ?? DEFAULT_CPU_TOP,
   };
 }
 
 /** Like --cpu-max: above 0, at most two decimals, in % of one CPU (a multi-threaded process can exceed 100). */
-function readPercent(ctx: ReadContext, f: Field): number | undefined {
+function parsePercent(ctx: YamlContext, f: Field): number | undefined {
   const token = tokenOf(ctx, f.node);
   if (isScalar(f.node) && f.node.type === "PLAIN" && /^\d{1,6}(\.\d{1,2})?$/.test(token) && Number(token) > 0) return Number(token);
   report(ctx, blame(f), token, "must be a percentage above 0 of one CPU, as a number without a percent sign (90; 100 = one full CPU; a multi-threaded process can exceed 100)");
   return undefined;
 }
 
-function names(ctx: ReadContext, f: Field): string[] | undefined {
-  return readStrings(ctx, f)?.map((s) => s.text);
+function names(ctx: YamlContext, f: Field): string[] | undefined {
+  return parseStrings(ctx, f)?.map((s) => s.text);
 }
 
 /** User names or numeric uids; names must resolve (passwd or NSS) now, not at the first scan. */
-function users(ctx: ReadContext, f: Field, accounts: Accounts): string[] | undefined {
-  const items = readStrings(ctx, f);
+function users(ctx: YamlContext, f: Field, accounts: Accounts): string[] | undefined {
+  const items = parseStrings(ctx, f);
   if (items === undefined) return undefined;
   for (const { text, field } of items) {
     if (/^\d+$/.test(text) ? Number(text) > MAX_ID : accounts.userId(text) === undefined) {
@@ -66,11 +66,11 @@ function users(ctx: ReadContext, f: Field, accounts: Accounts): string[] | undef
 }
 
 /** The security section; absent checks: all of them. No check at all: undefined (nothing to run). */
-export function readSecurity(ctx: ReadContext, f: Field, accounts: Accounts): SecurityRequest | undefined {
-  const m = readMapping(ctx, f, { where: "under security", keys: SECURITY_KEYS });
+export function parseSecurity(ctx: YamlContext, f: Field, accounts: Accounts): SecurityRequest | undefined {
+  const m = parseMapping(ctx, f, { where: "under security", keys: SECURITY_KEYS });
   if (m === undefined) return undefined;
   const checksField = m.get("checks");
-  const checks = checksField === undefined ? { names: [...SECURITY_CHECKS] } : readChecks(ctx, checksField, accounts);
+  const checks = checksField === undefined ? { names: [...SECURITY_CHECKS] } : parseChecks(ctx, checksField, accounts);
   const exemptField = m.get("exempt");
   const usersField = m.get("exempt_users");
   const selinuxfsField = m.get("selinuxfs");
@@ -89,8 +89,8 @@ export function readSecurity(ctx: ReadContext, f: Field, accounts: Accounts): Se
   };
 }
 
-export function absolutePath(ctx: ReadContext, f: Field, what: string): string | undefined {
-  const text = readString(ctx, f);
+export function absolutePath(ctx: YamlContext, f: Field, what: string): string | undefined {
+  const text = parseString(ctx, f);
   if (text === undefined) return undefined;
   if (!text.startsWith("/")) {
     report(ctx, blame(f), text, `${what} must be an absolute path`);
@@ -114,10 +114,10 @@ function unknownCheck(name: string): string {
 }
 
 /** `all`, a list of check names, or a mapping of check names to per-check settings. */
-function readChecks(ctx: ReadContext, f: Field, accounts: Accounts): Checks | undefined {
-  if (isMap(f.node)) return readCheckMap(ctx, f, accounts);
+function parseChecks(ctx: YamlContext, f: Field, accounts: Accounts): Checks | undefined {
+  if (isMap(f.node)) return parseCheckMap(ctx, f, accounts);
   if (isSeq(f.node) || f.node === null || (isScalar(f.node) && f.node.value === null)) {
-    const items = readStrings(ctx, f) ?? [];
+    const items = parseStrings(ctx, f) ?? [];
     const asked = new Set<string>();
     for (const { text, field } of items) {
       if (text !== "all" && !(SECURITY_CHECKS as readonly string[]).includes(text)) report(ctx, blame(field), text, unknownCheck(text));
@@ -127,7 +127,7 @@ function readChecks(ctx: ReadContext, f: Field, accounts: Accounts): Checks | un
     // In SECURITY_CHECKS order, as --security lists them.
     return { names: SECURITY_CHECKS.filter((c) => asked.has(c) || asked.has("all")) };
   }
-  const text = readString(ctx, f);
+  const text = parseString(ctx, f);
   if (text === undefined) return undefined;
   if (text === "all") return { names: [...SECURITY_CHECKS] };
   const hint = (SECURITY_CHECKS as readonly string[]).includes(text) ? `; one check is written [${text}]` : "";
@@ -135,14 +135,14 @@ function readChecks(ctx: ReadContext, f: Field, accounts: Accounts): Checks | un
   return undefined;
 }
 
-function readCheckMap(ctx: ReadContext, f: Field, accounts: Accounts): Checks | undefined {
-  const m = readMapping(ctx, f, { where: "", noun: "security check", keys: SECURITY_CHECKS });
+function parseCheckMap(ctx: YamlContext, f: Field, accounts: Accounts): Checks | undefined {
+  const m = parseMapping(ctx, f, { where: "", noun: "security check", keys: SECURITY_CHECKS });
   if (m === undefined) return undefined;
   const perCheck: Partial<Record<SecurityCheckName, CheckExemptions>> = {};
   let deletedExeMaxUid: number | undefined;
   let deletedExeIgnore: string[] | undefined;
   for (const [check, field] of m) {
-    const settings = readMapping(ctx, field, { where: `under ${check}`, keys: CHECK_KEYS });
+    const settings = parseMapping(ctx, field, { where: `under ${check}`, keys: CHECK_KEYS });
     if (settings === undefined) continue;
     for (const [key, value] of settings) {
       if (DELETED_EXE_KEYS.includes(key) && check !== "deleted-exe") report(ctx, value.key, key, `only deleted-exe has ${key}`);
@@ -157,9 +157,9 @@ function readCheckMap(ctx: ReadContext, f: Field, accounts: Accounts): Checks | 
     }
     if (check !== "deleted-exe") continue;
     const maxUid = settings.get("max_uid");
-    if (maxUid !== undefined) deletedExeMaxUid = readWhole(ctx, maxUid, 0, MAX_ID, "deleted-exe reports only processes whose real uid is at most this");
+    if (maxUid !== undefined) deletedExeMaxUid = parseWholeNumber(ctx, maxUid, 0, MAX_ID, "deleted-exe reports only processes whose real uid is at most this");
     const ignore = settings.get("ignore");
-    if (ignore !== undefined) deletedExeIgnore = readPrefixes(ctx, ignore);
+    if (ignore !== undefined) deletedExeIgnore = parsePrefixes(ctx, ignore);
   }
   return {
     names: SECURITY_CHECKS.filter((c) => m.has(c)),
@@ -170,8 +170,8 @@ function readCheckMap(ctx: ReadContext, f: Field, accounts: Accounts): Checks | 
 }
 
 /** deleted-exe's ignore list: exe path prefixes, so each starts with '/'. */
-function readPrefixes(ctx: ReadContext, f: Field): string[] | undefined {
-  const items = readStrings(ctx, f);
+function parsePrefixes(ctx: YamlContext, f: Field): string[] | undefined {
+  const items = parseStrings(ctx, f);
   if (items === undefined) return undefined;
   for (const { text, field } of items) {
     if (!text.startsWith("/")) report(ctx, blame(field), text, "an exe path prefix starts with '/' (e.g. /tmp/, /opt/app/)");

@@ -4,10 +4,10 @@
 import { BlockList, isIPv4, isIPv6 } from "node:net";
 import { readFileSync } from "node:fs";
 import { isScalar } from "yaml";
-import { DEFAULT_OTLP_PROTOCOL, OTLP_PROTOCOLS, type OtlpEnv, protocolReason, readOtlpEnv } from "./otlp-env.js";
+import { DEFAULT_OTLP_PROTOCOL, OTLP_PROTOCOLS, type OtlpEnv, protocolReason, parseOtlpEnv } from "./otlp-env.js";
 import { DEFAULT_RESOURCE_GROUPS, type ExportSettings, type OtlpExport, type OtlpProtocol, type OtlpTls, type PrometheusExport, RESOURCE_GROUPS, type ResourceGroup } from "./types.js";
 import type { Problem } from "../rules/problem.js";
-import { blame, type Field, type ReadContext, readBool, readDuration, readMapping, readString, readStrings, readWhole, report, tokenOf } from "./fields.js";
+import { blame, type Field, type YamlContext, parseBool, parseDurationValue, parseMapping, parseString, parseStrings, parseWholeNumber, report, tokenOf } from "./fields.js";
 
 /**
  * Not 9464: that is the default port of every OpenTelemetry SDK's Prometheus exporter (the OTel
@@ -26,7 +26,7 @@ export const OTLP_KEYS: readonly string[] = ["enabled", "protocol", "endpoint", 
 
 /** The built-in export settings: Prometheus on loopback, OTLP when the environment names a collector. */
 export function defaultExport(env: NodeJS.ProcessEnv, problems: Problem[]): ExportSettings {
-  const fromEnv = readOtlpEnv(env, []);
+  const fromEnv = parseOtlpEnv(env, []);
   return {
     prometheus: { enabled: prometheusEnabled(fromEnv, undefined), host: DEFAULT_PROMETHEUS_HOST, port: DEFAULT_PROMETHEUS_PORT },
     otlp: otlpFromEnv(env, problems, undefined),
@@ -47,7 +47,7 @@ function prometheusEnabled(fromEnv: OtlpEnv, inFile: boolean | undefined): boole
 /** OTLP settings the file does not give, from the environment (file > environment > default). */
 function otlpFromEnv(env: NodeJS.ProcessEnv, problems: Problem[], enabledInFile: boolean | undefined, inFile: readonly string[] = []): OtlpExport {
   const envProblems: Problem[] = [];
-  const fromEnv = readOtlpEnv(env, envProblems);
+  const fromEnv = parseOtlpEnv(env, envProblems);
   const enabled = !fromEnv.sdkDisabled && (enabledInFile ?? fromEnv.exporters?.has("otlp") ?? fromEnv.endpointSet);
   // Only a problem when it would be used: an OTLP export that is off sends nothing. A bad
   // OTEL_METRICS_EXPORTER is always one (it also decides the Prometheus endpoint).
@@ -98,27 +98,27 @@ function checkTls(tls: OtlpTls | undefined, problems: Problem[]): void {
   }
 }
 
-export function readExport(ctx: ReadContext, f: Field, env: NodeJS.ProcessEnv): ExportSettings | undefined {
-  const m = readMapping(ctx, f, { where: "under export", keys: EXPORT_KEYS });
+export function parseExport(ctx: YamlContext, f: Field, env: NodeJS.ProcessEnv): ExportSettings | undefined {
+  const m = parseMapping(ctx, f, { where: "under export", keys: EXPORT_KEYS });
   if (m === undefined) return undefined;
   const top = m.get("top_processes");
   const prometheus = m.get("prometheus");
   const otlp = m.get("otlp");
   const resources = m.get("resource_metrics");
   return {
-    prometheus: (prometheus === undefined ? undefined : readPrometheus(ctx, prometheus, env))
-      ?? { enabled: prometheusEnabled(readOtlpEnv(env, []), undefined), host: DEFAULT_PROMETHEUS_HOST, port: DEFAULT_PROMETHEUS_PORT },
-    otlp: (otlp === undefined ? undefined : readOtlp(ctx, otlp, env)) ?? otlpFromEnv(env, ctx.problems, undefined),
-    topProcesses: (top === undefined ? undefined : readWhole(ctx, top, 0, 100, "runaway processes exported with their own CPU series")) ?? DEFAULT_TOP_PROCESSES,
+    prometheus: (prometheus === undefined ? undefined : parsePrometheus(ctx, prometheus, env))
+      ?? { enabled: prometheusEnabled(parseOtlpEnv(env, []), undefined), host: DEFAULT_PROMETHEUS_HOST, port: DEFAULT_PROMETHEUS_PORT },
+    otlp: (otlp === undefined ? undefined : parseOtlp(ctx, otlp, env)) ?? otlpFromEnv(env, ctx.problems, undefined),
+    topProcesses: (top === undefined ? undefined : parseWholeNumber(ctx, top, 0, 100, "runaway processes exported with their own CPU series")) ?? DEFAULT_TOP_PROCESSES,
     resourceMetrics: (resources === undefined ? undefined : readResourceGroups(ctx, resources)) ?? DEFAULT_RESOURCE_GROUPS,
   };
 }
 
 /** `true` (the default groups), `false` (none) or a list of groups: fds and io only when named,
  * since each costs a read per matched process every scan (the fd directory can be large). */
-function readResourceGroups(ctx: ReadContext, f: Field): readonly ResourceGroup[] | undefined {
+function readResourceGroups(ctx: YamlContext, f: Field): readonly ResourceGroup[] | undefined {
   if (isScalar(f.node) && typeof f.node.value === "boolean") return f.node.value ? DEFAULT_RESOURCE_GROUPS : [];
-  const items = readStrings(ctx, f);
+  const items = parseStrings(ctx, f);
   if (items === undefined) return undefined;
   const out: ResourceGroup[] = [];
   for (const { text, field } of items) {
@@ -128,17 +128,17 @@ function readResourceGroups(ctx: ReadContext, f: Field): readonly ResourceGroup[
   return out;
 }
 
-function readPrometheus(ctx: ReadContext, f: Field, env: NodeJS.ProcessEnv): PrometheusExport | undefined {
-  const m = readMapping(ctx, f, { where: "under export.prometheus", keys: PROMETHEUS_KEYS });
+function parsePrometheus(ctx: YamlContext, f: Field, env: NodeJS.ProcessEnv): PrometheusExport | undefined {
+  const m = parseMapping(ctx, f, { where: "under export.prometheus", keys: PROMETHEUS_KEYS });
   if (m === undefined) return undefined;
   const enabledField = m.get("enabled");
   const listenField = m.get("listen");
   const publicField = m.get("allow_public");
-  const enabled = prometheusEnabled(readOtlpEnv(env, []), enabledField === undefined ? undefined : readBool(ctx, enabledField));
-  const allowPublic = publicField === undefined ? false : readBool(ctx, publicField);
+  const enabled = prometheusEnabled(parseOtlpEnv(env, []), enabledField === undefined ? undefined : parseBool(ctx, enabledField));
+  const allowPublic = publicField === undefined ? false : parseBool(ctx, publicField);
   let address = { host: DEFAULT_PROMETHEUS_HOST, port: DEFAULT_PROMETHEUS_PORT };
   if (listenField !== undefined) {
-    const text = readString(ctx, listenField);
+    const text = parseString(ctx, listenField);
     const parsed = text === undefined ? undefined : parseListen(text);
     if (typeof parsed === "string") report(ctx, blame(listenField), text ?? "", parsed);
     else if (parsed !== undefined) {
@@ -181,26 +181,26 @@ export function isLoopback(host: string): boolean {
   return isIPv4(host) ? LOOPBACK.check(host, "ipv4") : isIPv6(host) && LOOPBACK.check(host, "ipv6");
 }
 
-function readOtlp(ctx: ReadContext, f: Field, env: NodeJS.ProcessEnv): OtlpExport | undefined {
-  const m = readMapping(ctx, f, { where: "under export.otlp", keys: OTLP_KEYS });
+function parseOtlp(ctx: YamlContext, f: Field, env: NodeJS.ProcessEnv): OtlpExport | undefined {
+  const m = parseMapping(ctx, f, { where: "under export.otlp", keys: OTLP_KEYS });
   if (m === undefined) return undefined;
   const enabledField = m.get("enabled");
   const protocolField = m.get("protocol");
   const endpointField = m.get("endpoint");
   const intervalField = m.get("interval");
   const timeoutField = m.get("timeout");
-  const endpoint = endpointField === undefined ? undefined : readEndpoint(ctx, endpointField);
-  const explicit = enabledField === undefined ? undefined : readBool(ctx, enabledField);
+  const endpoint = endpointField === undefined ? undefined : parseEndpoint(ctx, endpointField);
+  const explicit = enabledField === undefined ? undefined : parseBool(ctx, enabledField);
   // An endpoint written in the file asks for the export as clearly as the environment variable does.
   const fromEnv = otlpFromEnv(env, ctx.problems, explicit ?? (endpointField !== undefined ? true : undefined), [...m.keys()]);
   let protocol = fromEnv.protocol;
   if (protocolField !== undefined) {
-    const text = readString(ctx, protocolField);
+    const text = parseString(ctx, protocolField);
     if (text !== undefined && (OTLP_PROTOCOLS as readonly string[]).includes(text)) protocol = text as OtlpProtocol;
     else if (text !== undefined) report(ctx, blame(protocolField), text, protocolReason());
   }
-  const intervalMs = intervalField === undefined ? undefined : readDuration(ctx, intervalField, 1000, 3_600_000, "the OTLP push interval");
-  const timeoutMs = timeoutField === undefined ? undefined : readDuration(ctx, timeoutField, 100, 600_000, "the OTLP export timeout");
+  const intervalMs = intervalField === undefined ? undefined : parseDurationValue(ctx, intervalField, 1000, 3_600_000, "the OTLP push interval");
+  const timeoutMs = timeoutField === undefined ? undefined : parseDurationValue(ctx, timeoutField, 100, 600_000, "the OTLP export timeout");
   if (timeoutField !== undefined && timeoutMs !== undefined && intervalMs !== undefined && timeoutMs > intervalMs) {
     report(ctx, blame(timeoutField), tokenOf(ctx, timeoutField.node), "the export timeout must not be longer than the push interval (the metric reader refuses it)");
   }
@@ -219,8 +219,8 @@ function readOtlp(ctx: ReadContext, f: Field, env: NodeJS.ProcessEnv): OtlpExpor
 }
 
 /** The full metrics URL (as OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, not the base URL of OTEL_EXPORTER_OTLP_ENDPOINT). */
-function readEndpoint(ctx: ReadContext, f: Field): string | undefined {
-  const text = readString(ctx, f);
+function parseEndpoint(ctx: YamlContext, f: Field): string | undefined {
+  const text = parseString(ctx, f);
   if (text === undefined) return undefined;
   let url: URL;
   try {

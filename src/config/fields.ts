@@ -6,7 +6,7 @@ import { parseDuration, formatDuration } from "../rules/duration.js";
 import { suggest } from "./suggest.js";
 import type { Problem } from "../rules/problem.js";
 
-export interface ReadContext {
+export interface YamlContext {
   readonly file: string;
   readonly text: string;
   readonly lines: LineCounter;
@@ -31,7 +31,7 @@ export interface Section {
   readonly keys: readonly string[];
 }
 
-export function report(ctx: ReadContext, at: Node | number, token: string, reason: string): void {
+export function report(ctx: YamlContext, at: Node | number, token: string, reason: string): void {
   const offset = typeof at === "number" ? at : at.range?.[0] ?? 0;
   const { line, col } = ctx.lines.linePos(offset);
   ctx.problems.push({ code: "config", file: ctx.file, line, column: col, token, reason });
@@ -45,7 +45,7 @@ export function blame(f: Field): Node {
 
 /** The value as written: a plain scalar's source text (so `-3` stays "-3" and 0x1F stays "0x1F"),
  * a quoted or block scalar's value, or the first line of a collection (shortened). */
-export function tokenOf(ctx: ReadContext, node: Node | null): string {
+export function tokenOf(ctx: YamlContext, node: Node | null): string {
   if (node === null) return "";
   if (isScalar(node)) {
     if (node.type === "PLAIN" && typeof node.source === "string") return node.source;
@@ -58,7 +58,7 @@ export function tokenOf(ctx: ReadContext, node: Node | null): string {
 }
 
 /** Follows an alias to its anchored node; an unknown alias is a problem. */
-export function resolve(ctx: ReadContext, node: unknown): Node | null | undefined {
+export function resolve(ctx: YamlContext, node: unknown): Node | null | undefined {
   if (node === null || node === undefined) return null;
   if (isAlias(node)) {
     const target = node.resolve(ctx.doc);
@@ -81,7 +81,7 @@ export function kindOf(node: Node | null): string {
   return "an unsupported node";
 }
 
-function wrongType(ctx: ReadContext, f: Field, expected: string, hint = ""): undefined {
+function wrongType(ctx: YamlContext, f: Field, expected: string, hint = ""): undefined {
   report(ctx, blame(f), tokenOf(ctx, f.node), `expected ${expected}, got ${kindOf(f.node)}${hint}`);
   return undefined;
 }
@@ -93,7 +93,7 @@ function isNothing(node: Node | null): boolean {
 
 /** The known entries of a mapping (nothing written: an empty one). Unknown, duplicate and
  * non-word keys are problems; their values are not read. */
-export function readMapping(ctx: ReadContext, f: Field, section: Section): Map<string, Field> | undefined {
+export function parseMapping(ctx: YamlContext, f: Field, section: Section): Map<string, Field> | undefined {
   if (isNothing(f.node)) return new Map();
   if (!isMap(f.node)) return wrongType(ctx, f, "a mapping (indented key: value lines)");
   const out = new Map<string, Field>();
@@ -133,7 +133,7 @@ function unknownKeyReason(name: string, section: Section, home: string | undefin
 
 /** The items of a list (nothing written: none). A single value where a list belongs is a problem
  * with the bracketed spelling as hint. */
-export function readList(ctx: ReadContext, f: Field): Field[] | undefined {
+export function parseList(ctx: YamlContext, f: Field): Field[] | undefined {
   if (isNothing(f.node)) return [];
   if (!isSeq(f.node)) {
     return wrongType(ctx, f, "a list", isScalar(f.node) ? ` (a single item is written [${tokenOf(ctx, f.node)}])` : "");
@@ -148,7 +148,7 @@ export function readList(ctx: ReadContext, f: Field): Field[] | undefined {
 }
 
 /** A scalar as text. Numbers and booleans count as written (user: 0, select: "123" or 123). */
-export function readString(ctx: ReadContext, f: Field): string | undefined {
+export function parseString(ctx: YamlContext, f: Field): string | undefined {
   if (isNothing(f.node)) {
     report(ctx, blame(f), tokenOf(ctx, f.key), "needs a value");
     return undefined;
@@ -158,12 +158,12 @@ export function readString(ctx: ReadContext, f: Field): string | undefined {
 }
 
 /** A list of non-empty strings, each with its node (for per-item checks). */
-export function readStrings(ctx: ReadContext, f: Field): { readonly text: string; readonly field: Field }[] | undefined {
-  const items = readList(ctx, f);
+export function parseStrings(ctx: YamlContext, f: Field): { readonly text: string; readonly field: Field }[] | undefined {
+  const items = parseList(ctx, f);
   if (items === undefined) return undefined;
   const out: { text: string; field: Field }[] = [];
   for (const item of items) {
-    const text = readString(ctx, item);
+    const text = parseString(ctx, item);
     if (text === undefined) continue;
     if (text === "") {
       report(ctx, blame(item), text, "an empty string names nothing");
@@ -174,7 +174,7 @@ export function readStrings(ctx: ReadContext, f: Field): { readonly text: string
   return out;
 }
 
-export function readBool(ctx: ReadContext, f: Field): boolean | undefined {
+export function parseBool(ctx: YamlContext, f: Field): boolean | undefined {
   if (isScalar(f.node) && typeof f.node.value === "boolean") return f.node.value;
   const token = tokenOf(ctx, f.node);
   // YAML 1.2 has only true/false; yes/no/on/off are strings there (unlike YAML 1.1).
@@ -183,7 +183,7 @@ export function readBool(ctx: ReadContext, f: Field): boolean | undefined {
 }
 
 /** A whole number in [min, max], written as a number (not quoted). */
-export function readWhole(ctx: ReadContext, f: Field, min: number, max: number, meaning: string): number | undefined {
+export function parseWholeNumber(ctx: YamlContext, f: Field, min: number, max: number, meaning: string): number | undefined {
   if (!isScalar(f.node) || isNothing(f.node) || f.node.type !== "PLAIN") {
     return wrongType(ctx, f, `a whole number (${meaning})`, isScalar(f.node) && f.node.type !== "PLAIN" ? "; remove the quotes" : "");
   }
@@ -197,8 +197,8 @@ export function readWhole(ctx: ReadContext, f: Field, min: number, max: number, 
 }
 
 /** A duration ("10s", "500ms", "1m"; a bare number is seconds) within [minMs, maxMs]. */
-export function readDuration(ctx: ReadContext, f: Field, minMs: number, maxMs: number, meaning: string): number | undefined {
-  const token = readString(ctx, f);
+export function parseDurationValue(ctx: YamlContext, f: Field, minMs: number, maxMs: number, meaning: string): number | undefined {
+  const token = parseString(ctx, f);
   if (token === undefined) return undefined;
   let ms: number;
   try {

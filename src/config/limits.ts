@@ -4,7 +4,7 @@
 // Pure: checks what load.ts read; the file's size is capped where it is read (load.ts).
 import { isNode, isSeq } from "yaml";
 import type { Rule } from "../rules/types.js";
-import { type Field, type ReadContext, report } from "./fields.js";
+import { type Field, type YamlContext, report } from "./fields.js";
 import type { Problem } from "../rules/problem.js";
 
 /** Largest configuration file read. The example with every key is ~6 KiB; 10,000 one-line
@@ -23,7 +23,7 @@ export function shortToken(text: string): string {
 
 /** False (with a problem at the first rule too many) when `rules:` lists more than MAX_RULES:
  * then the list is not read at all, which would take long for nothing. */
-export function checkRuleCount(ctx: ReadContext, f: Field): boolean {
+export function checkRuleCount(ctx: YamlContext, f: Field): boolean {
   const node = f.node;
   if (!isSeq(node) || node.items.length <= MAX_RULES) return true;
   const extra = node.items[MAX_RULES];

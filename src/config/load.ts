@@ -77,11 +77,11 @@ import { hiddenCharacterReason } from "../rules/characters.js";
 import { describeSource } from "../rules/errors.js";
 import { parseRuleArgs } from "../rules/list.js";
 import { compileGlob } from "../rules/pattern.js";
-import { absolutePath, CPU_KEYS, DEFAULT_CPU_TOP, DELETED_EXE_KEYS, readCpu, readSecurity, SECURITY_KEYS } from "./checks.js";
-import { defaultExport, EXPORT_KEYS, OTLP_KEYS, PROMETHEUS_KEYS, readExport } from "./export.js";
-import { blame, type Field, kindOf, type ReadContext, readDuration, readMapping, readStrings, readWhole, report, tokenOf } from "./fields.js";
+import { absolutePath, CPU_KEYS, DEFAULT_CPU_TOP, DELETED_EXE_KEYS, parseCpuSection, parseSecurity, SECURITY_KEYS } from "./checks.js";
+import { defaultExport, EXPORT_KEYS, OTLP_KEYS, PROMETHEUS_KEYS, parseExport } from "./export.js";
+import { blame, type Field, kindOf, type YamlContext, parseDurationValue, parseMapping, parseStrings, parseWholeNumber, report, tokenOf } from "./fields.js";
 import { checkRuleCount, MAX_CONFIG_BYTES, ruleLimitProblems } from "./limits.js";
-import { duplicateReason, readRules, RULE_KEYS } from "./rules.js";
+import { duplicateReason, parseRules, RULE_KEYS } from "./rules.js";
 import type { DaemonConfig } from "./types.js";
 import type { Problem } from "../rules/problem.js";
 
@@ -163,7 +163,7 @@ function invalidUtf8(file: string, bytes: Uint8Array): Problem {
 export function parseConfig(text: string, file: string, deps: Omit<LoadDeps, "readFile">): LoadResult {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false });
-  const ctx: ReadContext = { file, text, lines, doc, problems: [], homeOf: (key) => HOMES.get(key) };
+  const ctx: YamlContext = { file, text, lines, doc, problems: [], homeOf: (key) => HOMES.get(key) };
   if (doc.errors.length > 0) {
     for (const e of doc.errors) report(ctx, e.pos[0], sourceToken(text, e.pos[0]), `invalid YAML: ${e.message}`);
     return { problems: sorted(ctx.problems) };
@@ -179,7 +179,7 @@ export function parseConfig(text: string, file: string, deps: Omit<LoadDeps, "re
     report(ctx, contents, tokenOf(ctx, contents), `the file must be a mapping of settings (interval:, rules:, cpu:...), got ${kindOf(contents)}`);
     return { problems: sorted(ctx.problems) };
   }
-  const config = readTop(ctx, { node: contents, key: contents }, deps);
+  const config = parseTop(ctx, { node: contents, key: contents }, deps);
   return ctx.problems.length > 0 || config === undefined ? { problems: sorted(ctx.problems) } : { config };
 }
 
@@ -193,22 +193,22 @@ function sorted(problems: readonly Problem[]): Problem[] {
   return [...problems].sort((a, b) => a.line - b.line || a.column - b.column);
 }
 
-function readTop(ctx: ReadContext, root: Field, deps: Omit<LoadDeps, "readFile">): DaemonConfig | undefined {
-  const m = readMapping(ctx, root, { where: "at the top level", keys: TOP_KEYS });
+function parseTop(ctx: YamlContext, root: Field, deps: Omit<LoadDeps, "readFile">): DaemonConfig | undefined {
+  const m = parseMapping(ctx, root, { where: "at the top level", keys: TOP_KEYS });
   if (m === undefined) return undefined;
   const at = <T>(key: string, read: (f: Field) => T | undefined): T | undefined => {
     const f = m.get(key);
     return f === undefined ? undefined : read(f);
   };
-  const intervalMs = at("interval", (f) => readDuration(ctx, f, 1000, 3_600_000, "the scan interval")) ?? DEFAULT_INTERVAL_MS;
-  const forCycles = at("for_cycles", (f) => readWhole(ctx, f, 1, 999_999, "consecutive failing scans before a failure is reported")) ?? 1;
+  const intervalMs = at("interval", (f) => parseDurationValue(ctx, f, 1000, 3_600_000, "the scan interval")) ?? DEFAULT_INTERVAL_MS;
+  const forCycles = at("for_cycles", (f) => parseWholeNumber(ctx, f, 1, 999_999, "consecutive failing scans before a failure is reported")) ?? 1;
   const procRoot = at("proc_root", (f) => absolutePath(ctx, f, "proc_root")) ?? "/proc";
-  const interpreters = at("interpreters", (f) => readInterpreters(ctx, f)) ?? DEFAULT_INTERPRETERS;
-  const rules = at("rules", (f) => (checkRuleCount(ctx, f) ? readRules(ctx, f, deps.accounts) : undefined)) ?? [];
+  const interpreters = at("interpreters", (f) => parseInterpreters(ctx, f)) ?? DEFAULT_INTERPRETERS;
+  const rules = at("rules", (f) => (checkRuleCount(ctx, f) ? parseRules(ctx, f, deps.accounts) : undefined)) ?? [];
   ctx.problems.push(...ruleLimitProblems(rules));
-  const cpu = at("cpu", (f) => readCpu(ctx, f, deps.accounts, intervalMs));
-  const security = at("security", (f) => readSecurity(ctx, f, deps.accounts));
-  const exportSettings = at("export", (f) => readExport(ctx, f, deps.env)) ?? defaultExport(deps.env, ctx.problems);
+  const cpu = at("cpu", (f) => parseCpuSection(ctx, f, deps.accounts, intervalMs));
+  const security = at("security", (f) => parseSecurity(ctx, f, deps.accounts));
+  const exportSettings = at("export", (f) => parseExport(ctx, f, deps.env)) ?? defaultExport(deps.env, ctx.problems);
   return {
     origin: ctx.file,
     rules,
@@ -223,8 +223,8 @@ function readTop(ctx: ReadContext, root: Field, deps: Omit<LoadDeps, "readFile">
 }
 
 /** Interpreter names or globs (python3.*): what comm holds, so never a path. */
-function readInterpreters(ctx: ReadContext, f: Field): string[] | undefined {
-  const items = readStrings(ctx, f);
+function parseInterpreters(ctx: YamlContext, f: Field): string[] | undefined {
+  const items = parseStrings(ctx, f);
   if (items === undefined) return undefined;
   for (const { text, field } of items) {
     if (text.includes("/")) report(ctx, blame(field), text, "an interpreter is a process name (comm), not a path");

@@ -45,21 +45,21 @@ function specific(env: NodeJS.ProcessEnv, suffix: string): [string, string] | un
 }
 
 /** Reads every variable; `problems` gets the unusable ones (the caller drops them when OTLP is off). */
-export function readOtlpEnv(env: NodeJS.ProcessEnv, problems: Problem[]): OtlpEnv {
+export function parseOtlpEnv(env: NodeJS.ProcessEnv, problems: Problem[]): OtlpEnv {
   const problem = (name: string, text: string, reason: string): void => {
     problems.push({ code: "environment", file: "environment", line: 1, column: 1, token: `${name}=${text}`, reason });
   };
   const disabled = value(env, "OTEL_SDK_DISABLED");
-  const exporters = readExporters(value(env, "OTEL_METRICS_EXPORTER"), problem);
-  const endpoint = readEndpoint(env, problem);
+  const exporters = parseExporters(value(env, "OTEL_METRICS_EXPORTER"), problem);
+  const endpoint = parseEndpoint(env, problem);
   const protocol = specific(env, "PROTOCOL");
   const headers = specific(env, "HEADERS");
   const timeout = specific(env, "TIMEOUT");
   const compression = specific(env, "COMPRESSION");
-  const tls = readTls(env);
-  const intervalMs = readMs(env, "OTEL_METRIC_EXPORT_INTERVAL", problem);
-  const exportTimeoutMs = readMs(env, "OTEL_METRIC_EXPORT_TIMEOUT", problem);
-  const timeoutMs = timeout === undefined ? undefined : readMs(env, timeout[0], problem);
+  const tls = parseTls(env);
+  const intervalMs = parseMs(env, "OTEL_METRIC_EXPORT_INTERVAL", problem);
+  const exportTimeoutMs = parseMs(env, "OTEL_METRIC_EXPORT_TIMEOUT", problem);
+  const timeoutMs = timeout === undefined ? undefined : parseMs(env, timeout[0], problem);
   if (compression !== undefined && compression[1] !== "gzip" && compression[1] !== "none") problem(compression[0], compression[1], "expected gzip or none");
   if (protocol !== undefined && !(OTLP_PROTOCOLS as readonly string[]).includes(protocol[1])) problem(protocol[0], protocol[1], protocolReason());
   return {
@@ -68,7 +68,7 @@ export function readOtlpEnv(env: NodeJS.ProcessEnv, problems: Problem[]): OtlpEn
     endpointSet: value(env, "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT") !== undefined || value(env, "OTEL_EXPORTER_OTLP_ENDPOINT") !== undefined,
     ...(endpoint === undefined ? {} : { endpoint }),
     ...(protocol === undefined ? {} : { protocol: { variable: protocol[0], value: protocol[1] } }),
-    ...(headers === undefined ? {} : { headers: readHeaders(headers[0], headers[1], problem) }),
+    ...(headers === undefined ? {} : { headers: parseHeaders(headers[0], headers[1], problem) }),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
     ...(compression?.[1] === "gzip" || compression?.[1] === "none" ? { compression: compression[1] } : {}),
     ...(tls === undefined ? {} : { tls }),
@@ -83,7 +83,7 @@ export function protocolReason(): string {
 
 type Complain = (name: string, text: string, reason: string) => void;
 
-function readExporters(text: string | undefined, problem: Complain): ReadonlySet<"otlp" | "prometheus"> | undefined {
+function parseExporters(text: string | undefined, problem: Complain): ReadonlySet<"otlp" | "prometheus"> | undefined {
   if (text === undefined) return undefined;
   const names = text.split(",").map((s) => s.trim()).filter((s) => s !== "");
   const chosen = new Set<"otlp" | "prometheus">();
@@ -95,7 +95,7 @@ function readExporters(text: string | undefined, problem: Complain): ReadonlySet
   return chosen;
 }
 
-function readEndpoint(env: NodeJS.ProcessEnv, problem: Complain): string | undefined {
+function parseEndpoint(env: NodeJS.ProcessEnv, problem: Complain): string | undefined {
   const own = value(env, "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT");
   const base = value(env, "OTEL_EXPORTER_OTLP_ENDPOINT");
   const [name, text, url] = own !== undefined
@@ -119,7 +119,7 @@ function readEndpoint(env: NodeJS.ProcessEnv, problem: Complain): string | undef
 }
 
 /** `k=v,k2=v2`, keys and values percent-decoded (W3C Baggage octet rules, as the spec says). */
-function readHeaders(name: string, text: string, problem: Complain): Record<string, string> {
+function parseHeaders(name: string, text: string, problem: Complain): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const item of text.split(",")) {
     if (item.trim() === "") continue;
@@ -138,7 +138,7 @@ function readHeaders(name: string, text: string, problem: Complain): Record<stri
   return headers;
 }
 
-function readTls(env: NodeJS.ProcessEnv): OtlpTls | undefined {
+function parseTls(env: NodeJS.ProcessEnv): OtlpTls | undefined {
   const ca = specific(env, "CERTIFICATE");
   const cert = specific(env, "CLIENT_CERTIFICATE");
   const key = specific(env, "CLIENT_KEY");
@@ -150,7 +150,7 @@ function readTls(env: NodeJS.ProcessEnv): OtlpTls | undefined {
   return { ...(caFile === undefined ? {} : { ca: caFile }), ...(certFile === undefined ? {} : { cert: certFile }), ...(keyFile === undefined ? {} : { key: keyFile }) };
 }
 
-function readMs(env: NodeJS.ProcessEnv, name: string, problem: Complain): number | undefined {
+function parseMs(env: NodeJS.ProcessEnv, name: string, problem: Complain): number | undefined {
   const text = value(env, name);
   if (text === undefined) return undefined;
   if (!/^\d{1,9}$/.test(text) || Number(text) <= 0) {

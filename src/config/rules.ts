@@ -13,7 +13,7 @@ import { CPU_KEY, parseQualifierValue, parseRange, parseSelector, parseWarnRange
 import { checkProbeAddress, DEFAULT_PROBE_TIMEOUT_MS, parseBanner, parseProbeTarget, parseProbeTimeout, type ProbeTarget } from "../rules/probe.js";
 import { LIMIT_KEYS, type LimitKey, parseLimit } from "../rules/limits.js";
 import type { CountRange, ProbeRule, ProcessLimits, Qualifier, QualifierKey, Rule, RuleSource, Selector } from "../rules/types.js";
-import { blame, type Field, type ReadContext, readBool, readList, readMapping, readString, report, tokenOf } from "./fields.js";
+import { blame, type Field, type YamlContext, parseBool, parseList, parseMapping, parseString, report, tokenOf } from "./fields.js";
 import { suggest } from "./suggest.js";
 
 /** A mapping's `not_unit: ssh.service` is the one-liner's `unit!=ssh.service`. */
@@ -36,11 +36,11 @@ interface Placed {
   readonly token: string;
 }
 
-export function readRules(ctx: ReadContext, f: Field, accounts: Accounts): Rule[] {
-  const items = readList(ctx, f) ?? [];
+export function parseRules(ctx: YamlContext, f: Field, accounts: Accounts): Rule[] {
+  const items = parseList(ctx, f) ?? [];
   const placed: Placed[] = [];
   for (const item of items) {
-    const p = isMap(item.node) ? readStructured(ctx, item, accounts) : readOneLiner(ctx, item, accounts);
+    const p = isMap(item.node) ? parseStructured(ctx, item, accounts) : parseOneLinerItem(ctx, item, accounts);
     if (p !== undefined) placed.push(p);
   }
   // ps.monitor lets the last duplicate win silently; two rules with one label would also share
@@ -58,17 +58,17 @@ export function duplicateReason(label: string, firstAt: string): string {
   return `duplicate rule label "${label}" (first at ${firstAt}); a label names one rule's metric series and summary line, so give one of them a distinct name`;
 }
 
-function sourceOf(ctx: ReadContext, node: Node): RuleSource {
+function sourceOf(ctx: YamlContext, node: Node): RuleSource {
   const { line, col } = ctx.lines.linePos(node.range?.[0] ?? 0);
   return { file: ctx.file, line, column: col };
 }
 
-function readOneLiner(ctx: ReadContext, item: Field, accounts: Accounts): Placed | undefined {
+function parseOneLinerItem(ctx: YamlContext, item: Field, accounts: Accounts): Placed | undefined {
   if (!isScalar(item.node) || item.node.value === null) {
     report(ctx, blame(item), tokenOf(ctx, item.node), `a rule is a one-liner string ("sshd:1-,user=root") or a mapping (select: sshd, count: 1-), got ${item.node === null || isScalar(item.node) ? "nothing" : "a list"}`);
     return undefined;
   }
-  const text = readRuleText(ctx, item);
+  const text = parseRuleTextItem(ctx, item);
   if (text === undefined) return undefined;
   const at = item.node;
   if (!text.includes(":")) {
@@ -96,7 +96,7 @@ const throwPiece = (reason: string): never => {
 };
 
 /** Parses one piece with a oneliner.ts helper; its error is reported at the piece's value. */
-function piece<T>(ctx: ReadContext, f: Field, token: string, parse: (fail: (reason: string) => never) => T): T | undefined {
+function piece<T>(ctx: YamlContext, f: Field, token: string, parse: (fail: (reason: string) => never) => T): T | undefined {
   try {
     return parse(throwPiece);
   } catch (err) {
@@ -106,10 +106,10 @@ function piece<T>(ctx: ReadContext, f: Field, token: string, parse: (fail: (reas
   }
 }
 
-function readStructured(ctx: ReadContext, item: Field, accounts: Accounts): Placed | undefined {
+function parseStructured(ctx: YamlContext, item: Field, accounts: Accounts): Placed | undefined {
   const map = item.node;
   if (!isMap(map)) return undefined;
-  if (map.items.some((pair) => isScalar(pair.key) && tokenOf(ctx, pair.key) === "probe")) return readProbe(ctx, item);
+  if (map.items.some((pair) => isScalar(pair.key) && tokenOf(ctx, pair.key) === "probe")) return parseProbeItem(ctx, item);
   const only = map.items.length === 1 ? map.items[0] : undefined;
   const onlyKey = only !== undefined && isScalar(only.key) ? tokenOf(ctx, only.key) : undefined;
   if (only !== undefined && onlyKey !== undefined && !RULE_KEYS.includes(onlyKey) && suggest(onlyKey, RULE_KEYS) === undefined) {
@@ -119,7 +119,7 @@ function readStructured(ctx: ReadContext, item: Field, accounts: Accounts): Plac
     return undefined;
   }
   const before = ctx.problems.length;
-  const entries = readMapping(ctx, item, { where: "in a rule", keys: RULE_KEYS });
+  const entries = parseMapping(ctx, item, { where: "in a rule", keys: RULE_KEYS });
   if (entries === undefined) return undefined;
   const select = entries.get("select");
   const count = entries.get("count");
@@ -128,7 +128,7 @@ function readStructured(ctx: ReadContext, item: Field, accounts: Accounts): Plac
   }
   const texts = new Map<string, string>();
   for (const [key, f] of entries) {
-    const text = readRuleText(ctx, f);
+    const text = parseRuleTextItem(ctx, f);
     if (text !== undefined) texts.set(key, text);
   }
   const pctx = { accounts, source: sourceOf(ctx, map) };
@@ -177,15 +177,15 @@ function readStructured(ctx: ReadContext, item: Field, accounts: Accounts): Plac
 
 /** `{ name?, probe: tcp://ADDR:PORT, banner?, timeout?, remote? }`: the one-liner's probe, each
  * problem located at its own value. */
-function readProbe(ctx: ReadContext, item: Field): Placed | undefined {
+function parseProbeItem(ctx: YamlContext, item: Field): Placed | undefined {
   const map = item.node;
   if (!isMap(map)) return undefined;
   const before = ctx.problems.length;
-  const entries = readMapping(ctx, item, { where: "in a probe rule", keys: PROBE_RULE_KEYS });
+  const entries = parseMapping(ctx, item, { where: "in a probe rule", keys: PROBE_RULE_KEYS });
   if (entries === undefined) return undefined;
   const text = (key: string): { f: Field; text: string } | undefined => {
     const f = entries.get(key);
-    const t = f === undefined ? undefined : readRuleText(ctx, f);
+    const t = f === undefined ? undefined : parseRuleTextItem(ctx, f);
     return f === undefined || t === undefined ? undefined : { f, text: t };
   };
   const probe = text("probe");
@@ -195,7 +195,7 @@ function readProbe(ctx: ReadContext, item: Field): Placed | undefined {
   const name = text("name")?.text;
   if (nameField !== undefined && name !== undefined) checkName(ctx, nameField, name);
   const remoteField = entries.get("remote");
-  const isRemote = remoteField === undefined ? false : readBool(ctx, remoteField) ?? false;
+  const isRemote = remoteField === undefined ? false : parseBool(ctx, remoteField) ?? false;
   const target = probe === undefined ? undefined : piece<ProbeTarget>(ctx, probe.f, probe.text, (fail) => parseProbeTarget(probe.text, fail));
   if (target !== undefined && probe !== undefined) piece(ctx, remoteField ?? probe.f, probe.text, (fail) => checkProbeAddress(target, isRemote, fail));
   const pattern = banner === undefined ? undefined : piece(ctx, banner.f, banner.text, (fail) => parseBanner(banner.text, fail));
@@ -220,8 +220,8 @@ function readProbe(ctx: ReadContext, item: Field): Placed | undefined {
 
 /** A rule's text (a one-liner, or a mapping's value): one check for both forms, because either
  * ends up in the rule's label, which names its metric series and its word of mon's summary. */
-function readRuleText(ctx: ReadContext, f: Field): string | undefined {
-  const text = readString(ctx, f);
+function parseRuleTextItem(ctx: YamlContext, f: Field): string | undefined {
+  const text = parseString(ctx, f);
   if (text === undefined) return undefined;
   const hidden = hiddenCharacterReason(text);
   if (hidden === undefined) return text;
@@ -229,8 +229,8 @@ function readRuleText(ctx: ReadContext, f: Field): string | undefined {
   return undefined;
 }
 
-/** A name has passed readRuleText; it must also stay one word. */
-function checkName(ctx: ReadContext, f: Field, name: string): void {
+/** A name has passed parseRuleTextItem; it must also stay one word. */
+function checkName(ctx: YamlContext, f: Field, name: string): void {
   if (name === "") report(ctx, blame(f), name, "a rule name must not be empty");
   else if (/[\s,:]/u.test(name)) {
     report(ctx, blame(f), name, "a rule name may not contain spaces, commas or colons (it is a metric attribute and one word of mon's summary)");

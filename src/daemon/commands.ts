@@ -6,7 +6,7 @@ import { isProblem, type Problem } from "../rules/problem.js";
 import { readAccounts } from "../system/accounts.js";
 import { defaultConfig, loadConfig, type LoadResult, mergeCliRules } from "../config/load.js";
 import type { DaemonConfig } from "../config/types.js";
-import { describeConfig, loadProgram, runDaemon } from "./run.js";
+import { describeConfig, loadScanSettings, runDaemon } from "./run.js";
 import { escapeText } from "../output/escape.js";
 import type { Formatted } from "../output/format.js";
 import { VERSION } from "../version.js";
@@ -59,7 +59,7 @@ export async function startDaemon(start: DaemonStart): Promise<number> {
  */
 export function validateConfig(path: string, ruleArgs: readonly string[], accountsDir = "/etc"): Formatted {
   const accounts = readAccounts(accountsDir);
-  const loaded = loadProgram({ load: () => merged(loadConfig(path, { accounts, env: process.env }), ruleArgs, accounts), accounts });
+  const loaded = loadScanSettings({ load: () => merged(loadConfig(path, { accounts, env: process.env }), ruleArgs, accounts), accounts });
   if ("problems" in loaded) return { text: loaded.problems.map((p) => `${p}
 `).join(""), exitCode: 1, stream: "stderr" };
   return { text: `${escapeText(path)}: ok: ${describeConfig(loaded.config)}

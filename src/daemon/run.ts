@@ -10,7 +10,7 @@ import { escapeText } from "../output/escape.js";
 import { formatProblem } from "../output/problems.js";
 import { isProblem } from "../rules/problem.js";
 import { makeInterpreterSet } from "../evaluate/names.js";
-import { createScanner, DAEMON_DETAIL_LIMIT, type Observation, type ScanProgram } from "../measure/cycle.js";
+import { createScanner, DAEMON_DETAIL_LIMIT, type Observation, type ScanSettings } from "../measure/cycle.js";
 import { prepareSetup } from "../measure/setup.js";
 import { FileRefusedError } from "../procfs/regular-file.js";
 import { checkProcRoot, describeProcRootProblem } from "../procfs/root.js";
@@ -42,7 +42,7 @@ const SHUTDOWN_WAIT_MS = 5000;
 /** Runs until SIGTERM/SIGINT; resolves with the exit code. Config problems: 1 before any scan. */
 export async function runDaemon(deps: DaemonDeps): Promise<number> {
   exitOnUncaught(deps.log);
-  const first = loadProgram(deps);
+  const first = loadScanSettings(deps);
   if ("problems" in first) {
     for (const p of first.problems) deps.log(p);
     return 1;
@@ -56,8 +56,8 @@ export async function runDaemon(deps: DaemonDeps): Promise<number> {
     deps.log(err.message);
     return 1;
   }
-  let { config, program } = first;
-  const cycle = createDaemonCycle(program);
+  let { config, settings } = first;
+  const cycle = createDaemonCycle(settings);
   const latest = cycle.latest;
   const telemetry = startTelemetry({ export: config.export, scanIntervalMs: config.intervalMs, version: deps.version, log: deps.log, env: deps.env });
   let handlerErrors = (): number => 0;
@@ -68,34 +68,20 @@ export async function runDaemon(deps: DaemonDeps): Promise<number> {
     accounts: deps.accounts,
     topProcesses: config.export.topProcesses,
   });
-  const cache = new Map<string, Formatted>();
-  const docs = new Map<string, string>();
+  const rendered = renderedPerScan();
   const health: ServerHealth = { handlerErrors: 0 };
   const handler = createHandler({
     ...(telemetry.metricsHandler === undefined ? {} : { metricsHandler: telemetry.metricsHandler }),
     verdicts: (format) => {
       const obs = latest();
       if (obs === undefined) return undefined;
-      const key = `${obs.seq}/${format}`;
-      let formatted = cache.get(key);
-      if (formatted === undefined) {
-        if (cache.size > 6) cache.clear();
-        formatted = formatObservation(obs, format, deps.accounts);
-        cache.set(key, formatted);
-      }
-      return { scan: { seq: obs.seq, atMs: obs.atMs, durationMs: obs.durationMs, intervalMs: obs.program.intervalMs }, formatted };
+      const formatted = rendered(obs, `text/${format}`, () => formatObservation(obs, format, deps.accounts));
+      return { scan: { seq: obs.seq, atMs: obs.atMs, durationMs: obs.durationMs, intervalMs: obs.settings.intervalMs }, formatted };
     },
     verdictsDocument: (format) => {
       const obs = latest();
       if (obs === undefined) return undefined;
-      const key = `${obs.seq}/${format}`;
-      let doc = docs.get(key);
-      if (doc === undefined) {
-        if (docs.size > 6) docs.clear();
-        doc = observationDocument(obs, format, DAEMON_DETAIL_LIMIT, deps.accounts);
-        docs.set(key, doc);
-      }
-      return doc;
+      return rendered(obs, `document/${format}`, () => observationDocument(obs, format, DAEMON_DETAIL_LIMIT, deps.accounts));
     },
   }, health, deps.log);
   handlerErrors = () => health.handlerErrors;
@@ -150,13 +136,13 @@ export async function runDaemon(deps: DaemonDeps): Promise<number> {
         queueMicrotask(() => {
           throw err;
         });
-      }).finally(() => schedule(Math.max(0, program.intervalMs - (Date.now() - startedAt))));
+      }).finally(() => schedule(Math.max(0, settings.intervalMs - (Date.now() - startedAt))));
     }, delayMs);
   };
   schedule(0);
 
   process.on("SIGHUP", () => {
-    const next = loadProgram(deps);
+    const next = loadScanSettings(deps);
     if ("problems" in next) {
       deps.log(`reload failed, keeping the running configuration: ${next.problems.length} problem(s)`);
       for (const p of next.problems) deps.log(p);
@@ -166,9 +152,8 @@ export async function runDaemon(deps: DaemonDeps): Promise<number> {
       deps.log("reload: export settings changed; they take effect on restart");
     }
     config = next.config;
-    program = next.program;
-    cycle.reprogram(program);
-    cache.clear();
+    settings = next.settings;
+    cycle.useSettings(settings);
     deps.log(`reloaded: ${describeConfig(config)}`);
   });
 
@@ -260,13 +245,13 @@ export interface DaemonCycle {
   /** One cycle: scan, make it the latest, record it for the exporters, and collect garbage once
    * the heap has grown enough (collect.ts). runDaemon's timer calls it, and so does the bench. */
   run(publisher: { recordScan(obs: Observation): void }): Promise<CycleRun>;
-  /** Later scans use this program (a reload). */
-  reprogram(program: ScanProgram): void;
+  /** Later scans use these settings (a reload). */
+  useSettings(settings: ScanSettings): void;
 }
 
 /** `gc`: globalThis.gc as the CLI's flags exposed it (absent: V8 alone decides when to collect). */
-export function createDaemonCycle(program: ScanProgram, gc = (globalThis as { gc?: () => void }).gc): DaemonCycle {
-  const scanner = createScanner(program);
+export function createDaemonCycle(settings: ScanSettings, gc = (globalThis as { gc?: () => void }).gc): DaemonCycle {
+  const scanner = createScanner(settings);
   const collectGarbage = createAfterScanCollector(gc);
   let latest: Observation | undefined;
   return {
@@ -282,16 +267,16 @@ export function createDaemonCycle(program: ScanProgram, gc = (globalThis as { gc
       collectGarbage?.();
       return { observation, scanCpuUs: cpu.user + cpu.system, scanWallMs };
     },
-    reprogram: (next) => scanner.reprogram(next),
+    useSettings: (next) => scanner.useSettings(next),
   };
 }
 
-type Loaded = { config: DaemonConfig; program: ScanProgram } | { problems: string[] };
+type Loaded = { config: DaemonConfig; settings: ScanSettings } | { problems: string[] };
 
 /** The configuration and what the scanner runs, or every problem formatted (also for `validate`). */
-export function loadProgram(deps: Pick<DaemonDeps, "load" | "accounts">): Loaded {
+export function loadScanSettings(deps: Pick<DaemonDeps, "load" | "accounts">): Loaded {
   try {
-    return loadProgramOnce(deps);
+    return loadScanSettingsOnce(deps);
   } catch (err) {
     // /etc/passwd, group or login.defs refused (a FIFO, a device, too large): a problem like any.
     if (err instanceof FileRefusedError) return { problems: [err.message] };
@@ -299,7 +284,7 @@ export function loadProgram(deps: Pick<DaemonDeps, "load" | "accounts">): Loaded
   }
 }
 
-function loadProgramOnce(deps: Pick<DaemonDeps, "load" | "accounts">): Loaded {
+function loadScanSettingsOnce(deps: Pick<DaemonDeps, "load" | "accounts">): Loaded {
   const loaded = deps.load();
   if ("problems" in loaded) return { problems: loaded.problems.map(formatProblem) };
   const config = loaded.config;
@@ -325,21 +310,21 @@ function loadProgramOnce(deps: Pick<DaemonDeps, "load" | "accounts">): Loaded {
   );
   if (isProblem(setup)) return { problems: [`${escapeText(config.origin)}: ${escapeText(setup.reason)}`] };
   if (setup.cpu === undefined) throw new Error("bug: the daemon's setup has no CPU settings");
-  return { config, program: { rules: config.rules, setup: { ...setup, cpu: setup.cpu }, forCycles: config.forCycles, intervalMs: config.intervalMs, resourceGroups: config.export.resourceMetrics } };
+  return { config, settings: { rules: config.rules, setup: { ...setup, cpu: setup.cpu }, forCycles: config.forCycles, intervalMs: config.intervalMs, resourceGroups: config.export.resourceMetrics } };
 }
 
 /** Pure: the scan's own measurement, detail fields read during the scan (cycle.ts); a request
  * reads nothing, so every format of one scan tells the same story. */
 export function formatObservation(obs: Observation, format: OutputFormat, accounts: Accounts): Formatted {
-  const notes = confirmationNotes(obs.program.forCycles, obs.program.intervalMs);
+  const notes = confirmationNotes(obs.settings.forCycles, obs.settings.intervalMs);
   return formatMeasurement(obs.measurement, { format, detailLimit: DAEMON_DETAIL_LIMIT, notes }, accounts);
 }
 
 /** The scan as the structured document check --from renders itself (output/verdicts-doc.ts),
  * from the scan's own measurement: its detail fields were read during the scan (cycle.ts). */
 function observationDocument(obs: Observation, format: OutputFormat, detailLimit: number, accounts: Accounts): string {
-  const scan = { seq: obs.seq, atMs: obs.atMs, durationMs: obs.durationMs, intervalMs: obs.program.intervalMs };
-  return encodeVerdicts(obs.measurement, { scan, format, detailLimit, forCycles: obs.program.forCycles }, accounts);
+  const scan = { seq: obs.seq, atMs: obs.atMs, durationMs: obs.durationMs, intervalMs: obs.settings.intervalMs };
+  return encodeVerdicts(obs.measurement, { scan, format, detailLimit, forCycles: obs.settings.forCycles }, accounts);
 }
 
 export function describeConfig(config: DaemonConfig): string {
@@ -355,4 +340,22 @@ export function describeConfig(config: DaemonConfig): string {
 
 function hostPort(host: string, port: number): string {
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/**
+ * Answers rendered from the latest scan, kept until the next one: /verdicts may be asked many
+ * times per interval, and every answer of one scan is the same. An answer renders only what its
+ * Observation holds (its own settings included), so a reload changes none of them.
+ */
+function renderedPerScan(): <T>(obs: Observation, key: string, render: () => T) => T {
+  let scan: Observation | undefined;
+  let answers = new Map<string, unknown>();
+  return <T>(obs: Observation, key: string, render: () => T): T => {
+    if (obs !== scan) {
+      scan = obs;
+      answers = new Map();
+    }
+    if (!answers.has(key)) answers.set(key, render());
+    return answers.get(key) as T;
+  };
 }

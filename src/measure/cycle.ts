@@ -20,7 +20,7 @@ import type { ResourceGroup } from "../config/types.js";
 import { createResourceTracker, type RuleResources, resourceFields, withResourceFields } from "./rule-resources.js";
 
 /** What to scan for: replaced as a whole on reload. `setup.cpu` is always present in the daemon. */
-export interface ScanProgram {
+export interface ScanSettings {
   readonly rules: readonly Rule[];
   readonly setup: MeasureSetup & { readonly cpu: NonNullable<MeasureSetup["cpu"]> };
   readonly forCycles: number;
@@ -46,7 +46,7 @@ export interface Observation {
   readonly figures: CpuFigures;
   /** Seconds the window figures cover (0 on the first scan or with lifetime figures). */
   readonly windowSec: number;
-  readonly program: ScanProgram;
+  readonly settings: ScanSettings;
   /** Read failures since the daemon started, by kind (vanished is normal). */
   readonly errorTotals: Readonly<SkipCounts>;
   /** Why this scan saw no process at all (the proc root unreadable, or not procfs). */
@@ -57,8 +57,8 @@ export interface Observation {
 
 export interface Scanner {
   scan(): Promise<Observation>;
-  /** Later scans use this program; the debounce window restarts (rules may have changed). */
-  reprogram(program: ScanProgram): void;
+  /** Later scans use these settings; the debounce window restarts (rules may have changed). */
+  useSettings(settings: ScanSettings): void;
 }
 
 const NO_FIGURE: CpuFigures = () => undefined;
@@ -72,9 +72,9 @@ const DAEMON_DETAIL: DetailPolicy = { needsDetail: () => true, limit: DAEMON_DET
 
 /** `clock` is the monotonic clock of CPU windows and scan durations (default
  * process.hrtime.bigint). */
-export function createScanner(initial: ScanProgram, options: { readonly clock?: () => bigint } = {}): Scanner {
+export function createScanner(initial: ScanSettings, options: { readonly clock?: () => bigint } = {}): Scanner {
   const clock = options.clock ?? process.hrtime.bigint;
-  let program = initial;
+  let settings = initial;
   let previous: Snapshot | undefined;
   let window: Measurement[] = [];
   let seq = 0;
@@ -82,12 +82,12 @@ export function createScanner(initial: ScanProgram, options: { readonly clock?: 
   const totals: SkipCounts = { vanished: 0, denied: 0, parse: 0, other: 0 };
   const tracker = createResourceTracker();
   return {
-    reprogram(next) {
-      program = next;
+    useSettings(next) {
+      settings = next;
       window = [];
     },
     async scan() {
-      const current = program;
+      const current = settings;
       const { setup } = current;
       const step = await measureStep({
         rules: current.rules, setup, previous, clock,
@@ -102,8 +102,8 @@ export function createScanner(initial: ScanProgram, options: { readonly clock?: 
         : { verdicts: step.measurement.verdicts, resources: new Map<string, RuleResources>() };
       const raw = { ...step.measurement, verdicts: tracked.verdicts };
       // A reload during the scan started a new window; this scan belongs to the old rules.
-      if (current === program) window = slideWindow(window, raw, current.forCycles);
-      const judged = current === program ? window : [raw];
+      if (current === settings) window = slideWindow(window, raw, current.forCycles);
+      const judged = current === settings ? window : [raw];
       const confirmed = confirmWindow(judged, current.forCycles);
       // Probes are debounced like rules (confirm.ts knows rules, runaways and security checks).
       const debounced = raw.probes === undefined ? confirmed : { ...confirmed, probes: confirmProbes(judged.map((m) => m.probes ?? []), current.forCycles) };
@@ -121,7 +121,7 @@ export function createScanner(initial: ScanProgram, options: { readonly clock?: 
         ...(boot.ms === undefined ? {} : { bootTimeMs: boot.ms }),
         figures: step.figures ?? NO_FIGURE,
         windowSec: step.windowSec,
-        program: current,
+        settings: current,
         errorTotals: { ...totals },
         ...(step.rootProblem === undefined ? {} : { failure: describeProcRootProblem(step.rootProblem) }),
         resources: tracked.resources,
@@ -131,9 +131,9 @@ export function createScanner(initial: ScanProgram, options: { readonly clock?: 
 }
 
 /** The rules' scan plan, plus the files the resource metrics need for processes a rule matches. */
-function withResourcePlan(plan: ScanPlan, program: ScanProgram): ScanPlan {
-  const ctx = { interpreters: program.setup.interpreters, excluded: new Set<number>() };
-  return withResourceFields(plan, program.rules, ctx, resourceFields(program.resourceGroups ?? []));
+function withResourcePlan(plan: ScanPlan, settings: ScanSettings): ScanPlan {
+  const ctx = { interpreters: settings.setup.interpreters, excluded: new Set<number>() };
+  return withResourceFields(plan, settings.rules, ctx, resourceFields(settings.resourceGroups ?? []));
 }
 
 /** A root that went away (unmounted, renamed) fails this scan, not the daemon: no process seen,

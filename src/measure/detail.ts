@@ -8,7 +8,7 @@ import type { RunawayReport } from "../evaluate/runaway.js";
 import type { SecurityReport } from "../evaluate/security.js";
 import type { RuleVerdict } from "../evaluate/verdict.js";
 import { findSocketHolders } from "../procfs/fd.js";
-import { readMore, readProcess1 } from "../procfs/snapshot.js";
+import { readMoreFields, readOneProcess } from "../procfs/snapshot.js";
 import { Field, type ListeningSocket, type ProcessRecord } from "../procfs/types.js";
 import type { Measurement } from "./measure.js";
 
@@ -44,7 +44,7 @@ export function withDetails(m: Measurement, source: DetailSource, policy: Detail
 /** User, exe (and for an interpreter its command line) read, and the name it is counted by. */
 function describedProcess(p: ProcessRecord, source: DetailSource): ProcessRecord {
   const isInterp = !p.isKernelThread && source.interpreters.has(p.comm);
-  const rec = readMore(source.procRoot, p, DETAIL_FIELDS | (isInterp ? Field.cmdline : 0));
+  const rec = readMoreFields(source.procRoot, p, DETAIL_FIELDS | (isInterp ? Field.cmdline : 0));
   const counted = countedName(rec, source.interpreters);
   // Undecidable (cmdline unreadable): known by its comm, as the rules saw it.
   return { ...rec, countedName: typeof counted === "string" ? counted : rec.comm };
@@ -101,7 +101,7 @@ function withListenHolders(v: RuleVerdict, procRoot: string, more: (p: ProcessRe
   const found = findSocketHolders(procRoot, new Set(byInode.keys()));
   const holders: { process: ProcessRecord; socket: ListeningSocket }[] = [];
   for (const h of found.holders.slice(0, MAX_HOLDERS)) {
-    const process = readProcess1(procRoot, h.pid, DETAIL_FIELDS);
+    const process = readOneProcess(procRoot, h.pid, DETAIL_FIELDS);
     const socket = byInode.get(h.inode);
     if (process !== undefined && socket !== undefined) holders.push({ process: more(process), socket });
   }
@@ -113,6 +113,6 @@ function withOffenderFields(report: RunawayReport, procRoot: string): RunawayRep
   const fields = DETAIL_FIELDS | Field.cmdline;
   return {
     ...report,
-    offenders: firstThrough(report.offenders, report.settings.top, (o) => ({ ...o, process: { ...readMore(procRoot, o.process, fields), countedName: o.name } })),
+    offenders: firstThrough(report.offenders, report.settings.top, (o) => ({ ...o, process: { ...readMoreFields(procRoot, o.process, fields), countedName: o.name } })),
   };
 }

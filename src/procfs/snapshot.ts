@@ -391,14 +391,14 @@ function count(skipped: SkipCounts, r: ReadFailure): void {
 }
 
 /** Reads one process with the given fields (explain --pid); undefined when it does not exist. */
-export function readProcess1(procRoot: string, pid: number, fields: FieldMask): ProcessRecord | undefined {
+export function readOneProcess(procRoot: string, pid: number, fields: FieldMask): ProcessRecord | undefined {
   const skipped: SkipCounts = { vanished: 0, denied: 0, parse: 0, other: 0 };
   const rec = readProcess(`${procRoot}/${pid}`, { plan: () => fields }, skipped, scanShared(procRoot, {}));
   return typeof rec === "object" ? rec : undefined;
 }
 
 /** Adds fields to an already read record, for detail lines; returns it unchanged if it left. */
-export function readMore(procRoot: string, rec: ProcessRecord, fields: FieldMask): ProcessRecord {
+export function readMoreFields(procRoot: string, rec: ProcessRecord, fields: FieldMask): ProcessRecord {
   const want = fields & ~rec.readMask;
   if (want === 0) return rec;
   const copy: Mutable<ProcessRecord> = { ...rec };

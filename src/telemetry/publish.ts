@@ -127,7 +127,7 @@ function observeRunaway(put: Put, obs: Observation, sources: PublishSources): vo
   if (report === undefined) return;
   put("runawayCount", report.offenders.length);
   put("runawayLimit", cpus(report.settings.maxPercent));
-  const ticks = obs.program.setup.cpu.clockTicks;
+  const ticks = obs.settings.setup.cpu.clockTicks;
   // The boot time read once (btime), not now − uptime: that moves by milliseconds every scan,
   // and a creation time that moves is a new series for the same process every scan.
   const bootMs = obs.bootTimeMs;
@@ -146,7 +146,7 @@ function observeRunaway(put: Put, obs: Observation, sources: PublishSources): vo
 /** Per-rule resources for the groups export.resource_metrics names; every rule, 0 when nothing
  * matched, and no pid attributes (a rule is the unit of aggregation). */
 function observeResources(put: Put, obs: Observation): void {
-  const groups = new Set(obs.program.resourceGroups ?? []);
+  const groups = new Set(obs.settings.resourceGroups ?? []);
   if (groups.size === 0) return;
   for (const v of obs.measurement.verdicts) {
     const r = obs.resources.get(v.rule.label);

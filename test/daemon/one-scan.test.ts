@@ -2,16 +2,17 @@
 // comes from that scan alone. The fixture tree changes between the scan and the request (another
 // exe, another user, the port's holder gone) and every answer stays word for word the same; the
 // next scan sees the change. Also: JSON lists at most the detail limit per rule, with the rest counted.
-import { isProblem } from "../../src/rules/problem.js";
+
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
-import { createScanner, DAEMON_DETAIL_LIMIT, type ScanProgram } from "../../src/measure/cycle.js";
+import { createScanner, DAEMON_DETAIL_LIMIT, type ScanSettings } from "../../src/measure/cycle.js";
 import { formatObservation } from "../../src/daemon/run.js";
-import { makeInterpreterSet } from "../../src/evaluate/names.js";
-import { prepareSetup } from "../../src/measure/setup.js";
-import { DEFAULT_INTERPRETERS } from "../../src/rules/interpreters.js";
-import { parseRuleArgs } from "../../src/rules/list.js";
+
+
+
+
 import { fixtureAccounts } from "../helpers/accounts.js";
+import { scanSettings } from "../helpers/scan-settings.js";
 import { link, makeProcTree, removeProcTree, statLine, statusText, tempProcRoot } from "../helpers/proctree.js";
 
 const accounts = fixtureAccounts();
@@ -49,23 +50,15 @@ function writeTree(root: string, exe: string, uid: number, withHolder: boolean):
   });
 }
 
-function program(root: string): ScanProgram {
-  const parsed = parseRuleArgs(["pwfirst:13-", "pwlisten:1-,listen=7777"], accounts);
-  assert.deepEqual(parsed.errors, []);
-  const setup = prepareSetup({
-    procRoot: root,
-    excludeRoots: [],
-    cpu: { basis: { kind: "window", windowMs: 1000 }, exemptNames: [], exemptUsers: [], includeNormalUsers: true, defaultExempt: false, top: 5, clockTicks: 100 },
-  }, parsed.rules, makeInterpreterSet(DEFAULT_INTERPRETERS), accounts, { alwaysMeasureCpu: true });
-  assert.ok(!isProblem(setup) && setup.cpu !== undefined, String(setup));
-  return { rules: parsed.rules, setup: { ...setup, cpu: setup.cpu }, forCycles: 1, intervalMs: 1000 };
+function settings(root: string): ScanSettings {
+  return scanSettings(root, ["pwfirst:13-", "pwlisten:1-,listen=7777"], { accounts });
 }
 
 test("every format of one scan says what the scan saw, even after /proc changed under it", async () => {
   const root = tempProcRoot();
   roots.push(root);
   writeTree(root, "/usr/sbin/first", 0, true);
-  const scanner = createScanner(program(root));
+  const scanner = createScanner(settings(root));
   const obs = await scanner.scan();
   const answers = () => (["mon", "nagios", "json"] as const).map((f) => formatObservation(obs, f, accounts));
   const before = answers();
@@ -94,7 +87,7 @@ test("JSON lists at most the detail limit of a rule's matches, and counts the re
   const root = tempProcRoot();
   roots.push(root);
   writeTree(root, "/usr/sbin/first", 0, true);
-  const obs = await createScanner(program(root)).scan();
+  const obs = await createScanner(settings(root)).scan();
   const doc = JSON.parse(formatObservation(obs, "json", accounts).text) as { rules: { count: number; matches: { pid: number; name: string; user: string; exe: string }[]; moreMatches: number }[] };
   const rule = doc.rules[0];
   assert.equal(rule?.count, FIRSTS);

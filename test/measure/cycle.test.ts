@@ -1,16 +1,17 @@
 // The daemon's scanner driven scan by scan over a fixture /proc tree: counts, the for_cycles
 // debounce, CPU windows between scans (none on the first scan) measured on a fake monotonic
-// clock, so every figure is exact, and reprogramming on reload.
-import { isProblem } from "../../src/rules/problem.js";
-import { DEFAULT_INTERPRETERS } from "../../src/rules/interpreters.js";
-import { prepareSetup } from "../../src/measure/setup.js";
+// clock, so every figure is exact, and new settings on reload.
+
+
+
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
-import { createScanner, type ScanProgram } from "../../src/measure/cycle.js";
+import { createScanner, type ScanSettings } from "../../src/measure/cycle.js";
 import type { CpuBasis } from "../../src/rules/types.js";
-import { makeInterpreterSet } from "../../src/evaluate/names.js";
-import { parseRuleArgs } from "../../src/rules/list.js";
+
+
 import { fixtureAccounts } from "../helpers/accounts.js";
+import { scanSettings } from "../helpers/scan-settings.js";
 import { link, makeProcTree, removeProcTree, statLine, statusText, tempProcRoot } from "../helpers/proctree.js";
 
 const accounts = fixtureAccounts();
@@ -32,26 +33,15 @@ function writeTree(root: string, pids: Record<number, number>, uptime = "100000.
   makeProcTree(root, { ...spec, uptime: `${uptime} 1000.00\n` });
 }
 
-function program(root: string, rules: string[], forCycles: number, cpuMax?: number, basis: CpuBasis = { kind: "window", windowMs: 1000 }): ScanProgram {
-  const parsed = parseRuleArgs(rules, accounts);
-  assert.deepEqual(parsed.errors, []);
-  const setup = prepareSetup({
-    procRoot: root,
-    excludeRoots: [],
-    cpu: {
-      ...(cpuMax === undefined ? {} : { maxPercent: cpuMax }),
-      basis, exemptNames: [], exemptUsers: [], includeNormalUsers: true, defaultExempt: false, top: 5, clockTicks: 100,
-    },
-  }, parsed.rules, makeInterpreterSet(DEFAULT_INTERPRETERS), accounts, { alwaysMeasureCpu: true });
-  assert.ok(!isProblem(setup) && setup.cpu !== undefined, String(setup));
-  return { rules: parsed.rules, setup: { ...setup, cpu: setup.cpu }, forCycles, intervalMs: 1000 };
+function settings(root: string, rules: string[], forCycles: number, cpuMax?: number, basis: CpuBasis = { kind: "window", windowMs: 1000 }): ScanSettings {
+  return scanSettings(root, rules, { forCycles, accounts, cpu: { basis, ...(cpuMax === undefined ? {} : { maxPercent: cpuMax }) } });
 }
 
 test("a failure is reported only after for_cycles consecutive failing scans", async () => {
   const root = tempProcRoot();
   roots.push(root);
   writeTree(root, { 4101: 0, 4102: 0 });
-  const scanner = createScanner(program(root, ["pwdaemon:2-2"], 2));
+  const scanner = createScanner(settings(root, ["pwdaemon:2-2"], 2));
   const states: string[] = [];
   const scanAnd = async (pids: Record<number, number>) => {
     writeTree(root, pids);
@@ -78,7 +68,7 @@ test("CPU figures exist from the second scan on, for processes seen in both, exa
   roots.push(root);
   writeTree(root, { 4201: 100 });
   const time = fakeClock();
-  const scanner = createScanner(program(root, ["pwdaemon:1-"], 1, 50), { clock: time.clock });
+  const scanner = createScanner(settings(root, ["pwdaemon:1-"], 1, 50), { clock: time.clock });
   time.set(10);
   const first = await scanner.scan();
   const p1 = first.measurement.snapshot.processes[0];
@@ -112,7 +102,7 @@ test("a scan whose root failed is no base for the next window: the scan after it
   roots.push(root);
   writeTree(root, { 4251: 100 });
   const time = fakeClock();
-  const scanner = createScanner(program(root, ["pwdaemon:1-"], 1, 50), { clock: time.clock });
+  const scanner = createScanner(settings(root, ["pwdaemon:1-"], 1, 50), { clock: time.clock });
   time.set(1);
   await scanner.scan();
   removeProcTree(root);
@@ -140,21 +130,21 @@ test("lifetime basis: figures from the first scan, CPU seconds over the age from
   roots.push(root);
   // Started at tick 500 (5 s after boot), uptime 1005 s: 1000 s old; 50000 ticks = 500 CPU seconds.
   writeTree(root, { 4261: 50_000 }, "1005.00");
-  const scanner = createScanner(program(root, ["pwdaemon:1-"], 1, 40, { kind: "lifetime" }), { clock: fakeClock().clock });
+  const scanner = createScanner(settings(root, ["pwdaemon:1-"], 1, 40, { kind: "lifetime" }), { clock: fakeClock().clock });
   const first = await scanner.scan();
   assert.equal(first.windowSec, 0);
   assert.deepEqual(first.measurement.snapshot.processes.map((p) => first.figures(p)), [50]);
   assert.deepEqual(first.measurement.runaway?.offenders.map((o) => [o.process.pid, o.percent]), [[4261, 50]]);
 });
 
-test("reprogram: later scans use the new rules, and the debounce window restarts", async () => {
+test("useSettings: later scans use the new rules, and the debounce window restarts", async () => {
   const root = tempProcRoot();
   roots.push(root);
   writeTree(root, { 4301: 0 });
-  const scanner = createScanner(program(root, ["pwdaemon:2-"], 2));
+  const scanner = createScanner(settings(root, ["pwdaemon:2-"], 2));
   assert.equal((await scanner.scan()).measurement.verdicts[0]?.state, "ok", "one failing scan confirms nothing");
   assert.equal((await scanner.scan()).measurement.verdicts[0]?.state, "fail");
-  scanner.reprogram(program(root, ["pwdaemon:3-", "pwother:0-0"], 2));
+  scanner.useSettings(settings(root, ["pwdaemon:3-", "pwother:0-0"], 2));
   const next = await scanner.scan();
   assert.deepEqual(next.measurement.verdicts.map((v) => `${v.rule.label}:${v.state}`), ["pwdaemon:ok", "pwother:ok"]);
   assert.deepEqual((await scanner.scan()).measurement.verdicts.map((v) => `${v.rule.label}:${v.state}`), ["pwdaemon:fail", "pwother:ok"]);

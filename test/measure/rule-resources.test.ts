@@ -5,17 +5,16 @@ import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { MeterProvider } from "@opentelemetry/sdk-metrics";
 import type { ResourceGroup } from "../../src/config/types.js";
-import { makeInterpreterSet } from "../../src/evaluate/names.js";
-import { createScanner, type Observation, type ScanProgram } from "../../src/measure/cycle.js";
-import { prepareSetup } from "../../src/measure/setup.js";
+import { createScanner, type Observation, type ScanSettings } from "../../src/measure/cycle.js";
 import { limitsPhrase } from "../../src/output/limits.js";
 import { Field } from "../../src/procfs/types.js";
-import { DEFAULT_INTERPRETERS } from "../../src/rules/interpreters.js";
-import { parseRuleArgs } from "../../src/rules/list.js";
-import { isProblem } from "../../src/rules/problem.js";
+
+
+
 import { INSTRUMENTS } from "../../src/telemetry/instruments.js";
 import { publishObservations } from "../../src/telemetry/publish.js";
 import { fixtureAccounts } from "../helpers/accounts.js";
+import { scanSettings } from "../helpers/scan-settings.js";
 import { collect, TestReader } from "../helpers/metric-reader.js";
 import { link, makeProcTree, removeProcTree, statLine, statusText, tempProcRoot } from "../helpers/proctree.js";
 
@@ -42,16 +41,8 @@ function writeTree(root: string, procs: Record<number, Proc>): void {
   makeProcTree(root, { ...spec, uptime: "100000.00 1000.00\n" });
 }
 
-function program(root: string, rules: string[], forCycles: number, groups: readonly ResourceGroup[]): ScanProgram {
-  const parsed = parseRuleArgs(rules, accounts);
-  assert.deepEqual(parsed.errors, []);
-  const setup = prepareSetup({
-    procRoot: root,
-    excludeRoots: [],
-    cpu: { basis: { kind: "window", windowMs: 1000 }, exemptNames: [], exemptUsers: [], includeNormalUsers: true, defaultExempt: false, top: 5, clockTicks: 100 },
-  }, parsed.rules, makeInterpreterSet(DEFAULT_INTERPRETERS), accounts, { alwaysMeasureCpu: true });
-  assert.ok(!isProblem(setup) && setup.cpu !== undefined, String(setup));
-  return { rules: parsed.rules, setup: { ...setup, cpu: setup.cpu }, forCycles, intervalMs: 1000, resourceGroups: groups };
+function settings(root: string, rules: string[], forCycles: number, groups: readonly ResourceGroup[]): ScanSettings {
+  return scanSettings(root, rules, { forCycles, accounts, resourceGroups: groups });
 }
 
 function fresh(): string {
@@ -63,7 +54,7 @@ function fresh(): string {
 test("CPU, starts and memory per rule: counters keep what exited members used, a new member adds its lifetime", async () => {
   const root = fresh();
   writeTree(root, { 5101: { utime: 100, stime: 50, start: 500, rssKib: 2000 }, 5102: { utime: 10, start: 600, rssKib: 500, threads: 4 } });
-  const scanner = createScanner(program(root, ["pwflap:0-"], 1, ["memory", "cpu", "starts", "threads", "start_time"]));
+  const scanner = createScanner(settings(root, ["pwflap:0-"], 1, ["memory", "cpu", "starts", "threads", "start_time"]));
   const first = (await scanner.scan()).resources.get("pwflap");
   assert.deepEqual({ user: first?.cpuUserSec, system: first?.cpuSystemSec, starts: first?.starts, mem: first?.memoryBytes, max: first?.memoryMaxBytes, threads: first?.threads },
     { user: 1.1, system: 0.5, starts: 0, mem: 2500 * 1024, max: 2000 * 1024, threads: 5 }, "the first scan learns who is there: no starts");
@@ -83,7 +74,7 @@ test("CPU, starts and memory per rule: counters keep what exited members used, a
 test("restarts= fails a rule that started more processes than allowed in its window, debounced", async () => {
   const root = fresh();
   writeTree(root, { 5201: { utime: 0, start: UPTIME_TICKS - 5000 } });
-  const scanner = createScanner(program(root, ["pwflap:1-1,restarts=-1/10m"], 2, []));
+  const scanner = createScanner(settings(root, ["pwflap:1-1,restarts=-1/10m"], 2, []));
   const states: string[] = [];
   let last: Observation | undefined;
   const crash = async (pid: number): Promise<void> => {
@@ -109,7 +100,7 @@ test("resource metrics are published per rule, 0 for a rule matching nothing, an
   const provider = new MeterProvider({ readers: [reader] });
   let latest: Observation | undefined;
   publishObservations(provider.getMeter("procwatch-test"), { latest: () => latest, exportFailures: () => 0, accounts, topProcesses: 5 });
-  const scanner = createScanner(program(root, ["pwflap:1-,rss=-1G", "pwnothing:0-"], 1, ["memory", "cpu", "starts", "faults"]));
+  const scanner = createScanner(settings(root, ["pwflap:1-,rss=-1G", "pwnothing:0-"], 1, ["memory", "cpu", "starts", "faults"]));
   latest = await scanner.scan();
   const got = await collect(reader);
   const rule = (name: string, extra: object = {}) => JSON.stringify({ "procwatch.rule.name": name, ...extra });
@@ -140,7 +131,7 @@ test("fds and io are read, and summed, only for the processes a rule matches", a
     fd: Object.fromEntries(Array.from({ length: fds }, (_, i) => [i, "x"])),
   });
   makeProcTree(root, { 5401: proc(5401, "pwflap", 48), 5402: proc(5402, "pwflap", 8), 5403: proc(5403, "pwother", 60), uptime: "100000.00 1000.00\n" });
-  const scanner = createScanner(program(root, ["pwflap:0-"], 1, ["fds", "io"]));
+  const scanner = createScanner(settings(root, ["pwflap:0-"], 1, ["fds", "io"]));
   const obs = await scanner.scan();
   const read = new Map(obs.measurement.snapshot.processes.map((p) => [p.pid, (p.readMask & (Field.fds | Field.io)) !== 0]));
   assert.deepEqual([read.get(5401), read.get(5402), read.get(5403)], [true, true, false]);

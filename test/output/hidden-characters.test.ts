@@ -1,7 +1,7 @@
 // Every character that can hide or reorder text, sent through every output procwatch has: mon,
 // Nagios, json, explain, validate's messages, the Prometheus exposition of a real in-process
 // exporter and the OTLP attributes an in-process MetricReader collects. None may appear raw.
-import { isProblem } from "../../src/rules/problem.js";
+
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { get, createServer, type Server } from "node:http";
@@ -13,15 +13,15 @@ import { MeterProvider } from "@opentelemetry/sdk-metrics";
 import type { CheckRequest } from "../../src/check/request.js";
 import { runCheck } from "../../src/check/run-check.js";
 import { validateConfig } from "../../src/daemon/commands.js";
-import { makeInterpreterSet } from "../../src/evaluate/names.js";
-import { createScanner, type Observation, type ScanProgram } from "../../src/measure/cycle.js";
-import { prepareSetup } from "../../src/measure/setup.js";
-import { DEFAULT_INTERPRETERS } from "../../src/rules/interpreters.js";
-import { parseRuleArgs } from "../../src/rules/list.js";
+import { createScanner, type Observation } from "../../src/measure/cycle.js";
+
+
+
 import { startTelemetry } from "../../src/telemetry/exporters.js";
 import { ATTR, INSTRUMENTS } from "../../src/telemetry/instruments.js";
 import { publishObservations } from "../../src/telemetry/publish.js";
 import { fixtureAccounts } from "../helpers/accounts.js";
+import { scanSettings } from "../helpers/scan-settings.js";
 import { assertNoRaw, escaped, HIDDEN, RAW, strings } from "../helpers/hidden.js";
 import { TestReader } from "../helpers/metric-reader.js";
 import { cmdlineBytes, link, makeProcTree, removeProcTree, statLine, statusText, tempProcRoot } from "../helpers/proctree.js";
@@ -127,13 +127,8 @@ describe("validate escapes what its messages echo from the file", () => {
 async function observe(): Promise<Observation> {
   // Rules from the command line's parser: `check` accepts them (they match such names), so the
   // publisher must escape the label even though a daemon config refuses it.
-  const parsed = parseRuleArgs(HIDDEN.map(([, ch]) => `${nameOf(ch)}:0-0`), accounts);
-  assert.equal(parsed.errors.length, 0);
-  const setup = prepareSetup({ procRoot: root, excludeRoots: [], cpu: { ...cpu, basis: { kind: "window", windowMs: 1000 } } },
-    parsed.rules, makeInterpreterSet(DEFAULT_INTERPRETERS), accounts, { alwaysMeasureCpu: true });
-  assert.ok(!isProblem(setup) && setup.cpu !== undefined);
-  const program: ScanProgram = { rules: parsed.rules, setup: { ...setup, cpu: setup.cpu }, forCycles: 1, intervalMs: 1000 };
-  const scanner = createScanner(program);
+  const settings = scanSettings(root, HIDDEN.map(([, ch]) => `${nameOf(ch)}:0-0`), { accounts, cpu: { ...cpu, basis: { kind: "window", windowMs: 1000 } } });
+  const scanner = createScanner(settings);
   writeTree(0);
   await scanner.scan();
   writeTree(1_000_000);

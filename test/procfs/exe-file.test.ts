@@ -11,7 +11,7 @@ import { after, describe, test } from "node:test";
 import { newExeFileCache, readExeFile } from "../../src/procfs/exe-file.js";
 import { readMountId } from "../../src/procfs/mount-id.js";
 import { readScriptFile } from "../../src/procfs/script-file.js";
-import { readProcess1, takeSnapshot } from "../../src/procfs/snapshot.js";
+import { readOneProcess, takeSnapshot } from "../../src/procfs/snapshot.js";
 import { Field } from "../../src/procfs/types.js";
 import { link, statLine, TreePool } from "../helpers/proctree.js";
 
@@ -108,7 +108,7 @@ describe("readExeFile on fixture trees", () => {
     const m = new Map(s.processes.map((rec) => [rec.pid, rec]));
     assert.deepEqual(m.get(10)?.exeFile, { running: idOf(daemon), atPath: idOf(daemon) });
     assert.deepEqual([m.get(11)?.exeFile, m.get(11)?.readMask], [undefined, Field.exe]);
-    const dangling = readProcess1(root, 12, Field.exe | Field.exeFile);
+    const dangling = readOneProcess(root, 12, Field.exe | Field.exeFile);
     assert.deepEqual([dangling?.exeFile, dangling?.unknownMask, dangling?.unknownWhy], [undefined, Field.exeFile, { exeFile: "ENOENT" }]);
   });
 });

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { findSocketHolders } from "../../src/procfs/fd.js";
 import { formatAddress, parseNetTable, readNetTables } from "../../src/procfs/net.js";
-import { readProcess1, takeSnapshot } from "../../src/procfs/snapshot.js";
+import { readOneProcess, takeSnapshot } from "../../src/procfs/snapshot.js";
 import { Field, type ListeningSocket } from "../../src/procfs/types.js";
 import { ProcParseError } from "../../src/procfs/errors.js";
 import { fixtureRoot, link, statLine, statusText, takeSnapshotInChild, TreePool } from "../helpers/proctree.js";
@@ -90,7 +90,7 @@ describe("socket tables (fixture captured layout, x86 byte order)", () => {
 
 describe("the sockets a process holds (Field.sockets)", () => {
   const listening = (pid: number): string[] | undefined => {
-    const rec = readProcess1(ROOT, pid, Field.sockets);
+    const rec = readOneProcess(ROOT, pid, Field.sockets);
     return rec?.listening?.map((s) => `${s.proto}/${s.address}:${s.port}`);
   };
   const cases: [string, number, string[]][] = [
@@ -108,8 +108,8 @@ describe("the sockets a process holds (Field.sockets)", () => {
   for (const [name, pid, want] of cases) test(name, () => assert.deepEqual(listening(pid), want));
 
   test("a process in another network namespace says which", () => {
-    assert.equal(readProcess1(ROOT, 190, Field.sockets)?.netNs, "net:[4026532999]");
-    assert.equal(readProcess1(ROOT, 100, Field.sockets)?.netNs, undefined);
+    assert.equal(readOneProcess(ROOT, 190, Field.sockets)?.netNs, "net:[4026532999]");
+    assert.equal(readOneProcess(ROOT, 100, Field.sockets)?.netNs, undefined);
   });
 
   test("who holds given sockets: every process's fd links, in PID order", () => {

@@ -1,11 +1,11 @@
-// takeSnapshot / readProcess1 / readMore on fixture trees written at test time, on the checked-in
+// takeSnapshot / readOneProcess / readMoreFields on fixture trees written at test time, on the checked-in
 // scenarios, as nobody (EACCES), and on the real /proc.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { Worker } from "node:worker_threads";
-import { readMore, readProcess1, takeSnapshot } from "../../src/procfs/snapshot.js";
+import { readMoreFields, readOneProcess, takeSnapshot } from "../../src/procfs/snapshot.js";
 import { Field, type ProcessRecord } from "../../src/procfs/types.js";
 import { haveRoot } from "../helpers/e2e.js";
 import {
@@ -104,28 +104,28 @@ describe("takeSnapshot on a written tree", () => {
     assert.deepEqual(asked.filter(([pid]) => pid === 4242), [[4242, 0], [4242, Field.status], [4242, Field.status | Field.exe]]);
   });
 
-  test("readProcess1 reads one PID; a missing or vanished one is undefined", () => {
-    const rec = readProcess1(root, 4242, Field.cmdline);
+  test("readOneProcess reads one PID; a missing or vanished one is undefined", () => {
+    const rec = readOneProcess(root, 4242, Field.cmdline);
     assert.deepEqual([rec?.comm, rec?.argv, rec?.readMask], ["sshd", ["sshd"], Field.cmdline]);
-    assert.equal(readProcess1(root, 5, Field.cmdline), undefined);
-    assert.equal(readProcess1(root, 777, Field.cmdline), undefined);
-    assert.equal(readProcess1(root, 888, 0), undefined);
+    assert.equal(readOneProcess(root, 5, Field.cmdline), undefined);
+    assert.equal(readOneProcess(root, 777, Field.cmdline), undefined);
+    assert.equal(readOneProcess(root, 888, 0), undefined);
   });
 
-  test("readMore adds only the missing fields, returning a new record", () => {
-    const rec = readProcess1(root, 4242, Field.status);
+  test("readMoreFields adds only the missing fields, returning a new record", () => {
+    const rec = readOneProcess(root, 4242, Field.status);
     assert.ok(rec !== undefined);
-    const more = readMore(root, rec, Field.status | Field.label);
+    const more = readMoreFields(root, rec, Field.status | Field.label);
     assert.notEqual(more, rec);
     assert.deepEqual([more.readMask, more.labels, rec.labels], [Field.status | Field.label, [UNCONFINED], undefined]);
-    assert.equal(readMore(root, more, Field.label), more, "nothing new to read: the same record");
+    assert.equal(readMoreFields(root, more, Field.label), more, "nothing new to read: the same record");
   });
 
-  test("readMore on a process that left returns the record unchanged", () => {
-    const rec = readProcess1(root, 4242, 0);
+  test("readMoreFields on a process that left returns the record unchanged", () => {
+    const rec = readOneProcess(root, 4242, 0);
     assert.ok(rec !== undefined);
     const gone = tree({});
-    assert.equal(readMore(gone, rec, Field.cmdline), rec);
+    assert.equal(readMoreFields(gone, rec, Field.cmdline), rec);
   });
 });
 
@@ -153,7 +153,7 @@ describe("takeSnapshot: odd files and values", () => {
 
   test("exe ' (deleted)' is stripped once and flagged", () => {
     const root = tree({ 13: proc({ pid: 13, comm: "ntpd" }, { exe: link("/usr/sbin/ntpd (deleted) (deleted)") }) });
-    assert.deepEqual(readProcess1(root, 13, Field.exe)?.exe, { path: "/usr/sbin/ntpd (deleted)", deleted: true });
+    assert.deepEqual(readOneProcess(root, 13, Field.exe)?.exe, { path: "/usr/sbin/ntpd (deleted)", deleted: true });
   });
 
   test("cmdline longer than the cap: the start, marked truncated", () => {

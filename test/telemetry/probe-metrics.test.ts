@@ -1,18 +1,19 @@
 // The daemon's probes, scan by scan, through the publisher and an in-process MetricReader: status
 // per probe (debounced by for_cycles), connect and banner times as gauges, a phase the probe did
 // not reach left out; a listen= rule is a rule like any other.
-import { isProblem } from "../../src/rules/problem.js";
-import { DEFAULT_INTERPRETERS } from "../../src/rules/interpreters.js";
-import { prepareSetup } from "../../src/measure/setup.js";
+
+
+
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { MeterProvider } from "@opentelemetry/sdk-metrics";
-import { createScanner, type Observation, type ScanProgram } from "../../src/measure/cycle.js";
-import { makeInterpreterSet } from "../../src/evaluate/names.js";
-import { parseRuleArgs } from "../../src/rules/list.js";
+import { createScanner, type Observation, type ScanSettings } from "../../src/measure/cycle.js";
+
+
 import { INSTRUMENTS } from "../../src/telemetry/instruments.js";
 import { publishObservations } from "../../src/telemetry/publish.js";
 import { fixtureAccounts } from "../helpers/accounts.js";
+import { scanSettings } from "../helpers/scan-settings.js";
 import { collect, TestReader } from "../helpers/metric-reader.js";
 import { closedPort, greets, type Listener, silent, tcpServer } from "../helpers/listeners.js";
 import { fixtureRoot } from "../helpers/proctree.js";
@@ -21,14 +22,8 @@ const accounts = fixtureAccounts();
 const servers: Listener[] = [];
 after(() => Promise.all(servers.map((s) => s.close())));
 
-function program(rules: string[], forCycles: number): ScanProgram {
-  const parsed = parseRuleArgs(rules, accounts);
-  assert.deepEqual(parsed.errors, []);
-  const root = fixtureRoot("sockets");
-  const setup = prepareSetup({ procRoot: root, excludeRoots: [], cpu: { basis: { kind: "window", windowMs: 1000 }, exemptNames: [], exemptUsers: [], includeNormalUsers: true, defaultExempt: false, top: 5, clockTicks: 100 } },
-    parsed.rules, makeInterpreterSet(DEFAULT_INTERPRETERS), accounts, { alwaysMeasureCpu: true });
-  assert.ok(!isProblem(setup) && setup.cpu !== undefined);
-  return { rules: parsed.rules, setup: { ...setup, cpu: setup.cpu }, forCycles, intervalMs: 1000 };
+function settings(rules: string[], forCycles: number): ScanSettings {
+  return scanSettings(fixtureRoot("sockets"), rules, { forCycles, accounts });
 }
 
 test("probe status and latencies, listen= rules, per scan", async () => {
@@ -45,7 +40,7 @@ test("probe status and latencies, listen= rules, per scan", async () => {
   const provider = new MeterProvider({ readers: [reader] });
   let latest: Observation | undefined;
   publishObservations(provider.getMeter("procwatch-test"), { latest: () => latest, exportFailures: () => 0, accounts, topProcesses: 5 });
-  const scanner = createScanner(program(["master:1-1,listen=25", ...probes], 1));
+  const scanner = createScanner(settings(["master:1-1,listen=25", ...probes], 1));
   latest = await scanner.scan();
   const m = await collect(reader);
   const name = (label: string, phase?: string) => JSON.stringify({ "procwatch.probe.name": label, ...(phase === undefined ? {} : { "procwatch.probe.phase": phase }) });
@@ -67,7 +62,7 @@ test("probe status and latencies, listen= rules, per scan", async () => {
 
 test("for_cycles: a probe is reported down only after N scans down in a row", async () => {
   const port = await closedPort();
-  const scanner = createScanner(program([`tcp://127.0.0.1:${port}`], 2));
+  const scanner = createScanner(settings([`tcp://127.0.0.1:${port}`], 2));
   const first = await scanner.scan();
   assert.deepEqual(first.measurement.probes?.map((v) => [v.state, v.failure]), [["ok", "refused"]]);
   const second = await scanner.scan();

@@ -1,18 +1,19 @@
 // What the SDK would export, read through an in-process MetricReader: every rule from the first
 // scan on (0 included), limits, debounced status, CPU from the second scan, runaway series that
 // disappear with the runaway (the cumulative-gauge trap), security checks and self metrics.
-import { isProblem } from "../../src/rules/problem.js";
-import { DEFAULT_INTERPRETERS } from "../../src/rules/interpreters.js";
-import { prepareSetup } from "../../src/measure/setup.js";
+
+
+
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { MeterProvider } from "@opentelemetry/sdk-metrics";
-import { createScanner, type Observation, type ScanProgram } from "../../src/measure/cycle.js";
-import { makeInterpreterSet } from "../../src/evaluate/names.js";
-import { parseRuleArgs } from "../../src/rules/list.js";
+import { createScanner, type Observation, type ScanSettings } from "../../src/measure/cycle.js";
+
+
 import { INSTRUMENTS } from "../../src/telemetry/instruments.js";
 import { publishObservations } from "../../src/telemetry/publish.js";
 import { fixtureAccounts } from "../helpers/accounts.js";
+import { scanSettings } from "../helpers/scan-settings.js";
 import { collect, TestReader } from "../helpers/metric-reader.js";
 import { link, makeProcTree, removeProcTree, statLine, statusText, tempProcRoot } from "../helpers/proctree.js";
 
@@ -38,16 +39,12 @@ function writeTree(procs: Record<number, { comm: string; uid: number; gid?: numb
   makeProcTree(root, { ...spec, uptime, stat: `cpu  10 0 10 1000 0 0 0 0 0 0\nbtime ${BTIME}\nprocesses 9000\n` });
 }
 
-function program(): ScanProgram {
-  const parsed = parseRuleArgs(["pwpub:1-2", "pwgone:1-", "pwbusy:0-,cpu=-50,warn=0-0"], accounts);
-  const setup = prepareSetup({
-    procRoot: root,
-    excludeRoots: [],
-    cpu: { maxPercent: 80, basis: { kind: "window", windowMs: 1000 }, exemptNames: [], exemptUsers: [], includeNormalUsers: true, defaultExempt: false, top: 5, clockTicks: 100 },
+function settings(): ScanSettings {
+  return scanSettings(root, ["pwpub:1-2", "pwgone:1-", "pwbusy:0-,cpu=-50,warn=0-0"], {
+    accounts,
+    cpu: { maxPercent: 80 },
     security: { checks: ["gid0-not-uid0", "selinux-init-t"], exemptNames: [], exemptUsers: [], deletedExeIgnore: [], selinuxfs: `${root}/no-selinuxfs` },
-  }, parsed.rules, makeInterpreterSet(DEFAULT_INTERPRETERS), accounts, { alwaysMeasureCpu: true });
-  assert.ok(!isProblem(setup) && setup.cpu !== undefined);
-  return { rules: parsed.rules, setup: { ...setup, cpu: setup.cpu }, forCycles: 1, intervalMs: 1000 };
+  });
 }
 
 test("per-rule, runaway, security and self metrics follow the latest scan", async () => {
@@ -61,7 +58,7 @@ test("per-rule, runaway, security and self metrics follow the latest scan", asyn
   assert.equal(before.get(INSTRUMENTS.ruleCount.name), undefined, "nothing is said before the first scan");
 
   writeTree({ 5101: { comm: "pwpub", uid: 0, ticks: 0 }, 5102: { comm: "pwbusy", uid: 0, ticks: 0 }, 5103: { comm: "pwsetgid", uid: 107, gid: 0, ticks: 0 } });
-  const scanner = createScanner(program());
+  const scanner = createScanner(settings());
   latest = await scanner.scan();
   publisher.recordScan(latest);
   const first = await collect(reader);
@@ -112,7 +109,7 @@ test("procwatch.process.creation.time is one value for the life of a process whi
   const provider = new MeterProvider({ readers: [reader] });
   let latest: Observation | undefined;
   const publisher = publishObservations(provider.getMeter("procwatch-test"), { latest: () => latest, exportFailures: () => 0, accounts, topProcesses: 5 });
-  const scanner = createScanner(program());
+  const scanner = createScanner(settings());
   const seen = new Set<unknown>();
   let ticks = 0;
   // The uptime moves by odd fractions, as a real clock read at a slightly different moment does.
