@@ -1,6 +1,7 @@
 // Real processes with distinctive names for end-to-end tests. The name comes from a symlink to a
 // real binary (comm = first 15 bytes of the link name; exe stays the real binary). Every spawned
 // PID is recorded and killed by PID; never by name (the machine is shared).
+import { waitUntil } from "./wait.js";
 import { type ChildProcess, spawn, type SpawnOptions } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
@@ -137,13 +138,7 @@ export function sessionMembers(sid: number): number[] {
   return listProcesses().filter((p) => p.sid === sid && p.state !== "Z").map((p) => p.pid);
 }
 
-/** Polls `probe` until it gives a value; fails after `timeoutMs`. */
-export async function waitFor<T>(probe: () => T | undefined, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await sleep(2);
-  }
+/** waitUntil (wait.ts) for a synchronous probe, polled every 2 ms: a process's short life. */
+export function waitFor<T>(probe: () => T | undefined, timeoutMs = 5000): Promise<T> {
+  return waitUntil("the condition", probe, { timeoutMs, intervalMs: 2, context: () => "" });
 }
