@@ -1,7 +1,7 @@
 // Commander wiring of `procwatch run` and `procwatch validate`: flags → RunFlags, then the daemon
 // module (loaded only for these commands: the one-shot check never pays for the OTel SDK).
 import { type Command, InvalidArgumentError } from "commander";
-import { isLoopback, parseListen } from "../config/export.js";
+import { isLoopback, parseListen } from "../config/listen-address.js";
 import { withCpuOptions } from "./cpu-flags.js";
 import type { DaemonStart } from "../daemon/commands.js";
 import { formatFailure } from "../output/problems.js";

@@ -1,12 +1,13 @@
 // The `export:` section → ExportSettings: the daemon's listener (Prometheus /metrics, /verdicts)
 // and the OTLP push, whose defaults come from the OTEL_EXPORTER_OTLP_* variables passed in.
 // Validates addresses and URLs only; binding and sending are telemetry/ and daemon/'s business.
-import { BlockList, isIPv4, isIPv6 } from "node:net";
 import { readFileSync } from "node:fs";
+import { DEFAULT_PROMETHEUS_HOST, DEFAULT_PROMETHEUS_PORT, isLoopback, parseListen } from "./listen-address.js";
 import { isScalar } from "yaml";
 import { DEFAULT_OTLP_PROTOCOL, OTLP_PROTOCOLS, type OtlpEnv, protocolReason, parseOtlpEnv } from "./otlp-env.js";
 import { DEFAULT_RESOURCE_GROUPS, type ExportSettings, type OtlpExport, type OtlpProtocol, type OtlpTls, type PrometheusExport, RESOURCE_GROUPS, type ResourceGroup } from "./types.js";
 import type { Problem } from "../rules/problem.js";
+export { DEFAULT_PROMETHEUS_HOST, DEFAULT_PROMETHEUS_PORT } from "./listen-address.js";
 import { blame, type Field, type YamlContext, parseBool, parseDurationValue, parseMapping, parseString, parseStrings, parseWholeNumber, report, tokenOf } from "./fields.js";
 
 /**
@@ -16,8 +17,6 @@ import { blame, type Field, type YamlContext, parseBool, parseDurationValue, par
  * with EADDRINUSE. 9477 is in the Prometheus exporter range (9100-9999) and is not the default of
  * any widely deployed program we know of.
  */
-export const DEFAULT_PROMETHEUS_PORT = 9477;
-export const DEFAULT_PROMETHEUS_HOST = "127.0.0.1";
 export const DEFAULT_TOP_PROCESSES = 10;
 
 export const EXPORT_KEYS: readonly string[] = ["top_processes", "resource_metrics", "prometheus", "otlp"];
@@ -150,35 +149,6 @@ function parsePrometheus(ctx: YamlContext, f: Field, env: NodeJS.ProcessEnv): Pr
     }
   }
   return { enabled, ...address };
-}
-
-/** "127.0.0.1:9477", "[::1]:9477", "localhost:9477", "0.0.0.0:9477" → host and port, or why not. */
-export function parseListen(text: string): { host: string; port: number } | string {
-  const m = /^(?:\[([^\]]*)\]|([^:[\]]*)):([^:]*)$/.exec(text);
-  if (m === null) {
-    return (text.match(/:/g) ?? []).length > 1
-      ? "an IPv6 address needs brackets: [::1]:PORT"
-      : `expected ADDRESS:PORT, e.g. ${DEFAULT_PROMETHEUS_HOST}:${DEFAULT_PROMETHEUS_PORT} or [::1]:${DEFAULT_PROMETHEUS_PORT}`;
-  }
-  const v6 = m[1];
-  const host = v6 ?? m[2] ?? "";
-  const portText = m[3] ?? "";
-  if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) return `port "${portText}" is not a number from 1 to 65535`;
-  if (v6 !== undefined ? !isIPv6(host) : !(isIPv4(host) || host === "localhost")) {
-    return v6 !== undefined
-      ? `"${host}" is not an IPv6 address`
-      : `"${host}" is not an IP address: a host name would be looked up once at start; write the address (${DEFAULT_PROMETHEUS_HOST}, [::1], or 0.0.0.0 for all)`;
-  }
-  return { host, port: Number(portText) };
-}
-
-const LOOPBACK = new BlockList();
-LOOPBACK.addSubnet("127.0.0.0", 8, "ipv4");
-LOOPBACK.addAddress("::1", "ipv6");
-
-export function isLoopback(host: string): boolean {
-  if (host === "localhost") return true;
-  return isIPv4(host) ? LOOPBACK.check(host, "ipv4") : isIPv6(host) && LOOPBACK.check(host, "ipv6");
 }
 
 function parseOtlp(ctx: YamlContext, f: Field, env: NodeJS.ProcessEnv): OtlpExport | undefined {

@@ -83,3 +83,30 @@ test("the check is real: an upward and a sideways import are both found", () => 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** Bare package names a module loads at start: static value imports only (no `import type`, no
+ * dynamic import or require, which load later, if ever), followed through src/. */
+function packagesLoadedBy(entry: string): Set<string> {
+  const packages = new Set<string>();
+  const seen = new Set<string>();
+  const visit = (file: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = readFileSync(file, "utf8");
+    for (const m of text.matchAll(/^(import|export)\s+(type\s+)?[^;]*?from\s+"([^"]+)";/gms)) {
+      if (m[2] !== undefined) continue;
+      const spec = m[3] as string;
+      if (spec.startsWith(".")) visit(join(file, "..", spec).replace(/\.js$/, ".ts"));
+      else if (!spec.startsWith("node:")) packages.add(spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : (spec.split("/")[0] as string));
+    }
+  };
+  visit(entry);
+  return packages;
+}
+
+test("a one-shot check loads only what it uses: commander in the CLI, no package at all in the scanner child", () => {
+  assert.deepEqual([...packagesLoadedBy(join(SRC, "bin", "program.ts"))].sort(), ["commander"]);
+  assert.deepEqual([...packagesLoadedBy(join(SRC, "bin", "child.ts"))], []);
+  assert.deepEqual([...packagesLoadedBy(join(SRC, "bin", "cli.ts"))], []);
+  assert.ok(packagesLoadedBy(join(SRC, "bin", "daemon.ts")).has("yaml"), "the walk finds a package where there is one");
+});
