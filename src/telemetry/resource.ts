@@ -1,7 +1,7 @@
 // The resource every export carries: service.name/version, a stable service.instance.id, host.name
 // and host.id; OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES override (envDetector, merged last).
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { isRefusal, readRegularFile } from "../procfs/regular-file.js";
 import { hostname } from "node:os";
 import { defaultResource, detectResources, envDetector, hostDetector, type Resource, resourceFromAttributes } from "@opentelemetry/resources";
 
@@ -57,14 +57,16 @@ export function uuidV5(namespace: string, name: string): string {
 
 /** host.id read at start: the host detector reads it asynchronously, and the Prometheus exporter
  * serialises target_info without waiting for such attributes, so it never showed there. */
+const MACHINE_ID_CAP = 4096;
+
 function machineId(): string | undefined {
   for (const path of ["/etc/machine-id", "/var/lib/dbus/machine-id"]) {
-    try {
-      const id = readFileSync(path, "utf8").trim();
-      if (id !== "") return id;
-    } catch {
-      // absent in some containers: try the next, else no host.id
-    }
+    // Bounded and never blocking (a FIFO or a huge file in its place is refused, not read):
+    // machine-id(5) is 32 hex digits and a newline.
+    const bytes = readRegularFile(path, MACHINE_ID_CAP);
+    if (isRefusal(bytes)) continue; // absent in some containers: try the next, else no host.id
+    const id = bytes.toString("utf8").trim();
+    if (/^[0-9a-f]{32}$/i.test(id)) return id;
   }
   return undefined;
 }
