@@ -23,8 +23,8 @@ const TARGET_FLOOR_MULTIPLE = 1.5;
 /** procwatch check at +0 over a bare `node -e 0`. */
 const TARGET_START_RATIO = 1.6;
 
-type Tool = "procwatch" | "ps.monitor" | "C floor" | "node -e 0" | "procwatch+cpu" | "procwatch, CA set" | "node -e 0, CA set";
-const TOOLS: readonly Tool[] = ["procwatch", "ps.monitor", "C floor", "node -e 0", "procwatch+cpu", "procwatch, CA set", "node -e 0, CA set"];
+type Tool = "procwatch" | "ps.monitor" | "C floor" | "node -e 0" | "node starts node" | "procwatch+cpu" | "procwatch, CA set" | "node -e 0, CA set";
+const TOOLS: readonly Tool[] = ["procwatch", "ps.monitor", "C floor", "node -e 0", "node starts node", "procwatch+cpu", "procwatch, CA set", "node -e 0, CA set"];
 /** NODE_EXTRA_CA_CERTS for the "CA set" rows: the bench's own value, else Debian's bundle. */
 const CA_FILE = process.env.NODE_EXTRA_CA_CERTS ?? "/etc/ssl/certs/ca-certificates.crt";
 const CA_SET = { NODE_EXTRA_CA_CERTS: CA_FILE };
@@ -58,6 +58,9 @@ function commandsFor(extra: number, herdName: string, floorBin: string): Record<
     "ps.monitor": { label: "ps.monitor", file: PS_MONITOR, args: rules },
     "C floor": { label: "C floor", file: floorBin, args: [herdName] },
     "node -e 0": { label: "node -e 0", file: process.execPath, args: ["-e", "0"] },
+    // The floor of the scanner-child design (check/supervise.ts): a Node that starts a second Node
+    // and waits for it, doing nothing else. The child can only be spawned once the first Node runs.
+    "node starts node": { label: "node starts node", file: process.execPath, args: ["-e", "require('node:child_process').spawnSync(process.execPath, ['-e', '0'], { stdio: 'ignore' })"] },
     "procwatch+cpu": {
       label: "procwatch+cpu",
       file: process.execPath,
@@ -220,6 +223,11 @@ function report(results: readonly LoadResult[], contended: ContendedResult, befo
     say(`  ${lpad(r.extra.toLocaleString("en"), 5)} extra: procwatch ${fmtMs(m("procwatch"))} ms = ${startRatio.toFixed(2)} x node -e 0 (${fmtMs(m("node -e 0"))})${startTarget};` +
       ` CA set: procwatch ${fmtMs(m("procwatch, CA set"))} (${quartiles(r.times["procwatch, CA set"])}) = ${(m("procwatch, CA set") / m("ps.monitor")).toFixed(2)} x ps.monitor,` +
       ` node -e 0 ${fmtMs(m("node -e 0, CA set"))}`);
+  }
+  for (const r of results.filter((x) => x.extra === 0)) {
+    const m = (t: Tool): number => median(r.times[t]);
+    say(`  the floor of a Node that starts a Node and waits for it (the scanner child's design, doing nothing else): ${fmtMs(m("node starts node"))} ms` +
+      ` (${quartiles(r.times["node starts node"])}) = ${(m("node starts node") / m("node -e 0")).toFixed(2)} x node -e 0; procwatch at +0 = ${(m("procwatch") / m("node starts node")).toFixed(2)} x that floor`);
   }
   say();
   const cpw = median(contended.procwatch);
