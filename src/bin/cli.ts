@@ -17,7 +17,7 @@ const command = process.argv[2];
 const needsScan = (command === "check" || command === "explain") && !process.argv.includes("--help") && !process.argv.includes("-h")
   && !process.argv.some((a) => a === "--from" || a.startsWith("--from="));
 // The scanner child's bundle sits beside this one, wherever the bundles were installed or copied.
-const scanChild = needsScan ? startScanChild(fileURLToPath(new URL("./child.js", import.meta.url))) : { run: () => Promise.reject(new Error("bug: no scanChild started")), cancel: () => undefined };
+const scanChild = needsScan ? startScanChild(fileURLToPath(new URL("./child.js", import.meta.url))) : { run: () => Promise.reject(new Error("bug: no scanner started")), cancel: () => undefined };
 
 // In the CommonJS bundle require() loads program.js in ~9 ms; import() of the same file goes
 // through the ESM loader and took ~35 ms. tsc's ESM output (dist/src) has no require: import().

@@ -148,7 +148,7 @@ function awaitResult(child: ChildProcess, how: Supervision): Promise<Formatted> 
       if (result !== undefined) return settle(result, false);
       const first = err.split("\n").find((l) => /Error|error/.test(l)) ?? err.split("\n")[0] ?? "";
       const ending = signal === null ? `exited with ${code}` : `killed by ${signal}`;
-      settle(how.onFailure(`scanChild ${ending}${first === "" ? "" : `: ${first.trim()}`}`), false);
+      settle(how.onFailure(`scanner ${ending}${first === "" ? "" : `: ${first.trim()}`}`), false);
     });
   });
 }
