@@ -3,7 +3,7 @@
 // docs/e2e-mon-nagios.md: setsid + env -i, readiness via `moncmd version`, every
 // wait bounded, clean-up by PID only (never by name: the machine is shared).
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -55,16 +55,17 @@ export function runMonitor(path: string, args: readonly string[], options: { env
 }
 
 /**
- * Writes `DIR/procwatch` (a stand-in for an installed procwatch: `node cli.js "$@"`) next to a copy
- * of the shipped bundle in `DIR/bundle/`, and returns its path.
+ * Writes `DIR/procwatch`, a symlink to a copy of the shipped bundle's cli.js in `DIR/bundle/`, as
+ * the Debian package installs /usr/bin/procwatch, and returns its path. Run as a command, its
+ * shell header starts the CLI and the scanner side by side (src/bin/launch.sh).
  */
 export function installProcwatch(dir: string): string {
   const bundle = join(dir, "bundle");
   mkdirSync(bundle, { recursive: true });
   for (const f of readdirSync(BIN_DIR)) if (f.endsWith(".js") || f === "package.json") copyFileSync(join(BIN_DIR, f), join(bundle, f));
   const path = join(dir, "procwatch");
-  writeFileSync(path, `#!/bin/sh\nexec '${process.execPath}' '${join(bundle, "cli.js")}' "$@"\n`);
-  chmodSync(path, 0o755);
+  chmodSync(join(bundle, "cli.js"), 0o755);
+  symlinkSync(join(bundle, "cli.js"), path);
   return path;
 }
 

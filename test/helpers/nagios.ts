@@ -3,7 +3,7 @@
 // docs/e2e-mon-nagios.md: setsid + env -i, read status.dat before stopping
 // (Nagios deletes it on exit), stop by PID (TERM, bounded wait, KILL), every wait bounded.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -58,9 +58,9 @@ export function nagiosIds(): { uid: number; gid: number } {
  */
 export class NagiosScratch {
   readonly dir: string;
-  /** The plugin: a shell wrapper running `node .../cli.js check --format nagios "$@"`. */
+  /** The plugin: a shell wrapper running `.../cli.js check --format nagios "$@"` as a command. */
   readonly plugin: string;
-  /** A stand-in for an installed `procwatch`: `node .../cli.js "$@"`. */
+  /** A stand-in for an installed `procwatch`: a symlink to the copy's cli.js, as the package has. */
   readonly procwatch: string;
 
   constructor(owner: { uid: number; gid: number } = nagiosIds()) {
@@ -69,11 +69,11 @@ export class NagiosScratch {
     for (const sub of ["bin", "rw", "tmp", "checkresults"]) mkdirSync(join(this.dir, sub));
     for (const f of readdirSync(BIN_DIR)) if (f.endsWith(".js") || f === "package.json") copyFileSync(join(BIN_DIR, f), join(this.dir, "bin", f));
     this.plugin = join(this.dir, "check_procwatch");
-    writeFileSync(this.plugin, `#!/bin/sh\nexec '${process.execPath}' '${join(this.dir, "bin", "cli.js")}' check --format nagios "$@"\n`);
+    chmodSync(join(this.dir, "bin", "cli.js"), 0o755);
+    writeFileSync(this.plugin, `#!/bin/sh\nexec '${join(this.dir, "bin", "cli.js")}' check --format nagios "$@"\n`);
     chmodSync(this.plugin, 0o755);
     this.procwatch = join(this.dir, "procwatch");
-    writeFileSync(this.procwatch, `#!/bin/sh\nexec '${process.execPath}' '${join(this.dir, "bin", "cli.js")}' "$@"\n`);
-    chmodSync(this.procwatch, 0o755);
+    symlinkSync(join(this.dir, "bin", "cli.js"), this.procwatch);
     for (const p of [this.dir, ...["bin", "rw", "tmp", "checkresults"].map((s) => join(this.dir, s))]) {
       chownSync(p, uid, gid);
       chmodSync(p, 0o755);

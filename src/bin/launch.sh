@@ -1,0 +1,38 @@
+#!/bin/sh
+":" /*
+# The first lines of dist/bin/cli.js (scripts/build-to puts them in front of the bundle): sh runs
+# them, and Node, reading the same file, sees a string and a comment. For a check or an explain,
+# the scanner (bin/child.js) and the CLI start here side by side, so their two Node start-ups run
+# at once on two cores instead of one after the other (the CLI could only spawn the scanner once
+# it ran itself). Everything else, and any case these lines do not handle, is the CLI alone.
+#
+# Two pipes, made by the two pipelines (an anonymous pipe is all a POSIX shell can make), each
+# writer opened through /proc/self/fd before either Node starts, so neither can read end of file
+# early: A carries the request (CLI fd 4 -> scanner stdin), B the answer (scanner stdout and
+# stderr -> CLI fd 6). The scanner holds no descriptor of the caller's: stuck in a /proc read,
+# it keeps no pipe of mon's or Nagios's open, and the CLI answers at the deadline and exits
+# (check/supervise.ts). PROCWATCH_SCANNER tells the CLI the scanner's PID and this shell's, the
+# root of the check's process tree. NODE_EXTRA_CA_CERTS is emptied for the scanner: it opens no
+# TLS connection, and loading the certificates costs every Node start-up tens of ms.
+d=${0%/*}
+[ -f "$d/child.js" ] || { d=$(readlink -f -- "$0") && d=${d%/*}; }
+fast=
+case ${1-} in
+  check|explain)
+    fast=1
+    for a do case $a in --from|--from=*|--help|-h) fast= ;; esac; done ;;
+esac
+# The caller's stdin goes to the CLI as fd 3 (a closed stdin: the CLI alone).
+if [ -n "$fast" ] && [ -f "$d/child.js" ] && [ -d /proc/self/fd ] && { command exec 3<&0; } 2>/dev/null; then
+  # This shell waits for the CLI, so a signal meant for the check must not end it first (mon
+  # counts a monitor killed by a signal as a success): the CLI answers in time, as it would alone.
+  trap '' HUP INT TERM
+  : | { exec 5<&0; : | { exec 6<&0 4>/proc/self/fd/5 7>/proc/self/fd/6
+    NODE_EXTRA_CA_CERTS= node --enable-experimental-regexp-engine "$d/child.js" <&5 >&7 2>&7 3<&- 4>&- 5<&- 6<&- 7>&- &
+    PROCWATCH_SCANNER=$!:$$ exec node "$d/cli.js" "$@" <&3 3<&- 5<&- 7>&-
+  }; }
+  exit
+fi
+# The flags are for the daemon (procwatch run); see the comment at the top of src/bin/cli.ts.
+exec node --max-semi-space-size=1 --expose-gc "$0" "$@"
+*/
