@@ -22,14 +22,21 @@ case ${1-} in
     fast=1
     for a do case $a in --from|--from=*|--help|-h) fast= ;; esac; done ;;
 esac
+# Under a low open-files limit (ulimit -n), the CLI alone: the pipes would take descriptors Node
+# needs to start, and the CLI answers such a limit cleanly (EMFILE named) where it still can.
+[ -n "$fast" ] && n=$(ulimit -n) && { [ "$n" = unlimited ] || [ "$n" -ge 64 ]; } || fast=
 # The caller's stdin goes to the CLI as fd 3 (a closed stdin: the CLI alone).
 if [ -n "$fast" ] && [ -f "$d/child.js" ] && [ -d /proc/self/fd ] && { command exec 3<&0; } 2>/dev/null; then
   # This shell waits for the CLI, so a signal meant for the check must not end it first (mon
   # counts a monitor killed by a signal as a success): the CLI answers in time, as it would alone.
   trap '' HUP INT TERM
-  : | { exec 5<&0; : | { exec 6<&0 4>/proc/self/fd/5 7>/proc/self/fd/6
-    NODE_EXTRA_CA_CERTS= node --enable-experimental-regexp-engine "$d/child.js" <&5 >&7 2>&7 3<&- 4>&- 5<&- 6<&- 7>&- &
-    PROCWATCH_SCANNER=$!:$$ exec node "$d/cli.js" "$@" <&3 3<&- 5<&- 7>&-
+  : | { { command exec 5<&0; } 2>/dev/null; : | {
+    # Out of descriptors, or /proc/self/fd not usable: the CLI alone, which spawns the scanner.
+    if { command exec 6<&0 4>/proc/self/fd/5 7>/proc/self/fd/6; } 2>/dev/null; then
+      NODE_EXTRA_CA_CERTS= node --enable-experimental-regexp-engine "$d/child.js" <&5 >&7 2>&7 3<&- 4>&- 5<&- 6<&- 7>&- &
+      PROCWATCH_SCANNER=$!:$$ exec node "$d/cli.js" "$@" <&3 3<&- 5<&- 7>&-
+    fi
+    exec node "$d/cli.js" "$@" <&3 3<&- 4>&- 5<&- 6<&- 7>&-
   }; }
   exit
 fi
