@@ -92,6 +92,14 @@ describe("run as a command", () => {
     }
   });
 
+  test("a shell whose here-documents are not pipes (bash) takes the plain path, with the same answers", async () => {
+    const name = uniqueName("b");
+    await pool.start(name);
+    for (const args of [["check", `${name}:1-1`], ["check", "--format", "nagios", `${name}:2-`]]) {
+      same(await runCommand("/bin/bash", [CLI, ...args], { env: ENV }), await runCli(args, { env: ENV }));
+    }
+  });
+
   test("the scanner starts beside the CLI, not from it, without NODE_EXTRA_CA_CERTS; the CLI is the process the caller started", async () => {
     const name = uniqueName("l");
     await pool.start(name);
