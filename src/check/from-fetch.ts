@@ -1,7 +1,6 @@
 // One GET for `check --from`, bounded: one deadline from connect to the last byte (a server that
 // drips a byte at a time cannot stretch it), a cap on the answer (never buffered past it), no
 // redirects, and a hook that vets the peer once connected, before the answer counts.
-import { request } from "node:http";
 import type { Socket } from "node:net";
 import { formatDuration } from "../rules/duration.js";
 
@@ -20,7 +19,10 @@ export interface FetchLimits {
 
 export type FetchResult = { readonly body: Buffer } | { readonly error: string };
 
-export function fetchBounded(endpoint: FromEndpoint, path: string, limits: FetchLimits): Promise<FetchResult> {
+export async function fetchBounded(endpoint: FromEndpoint, path: string, limits: FetchLimits): Promise<FetchResult> {
+  // Loaded here, not at the top: the CLI bundle holds this module, and every other command (a
+  // check above all) would pay node:http's load time for nothing.
+  const { request } = await import("node:http");
   return new Promise((resolve) => {
     let done = false;
     const finish = (result: FetchResult): void => {
