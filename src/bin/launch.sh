@@ -14,14 +14,17 @@
 # fails the pipe test and takes the plain path. The scanner holds no descriptor of the caller's
 # but stdin: stuck in a /proc read, it keeps no pipe of mon's or Nagios's open, and the CLI
 # answers at the deadline and exits (check/supervise.ts). PROCWATCH_SCANNER tells the CLI the
-# scanner's PID and its own. NODE_EXTRA_CA_CERTS is emptied for the scanner: it opens no TLS
-# connection, and loading the certificates costs every Node start-up tens of ms.
+# scanner's PID and its own. NODE_EXTRA_CA_CERTS is unset for a check's or an explain's processes:
+# they open no TLS connection (check --from speaks HTTP on loopback or a Unix socket), and the
+# certificates cost every Node start-up tens of ms, even with the variable set to nothing. The
+# daemon keeps it (OTLP over https may need it).
 d=${0%/*}
 [ -f "$d/child.js" ] || { d=$(readlink -f -- "$0") && d=${d%/*}; }
 fast=
 case ${1-} in
   check|explain)
     fast=1
+    unset NODE_EXTRA_CA_CERTS
     for a do case $a in --from|--from=*|--help|-h) fast= ;; esac; done ;;
 esac
 # Under a low open-files limit (ulimit -n), the CLI alone: the pipes would take descriptors Node
@@ -35,7 +38,7 @@ E
 E
   } 2>/dev/null
   if [ -p /proc/self/fd/5 ] && [ -p /proc/self/fd/6 ] && { command exec 4>/proc/self/fd/5 7>/proc/self/fd/6; } 2>/dev/null; then
-    NODE_EXTRA_CA_CERTS= node --enable-experimental-regexp-engine "$d/child.js" <&5 >&7 2>&7 4>&- 5<&- 6<&- 7>&- &
+    node --enable-experimental-regexp-engine "$d/child.js" <&5 >&7 2>&7 4>&- 5<&- 6<&- 7>&- &
     PROCWATCH_SCANNER=$!:$$ exec node "$d/cli.js" "$@" 5<&- 7>&-
   fi
   exec 4>&- 5<&- 6<&- 7>&-
