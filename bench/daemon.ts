@@ -5,7 +5,7 @@
 // latency while a scan runs. Prints the exact commands and a table. Spawns and kills only its own
 // processes, by PID; every listener is on 127.0.0.1; root or not. Run alone: node dist/bench/daemon.js
 // (BENCH_DAEMON_ROUNDS, BENCH_LATENCY_SECONDS, BENCH_SOAK_SCANS shorten it; BENCH_NODE_FLAGS tries
-// other node flags than cli.js's shebang for the daemon and the harness).
+// other node flags than cli.js's shell lines start the daemon with, for it and the harness).
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -169,11 +169,11 @@ function watchProcessTable(): { phase(name: string): void; stop(): void; ranges(
 
 // ---------- the daemon ----------
 
-/** The node flags of cli.js's shebang (`#!/usr/bin/env -S node FLAGS`): what an operator runs. */
-function shebangNodeFlags(): string[] {
-  const first = readFileSync(cli, "utf8").split("\n", 1)[0] ?? "";
-  const m = /^#!\S*env -S node((?: --?[\w-]+(?:=\S+)?)*)\s*$/.exec(first);
-  if (m === null) throw new Error(`${cli}: unexpected shebang ${JSON.stringify(first)}`);
+/** The node flags cli.js's shell lines (src/bin/launch.sh) start the daemon with, in its last
+ * line `exec node FLAGS "$0" "$@"`: what an operator runs. */
+function launchNodeFlags(): string[] {
+  const m = /^exec node((?: --?[\w-]+(?:=\S+)?)*) "\$0" "\$@"$/m.exec(readFileSync(cli, "utf8").slice(0, 8192));
+  if (m === null) throw new Error(`${cli}: no \`exec node FLAGS "$0" "$@"\` line in its shell lines`);
   return (m[1] ?? "").trim().split(" ").filter((f) => f !== "");
 }
 
@@ -488,11 +488,11 @@ async function main(): Promise<void> {
   if (!existsSync(harness)) throw new Error(`${harness} is missing: build first`);
   if (!existsSync(EXPORTER)) throw new Error(`${EXPORTER} is missing: apt-get install prometheus-process-exporter`);
   const ticksPerSec = readClockTicks();
-  const shebangFlags = shebangNodeFlags();
+  const launchFlags = launchNodeFlags();
   // BENCH_NODE_FLAGS tries other flags for the daemon and the harness without rebuilding cli.js.
   const override = process.env.BENCH_NODE_FLAGS;
-  const nodeFlags = override === undefined ? shebangFlags : override.split(" ").filter((f) => f !== "");
-  const flagsOrigin = override === undefined ? "cli.js's shebang" : `BENCH_NODE_FLAGS; the shebang has ${shebangFlags.join(" ")}`;
+  const nodeFlags = override === undefined ? launchFlags : override.split(" ").filter((f) => f !== "");
+  const flagsOrigin = override === undefined ? "cli.js's shell lines" : `BENCH_NODE_FLAGS; the shell lines have ${launchFlags.join(" ")}`;
   const tmp = mkdtempSync(join(tmpdir(), "pwbench-daemon-"));
   let herd: Herd | undefined;
   process.on("exit", () => {

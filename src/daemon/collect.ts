@@ -8,7 +8,7 @@ import { getHeapStatistics } from "node:v8";
 const GROWTH_BYTES = 16 * 1024 * 1024;
 
 /** Call after each scan; collects only when the CLI's flags expose gc (--expose-gc in its
- * shebang) and the heap has grown enough since the last collection. */
+ * shell lines, src/bin/launch.sh) and the heap has grown enough since the last collection. */
 export function createAfterScanCollector(gc = (globalThis as { gc?: () => void }).gc): (() => void) | undefined {
   if (gc === undefined) return undefined;
   let base = getHeapStatistics().used_heap_size;
