@@ -18,9 +18,9 @@ import type * as Program from "./program.js";
 const command = process.argv[2];
 const needsScan = (command === "check" || command === "explain") && !process.argv.includes("--help") && !process.argv.includes("-h")
   && !process.argv.some((a) => a === "--from" || a.startsWith("--from="));
-// Run as a command, the shell header (scripts/build-to) has already started the scanner beside
-// this process and says so here: "PID:ROOT", the scanner's PID and the header's own (the root of
-// this check's process tree, left out of every count).
+// Run as a command, the shell lines (src/bin/launch.sh) have already started the scanner beside
+// this process and say so here: "PID:ROOT", the scanner's PID and this process's own (the shell
+// became this process; the root of the check's process tree, left out of every count).
 const launched = /^(\d+):(\d+)$/.exec(process.env.PROCWATCH_SCANNER ?? "");
 delete process.env.PROCWATCH_SCANNER;
 const adopted = launched === null ? undefined : adoptScanChild(Number(launched[1]), Number(launched[2]));
