@@ -77,7 +77,7 @@ export function startScanChild(child: string): ScanChild {
   };
 }
 
-/** Where the shell header of bin/cli.js (scripts/build-to) leaves the pipes of the scanner it
+/** Where the shell lines of dist/bin/cli.js (src/bin/launch.sh) leave the pipes of the scanner it
  * started beside this process: the request is written to the first, the answer (the scanner's
  * stdout and stderr) read from the second. */
 export const ADOPTED_REQUEST_FD = 4;
@@ -85,10 +85,12 @@ export const ADOPTED_ANSWER_FD = 6;
 
 /**
  * The scanner the shell header started at the same time as this process, so the two Node
- * start-ups run side by side instead of one after the other. `pid` is the scanner's: this
- * process's own child (the shell forked it, then became this process), so it stays a zombie,
- * its PID not reused, until this process exits. Undefined when the pipes are not there (the
- * variable set by hand): the caller spawns a scanner instead.
+ * start-ups run side by side instead of one after the other. `pid` is the scanner's, this
+ * process's own child (the shell forked it, then became this process). It is killed only at the
+ * deadline or on a signal, while its answer pipe is still open: the scanner alone holds the
+ * pipe's write end, so the PID is still its own (even where SIGCHLD is ignored and children are
+ * reaped at once). Undefined when the pipes are not there (the variable set by hand): the caller
+ * spawns a scanner instead.
  */
 export function adoptScanChild(pid: number, excludeRoot: number): ScanChild | undefined {
   if (!isPipe(ADOPTED_REQUEST_FD) || !isPipe(ADOPTED_ANSWER_FD)) return undefined;
