@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import type { HarnessReport, Sample } from "./daemon-harness.js";
-import { countNamed, type Herd, makeHerd } from "./herd.js";
+import { countNamed, type Herd, makeHerd, SLEEP_SECONDS } from "./herd.js";
 import { type Fetched, fetchTimed, freePort, keepAliveAgent, LOOPBACK, type OtlpSink, startOtlpSink } from "./loopback.js";
 import { countProcesses, readClockTicks, readCpuTicks, readMemory } from "./proc-usage.js";
 import { median } from "./timing.js";
@@ -676,7 +676,7 @@ async function main(): Promise<void> {
       + `p50 ${ms(quantile(d, 0.5))}, p99 ${ms(quantile(d, 0.99))}, max ${ms(maxOf(d))}; target < ${TARGET_LATENCY_MS} ms: ${passFail(maxOf(d) < TARGET_LATENCY_MS)}`);
   }
   line();
-  line("Commands (N = the herd size; the herd is /bin/sleep 900 symlinked to a unique name, so comm = that name):");
+  line(`Commands (N = the herd size; the herd is /bin/sleep ${SLEEP_SECONDS} symlinked to a unique name, so comm = that name):`);
   line(`   daemon:   ${shellLine(daemonLaunch).replace(/:\d+-\d+$/, ":N-N")}`);
   line(`   no flags: ${shellLine(uncapped.launch).replace(/:\d+-\d+$/, ":N-N")}`);
   for (const rr of resourceRuns) line(`   ${rr.what}: ${shellLine(rr.launch).replace(/:\d+-\d+$/, ":N-N")}`);

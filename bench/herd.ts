@@ -16,8 +16,10 @@ export interface Herd {
 
 const BATCH = 250;
 const SHOW_TIMEOUT_MS = 60_000;
-// Outlives any bench run (< 5 min), so even a SIGKILLed bench leaves nothing behind for long.
-const SLEEP_SECONDS = "900";
+// Outlives any bench run (the daemon part, interleaved rounds and soak included, takes about
+// 16 minutes on 2 cores), so the herd never shrinks under a measurement, and even a SIGKILLed
+// bench leaves nothing behind for long.
+export const SLEEP_SECONDS = "2700";
 
 /** Creates the symlink `<dir>/<name>` → sleep. Nothing is spawned yet. */
 export function makeHerd(dir: string, name: string, sleepPath = "/bin/sleep"): Herd {
