@@ -11,8 +11,8 @@
 # each is opened through /proc/self/fd before either Node starts, so neither can read end of
 # file early. A carries the request (CLI fd 4 -> scanner stdin), B the answer (scanner stdout and
 # stderr -> CLI fd 6). A shell that makes here-documents otherwise (bash: /dev/null or a file)
-# fails the pipe test and takes the plain path. The scanner holds no descriptor of the caller's
-# but stdin: stuck in a /proc read, it keeps no pipe of mon's or Nagios's open, and the CLI
+# fails the pipe test and takes the plain path. The scanner holds none of the caller's stdin,
+# stdout or stderr: stuck in a /proc read, it keeps no pipe of mon's or Nagios's open, and the CLI
 # answers at the deadline and exits (check/supervise.ts). PROCWATCH_SCANNER tells the CLI the
 # scanner's PID and its own. NODE_EXTRA_CA_CERTS is unset for a check's or an explain's processes:
 # they open no TLS connection (check --from speaks HTTP on loopback or a Unix socket), and the
