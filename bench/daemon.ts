@@ -253,7 +253,7 @@ function scanDurationTotals(body: string): { sumSec: number; count: number } | u
  * /metrics scrape every SCRAPE_EVERY_S seconds as a Prometheus would do (its cost is part of
  * running with exporters loaded), and VmRSS once a second.
  */
-async function measureDaemonCpu(d: Daemon, ticksPerSec: number, scans = ROUNDS): Promise<DaemonCpu> {
+async function measureDaemonCpu(d: Daemon, ticksPerSec: number): Promise<DaemonCpu> {
   const agent = keepAliveAgent();
   const scrape = async (): Promise<string> => (await fetchTimed(`${d.base}/metrics`, agent)).body;
   const seq0 = await quietPoint(d.base);
@@ -266,9 +266,9 @@ async function measureDaemonCpu(d: Daemon, ticksPerSec: number, scans = ROUNDS):
     rssKb.push(readMemory(d.run.pid).rssKb);
     if (second % SCRAPE_EVERY_S === 0) await scrape();
     // Ask for the scan number only near the end: every /verdicts answer is work inside the window.
-    if (second >= scans) {
+    if (second >= ROUNDS) {
       last = (await latestScan(d.base))?.seq ?? last;
-      if (last >= seq0 + scans) break;
+      if (last >= seq0 + ROUNDS) break;
     }
   }
   const seq1 = await quietPoint(d.base);
@@ -339,13 +339,13 @@ interface ExporterCpu {
   readonly herdProcs: number | undefined;
 }
 
-async function measureExporterCpu(pid: number, url: string, herdName: string, ticksPerSec: number, scrapes = ROUNDS): Promise<ExporterCpu> {
+async function measureExporterCpu(pid: number, url: string, herdName: string, ticksPerSec: number): Promise<ExporterCpu> {
   const agent = keepAliveAgent();
   let last: Fetched | undefined;
   for (let i = 0; i < EXPORTER_WARMUP_SCRAPES; i++) last = await fetchTimed(url, agent);
   const ticks0 = readCpuTicks(pid);
   const walls: number[] = [];
-  for (let i = 0; i < scrapes; i++) {
+  for (let i = 0; i < ROUNDS; i++) {
     last = await fetchTimed(url, agent);
     if (last.status !== 200) throw new Error(`process-exporter answered ${last.status}`);
     walls.push(last.ms);
@@ -353,7 +353,7 @@ async function measureExporterCpu(pid: number, url: string, herdName: string, ti
   const ticks1 = readCpuTicks(pid);
   agent.destroy();
   const m = new RegExp(`^namedprocess_namegroup_num_procs\\{groupname="${herdName}"\\} (\\d+)$`, "m").exec(last?.body ?? "");
-  return { cpuMsPerScrape: ((ticks1 - ticks0) * 1000) / ticksPerSec / scrapes, medianScrapeWallMs: median(walls), herdProcs: m === null ? undefined : Number(m[1]) };
+  return { cpuMsPerScrape: ((ticks1 - ticks0) * 1000) / ticksPerSec / ROUNDS, medianScrapeWallMs: median(walls), herdProcs: m === null ? undefined : Number(m[1]) };
 }
 
 interface Interleaved {

@@ -14,7 +14,7 @@ if (input !== "") {
     const out = Buffer.from(JSON.stringify(result));
     for (let off = 0; off < out.length; ) off += writeSync(1, out, off);
     // EOF tells the CLI the answer is complete; it need not wait for this process to exit.
-    // Launched by the shell header, stderr is the same pipe: close it too (nothing is left to say).
+    // Started by cli.js's shell lines (src/bin/launch.sh), stderr is the same pipe: close it too.
     closeSync(1);
     closeSync(2);
   });

@@ -102,9 +102,9 @@ export function readVerdictsDocument(data: unknown): VerdictsDocument {
   };
   const names = readNames(obj(d.names, "names"));
   const cpuBasis = opt(d.cpuBasis, "cpuBasis", readBasis);
-  const probes = opt(d.probes, "probes", (v, p) => list(v, p, parseProbeItem));
+  const probes = opt(d.probes, "probes", (v, p) => list(v, p, readProbe));
   const runaway = opt(d.runaway, "runaway", readRunaway);
-  const security = opt(d.security, "security", parseSecurity);
+  const security = opt(d.security, "security", readSecurity);
   const outcome: CheckOutcome = present({
     verdicts: list(d.rules, "rules", readVerdict),
     runaway,
@@ -348,7 +348,7 @@ function readProcess(v: unknown, path: string): ProcessRecord {
   });
 }
 
-function parseProbeItem(v: unknown, path: string): ProbeVerdict {
+function readProbe(v: unknown, path: string): ProbeVerdict {
   const o = obj(v, path);
   const r = obj(o.rule, `${path}.rule`);
   const res = obj(o.result, `${path}.result`);
@@ -403,7 +403,7 @@ function readRunaway(v: unknown, path: string): RunawayReport {
   };
 }
 
-function parseSecurity(v: unknown, path: string): SecurityReport {
+function readSecurity(v: unknown, path: string): SecurityReport {
   const o = obj(v, path);
   const results = list(o.results, `${path}.results`, (x, p): SecurityResult => {
     const r = obj(x, p);

@@ -109,13 +109,13 @@ export function parseExport(ctx: YamlContext, f: Field, env: NodeJS.ProcessEnv):
       ?? { enabled: prometheusEnabled(parseOtlpEnv(env, []), undefined), host: DEFAULT_PROMETHEUS_HOST, port: DEFAULT_PROMETHEUS_PORT },
     otlp: (otlp === undefined ? undefined : parseOtlp(ctx, otlp, env)) ?? otlpFromEnv(env, ctx.problems, undefined),
     topProcesses: (top === undefined ? undefined : parseWholeNumber(ctx, top, 0, 100, "runaway processes exported with their own CPU series")) ?? DEFAULT_TOP_PROCESSES,
-    resourceMetrics: (resources === undefined ? undefined : readResourceGroups(ctx, resources)) ?? DEFAULT_RESOURCE_GROUPS,
+    resourceMetrics: (resources === undefined ? undefined : parseResourceGroups(ctx, resources)) ?? DEFAULT_RESOURCE_GROUPS,
   };
 }
 
 /** `true` (the default groups), `false` (none) or a list of groups: fds and io only when named,
  * since each costs a read per matched process every scan (the fd directory can be large). */
-function readResourceGroups(ctx: YamlContext, f: Field): readonly ResourceGroup[] | undefined {
+function parseResourceGroups(ctx: YamlContext, f: Field): readonly ResourceGroup[] | undefined {
   if (isScalar(f.node) && typeof f.node.value === "boolean") return f.node.value ? DEFAULT_RESOURCE_GROUPS : [];
   const items = parseStrings(ctx, f);
   if (items === undefined) return undefined;

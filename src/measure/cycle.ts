@@ -2,20 +2,20 @@
 // for CPU windows, the debounce window, running error totals, the boot time). The timer lives in
 // run.ts; this file never sleeps, so a test can drive scans one by one. Each scan is one step
 // (step.ts: reads /proc, runs the probes, one connection each per scan, awaited, so the next scan
-// never starts while one is open), then debounced and given its detail reads; formats nothing. An Observation is the whole truth of its scan, detail fields included:
-// /verdicts, a scrape and an OTLP export only read it.
+// never starts while one is open), then debounced and given its detail reads; formats nothing.
+// An Observation is the whole truth of its scan, detail fields included: /verdicts, a scrape and
+// an OTLP export only read it.
 import type { CpuFigures } from "../evaluate/cpu.js";
 import { confirmProbes } from "../evaluate/probe.js";
 import type { Measurement, MeasureSetup } from "./measure.js";
 import { readBootTimeMs } from "../procfs/clock.js";
 import { checkProcRoot, describeProcRootProblem, failedRootSnapshot, type ProcRootProblem } from "../procfs/root.js";
-import { takeSnapshotYielding } from "../procfs/snapshot.js";
+import { type ScanPlan, takeSnapshotYielding } from "../procfs/snapshot.js";
 import type { SkipCounts, Snapshot } from "../procfs/types.js";
 import type { Rule } from "../rules/types.js";
 import { confirmWindow, slideWindow } from "./confirm.js";
 import { type DetailPolicy, withDetails } from "./detail.js";
 import { measureStep, type StepReader } from "./step.js";
-import type { ScanPlan } from "../procfs/snapshot.js";
 import type { ResourceGroup } from "../config/types.js";
 import { createResourceTracker, type RuleResources, resourceFields, withResourceFields } from "./rule-resources.js";
 

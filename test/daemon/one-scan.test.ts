@@ -2,15 +2,10 @@
 // comes from that scan alone. The fixture tree changes between the scan and the request (another
 // exe, another user, the port's holder gone) and every answer stays word for word the same; the
 // next scan sees the change. Also: JSON lists at most the detail limit per rule, with the rest counted.
-
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { createScanner, DAEMON_DETAIL_LIMIT, type ScanSettings } from "../../src/measure/cycle.js";
 import { formatObservation } from "../../src/daemon/run.js";
-
-
-
-
 import { fixtureAccounts } from "../helpers/accounts.js";
 import { scanSettings } from "../helpers/scan-settings.js";
 import { link, makeProcTree, removeProcTree, statLine, statusText, tempProcRoot } from "../helpers/proctree.js";

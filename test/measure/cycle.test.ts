@@ -1,15 +1,10 @@
 // The daemon's scanner driven scan by scan over a fixture /proc tree: counts, the for_cycles
 // debounce, CPU windows between scans (none on the first scan) measured on a fake monotonic
 // clock, so every figure is exact, and new settings on reload.
-
-
-
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { createScanner, type ScanSettings } from "../../src/measure/cycle.js";
 import type { CpuBasis } from "../../src/rules/types.js";
-
-
 import { fixtureAccounts } from "../helpers/accounts.js";
 import { scanSettings } from "../helpers/scan-settings.js";
 import { link, makeProcTree, removeProcTree, statLine, statusText, tempProcRoot } from "../helpers/proctree.js";

@@ -8,9 +8,6 @@ import type { ResourceGroup } from "../../src/config/types.js";
 import { createScanner, type Observation, type ScanSettings } from "../../src/measure/cycle.js";
 import { limitsPhrase } from "../../src/output/limits.js";
 import { Field } from "../../src/procfs/types.js";
-
-
-
 import { INSTRUMENTS } from "../../src/telemetry/instruments.js";
 import { publishObservations } from "../../src/telemetry/publish.js";
 import { fixtureAccounts } from "../helpers/accounts.js";

@@ -1,7 +1,6 @@
 // Every character that can hide or reorder text, sent through every output procwatch has: mon,
 // Nagios, json, explain, validate's messages, the Prometheus exposition of a real in-process
 // exporter and the OTLP attributes an in-process MetricReader collects. None may appear raw.
-
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { get, createServer, type Server } from "node:http";
@@ -14,9 +13,6 @@ import type { CheckRequest } from "../../src/check/request.js";
 import { runCheck } from "../../src/check/run-check.js";
 import { validateConfig } from "../../src/daemon/commands.js";
 import { createScanner, type Observation } from "../../src/measure/cycle.js";
-
-
-
 import { startTelemetry } from "../../src/telemetry/exporters.js";
 import { ATTR, INSTRUMENTS } from "../../src/telemetry/instruments.js";
 import { publishObservations } from "../../src/telemetry/publish.js";

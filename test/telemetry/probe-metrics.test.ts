@@ -1,15 +1,10 @@
 // The daemon's probes, scan by scan, through the publisher and an in-process MetricReader: status
 // per probe (debounced by for_cycles), connect and banner times as gauges, a phase the probe did
 // not reach left out; a listen= rule is a rule like any other.
-
-
-
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { MeterProvider } from "@opentelemetry/sdk-metrics";
 import { createScanner, type Observation, type ScanSettings } from "../../src/measure/cycle.js";
-
-
 import { INSTRUMENTS } from "../../src/telemetry/instruments.js";
 import { publishObservations } from "../../src/telemetry/publish.js";
 import { fixtureAccounts } from "../helpers/accounts.js";

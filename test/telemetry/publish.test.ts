@@ -1,15 +1,10 @@
 // What the SDK would export, read through an in-process MetricReader: every rule from the first
 // scan on (0 included), limits, debounced status, CPU from the second scan, runaway series that
 // disappear with the runaway (the cumulative-gauge trap), security checks and self metrics.
-
-
-
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { MeterProvider } from "@opentelemetry/sdk-metrics";
 import { createScanner, type Observation, type ScanSettings } from "../../src/measure/cycle.js";
-
-
 import { INSTRUMENTS } from "../../src/telemetry/instruments.js";
 import { publishObservations } from "../../src/telemetry/publish.js";
 import { fixtureAccounts } from "../helpers/accounts.js";
