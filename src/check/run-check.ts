@@ -23,6 +23,7 @@ import { formatDuration } from "../rules/duration.js";
 import { countRules, parseRuleArgs } from "../rules/list.js";
 import { type Accounts, readAccounts } from "../system/accounts.js";
 import type { CheckDeps, CheckRequest } from "./request.js";
+import { monotonicMs } from "../measure/clock.js";
 
 export async function runCheck(req: CheckRequest, deps: CheckDeps = {}): Promise<Formatted> {
   try {
@@ -35,7 +36,7 @@ export async function runCheck(req: CheckRequest, deps: CheckDeps = {}): Promise
 }
 
 async function checkOnce(req: CheckRequest, deps: CheckDeps): Promise<Formatted> {
-  const startedMs = performance.now();
+  const startedMs = monotonicMs();
   // Before anything else: a wrong --proc-root (/tmp, /host for /host/proc) would read as "no
   // processes" and pass every 0-0 rule.
   const rootProblem = checkProcRoot(req.procRoot);

@@ -16,6 +16,7 @@ import type { ProcessRecord, Snapshot } from "../procfs/types.js";
 import { countRules, probeRules } from "../rules/list.js";
 import type { ProbeRule, Rule } from "../rules/types.js";
 import type { Measurement, MeasureSetup, ProbeDeadline } from "./measure.js";
+import { monotonicMs } from "./clock.js";
 
 /** Some count rule has listen=: the scan reads procwatch's socket tables for detail lines. */
 export function hasListen(rules: readonly Rule[]): boolean {
@@ -28,7 +29,7 @@ export function hasListen(rules: readonly Rule[]): boolean {
  */
 export async function runProbes(rules: readonly ProbeRule[], deadline?: ProbeDeadline): Promise<ProbeRun[]> {
   return Promise.all(rules.map(async (rule): Promise<ProbeRun> => {
-    const left = deadline === undefined ? Infinity : Math.floor(deadline.atMs - performance.now());
+    const left = deadline === undefined ? Infinity : Math.floor(deadline.atMs - monotonicMs());
     const timeoutMs = Math.max(0, Math.min(rule.timeoutMs, left));
     const cut = timeoutMs < rule.timeoutMs && deadline !== undefined ? { cutBy: deadline.by } : {};
     // No time left before the deadline: no connection at all, reported as a timeout.

@@ -28,7 +28,7 @@ export interface MeasureSetup {
   readonly ageClockTicks?: number;
 }
 
-/** A time no probe waits past (performance.now() milliseconds), and what set it, for the reason. */
+/** A time no probe waits past (clock.ts monotonicMs()), and what set it, for the reason. */
 export interface ProbeDeadline {
   readonly atMs: number;
   /** "--timeout", "the scan interval" */

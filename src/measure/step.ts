@@ -12,6 +12,7 @@ import { probeRules } from "../rules/list.js";
 import type { Rule } from "../rules/types.js";
 import { hasListen, judge, runProbes, scanPlan } from "./judge.js";
 import type { Measurement, MeasureSetup, ProbeDeadline } from "./measure.js";
+import { monotonicMs } from "./clock.js";
 
 /** A read snapshot, or the empty one of a scan that could not read its root (and why). */
 export interface StepRead {
@@ -102,5 +103,5 @@ function cpuFigures(setup: MeasureSetup, previous: Snapshot | undefined, nowNs: 
 
 function probeDeadline(input: StepInput): ProbeDeadline | undefined {
   const budget = input.probeBudget;
-  return budget === undefined ? input.setup.probeDeadline : { atMs: performance.now() + budget.ms, by: budget.by };
+  return budget === undefined ? input.setup.probeDeadline : { atMs: monotonicMs() + budget.ms, by: budget.by };
 }
