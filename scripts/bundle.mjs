@@ -21,7 +21,7 @@ const lazyChildProcess = {
 };
 
 await build({
-  entryPoints: ["src/bin/cli.ts", "src/bin/program.ts", "src/bin/child.ts", "src/bin/daemon.ts"],
+  entryPoints: ["src/bin/cli.ts", "src/bin/program.ts", "src/bin/child.ts", "src/bin/check.ts", "src/bin/daemon.ts"],
   bundle: true,
   platform: "node",
   format: "cjs",

@@ -1,34 +1,28 @@
 #!/usr/bin/env -S node --max-semi-space-size=1 --expose-gc
 // The shipped dist/bin/cli.js starts with src/bin/launch.sh instead of this hashbang: run as a
-// command, its shell lines start a check's scanner beside this process (both Node start-ups at
-// once), or exec Node with the daemon's flags. Those flags: the daemon (procwatch run) allocates a
-// fresh generation of process records every scan. --max-semi-space-size=1 caps V8's young
-// generation at 1 MB (V8 grows it to tens of MB for that pattern); --expose-gc lets the daemon
-// collect fully after a scan once its heap has grown 16 MB (src/daemon/collect.ts). Measured at
-// 5,000 extra processes: RSS max 122 MB with neither, 109-131 MB with the cap alone, under 90 MB
-// with both (npm run bench). Neither can be set once V8 runs.
-// Entry point. Adopts the scanner the shell started, or starts one first (run as `node cli.js`),
-// then loads the CLI (commander and friends) while the scanner boots on the other core.
+// command, its shell lines run a check or an explain as one Node process they supervise
+// themselves (bin/check.ts), or exec Node with the daemon's flags on this file. Those flags: the
+// daemon (procwatch run) allocates a fresh generation of process records every scan.
+// --max-semi-space-size=1 caps V8's young generation at 1 MB (V8 grows it to tens of MB for that
+// pattern); --expose-gc lets the daemon collect fully after a scan once its heap has grown 16 MB
+// (src/daemon/collect.ts). Measured at 5,000 extra processes: RSS max 122 MB with neither,
+// 109-131 MB with the cap alone, under 90 MB with both (npm run bench). Neither can be set once
+// V8 runs.
+// Entry point. For a check or an explain, starts the scanner child first, then loads the CLI
+// (commander and friends) while the scanner boots on the other core.
 // No top-level await: the shipped bundle is CommonJS, which starts ~9 ms faster than ESM.
 // program.js is a separate bundle (kept external) so this file stays small to parse.
 import { fileURLToPath } from "node:url";
-import { adoptScanChild, startScanChild } from "../check/supervise.js";
+import { startScanChild } from "../check/supervise.js";
 import type * as Program from "./program.js";
 
 const command = process.argv[2];
 const needsScan = (command === "check" || command === "explain") && !process.argv.includes("--help") && !process.argv.includes("-h")
   && !process.argv.some((a) => a === "--from" || a.startsWith("--from="));
-// Run as a command, the shell lines (src/bin/launch.sh) have already started the scanner beside
-// this process and say so here: "PID:ROOT", the scanner's PID and this process's own (the shell
-// became this process; the root of the check's process tree, left out of every count).
-const launched = /^(\d+):(\d+)$/.exec(process.env.PROCWATCH_SCANNER ?? "");
-delete process.env.PROCWATCH_SCANNER;
-const adopted = launched === null ? undefined : adoptScanChild(Number(launched[1]), Number(launched[2]));
-if (adopted !== undefined && !needsScan) adopted.cancel();
 // The scanner child's bundle sits beside this one, wherever the bundles were installed or copied.
 const scanChild = !needsScan
   ? { run: () => Promise.reject(new Error("bug: no scanner started")), cancel: () => undefined }
-  : adopted ?? startScanChild(fileURLToPath(new URL("./child.js", import.meta.url)));
+  : startScanChild(fileURLToPath(new URL("./child.js", import.meta.url)));
 
 // In the CommonJS bundle require() loads program.js in ~9 ms; import() of the same file goes
 // through the ESM loader and took ~35 ms. tsc's ESM output (dist/src) has no require: import().

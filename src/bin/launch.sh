@@ -1,47 +1,125 @@
 #!/bin/sh
 ":" /*
 # The first lines of dist/bin/cli.js (scripts/build-to puts them in front of the bundle): sh runs
-# them, and Node, reading the same file, sees a string and a comment. For a check or an explain,
-# the scanner (bin/child.js) is started here and this shell then becomes the CLI, so the two Node
-# start-ups run at once on two cores instead of one after the other (the CLI could only spawn the
-# scanner once it ran itself). Everything else, and any case these lines do not handle, is the
-# CLI alone, which then spawns its scanner as `node cli.js` does.
+# them, and Node, reading the same file, sees a string and a comment. For a check or an explain
+# they run the whole command in one Node process (bin/check.ts) and supervise it themselves, so a
+# check costs one Node start-up where the CLI and its scanner child cost two. Everything else,
+# and any case these lines do not handle, is the CLI alone (Node on this file), which then spawns
+# its scanner child (check/supervise.ts).
 #
-# Two pipes: dash (Debian's /bin/sh) makes an anonymous pipe of each here-document; the writer of
-# each is opened through /proc/self/fd before either Node starts, so neither can read end of
-# file early. A carries the request (CLI fd 4 -> scanner stdin), B the answer (scanner stdout and
-# stderr -> CLI fd 6). A shell that makes here-documents otherwise (bash: /dev/null or a file)
-# fails the pipe test and takes the plain path. The scanner holds none of the caller's stdin,
-# stdout or stderr: stuck in a /proc read, it keeps no pipe of mon's or Nagios's open, and the CLI
-# answers at the deadline and exits (check/supervise.ts). PROCWATCH_SCANNER tells the CLI the
-# scanner's PID and its own. NODE_EXTRA_CA_CERTS is unset for a check's or an explain's processes:
-# they open no TLS connection (check --from speaks HTTP on loopback or a Unix socket), and the
+# Why a supervisor: a read of /proc/PID/cmdline can block forever, and a process stuck in it
+# cannot even exit. So the check writes to a pipe of this shell's, never to the caller's stdout
+# or stderr, and this shell answers for it: the answer when it comes, else, at the deadline, the
+# timeout text the check rendered before it read /proc (check/frames.ts gives the protocol).
+# The pipe: dash (Debian's /bin/sh) makes an anonymous pipe of a here-document; its writer is
+# opened through /proc/self/fd. A shell that makes here-documents otherwise (bash: a file) fails
+# the pipe test and takes the plain path. The deadline: a watchdog subshell sleeps --timeout and
+# sends this shell SIGALRM, and dash's read builtin returns when a trapped signal arrives.
+# NODE_EXTRA_CA_CERTS is unset for a check or an explain: they open no TLS connection (check
+# --from speaks HTTP on loopback or a Unix socket, and takes the plain path), and the
 # certificates cost every Node start-up tens of ms, even with the variable set to nothing. The
 # daemon keeps it (OTLP over https may need it).
 d=${0%/*}
-[ -f "$d/child.js" ] || { d=$(readlink -f -- "$0") && d=${d%/*}; }
-fast=
+[ -f "$d/check.js" ] || { d=$(readlink -f -- "$0") && d=${d%/*}; }
+fast= bad=1 prev=
 case ${1-} in
   check|explain)
     fast=1
     unset NODE_EXTRA_CA_CERTS
-    for a do case $a in --from|--from=*|--help|-h) fast= ;; esac; done ;;
+    for a do
+      case $a in --from|--from=*|--help|-h) fast= ;; esac
+      case $prev:$a in --format:nagios|*:--format=nagios) bad=3 ;; --format:*|*:--format=*) bad=1 ;; esac
+      prev=$a
+    done ;;
 esac
-# Under a low open-files limit (ulimit -n), the CLI alone: the pipes would take descriptors Node
-# needs to start, and the CLI answers such a limit cleanly (EMFILE named) where it still can.
+# Under a low open-files limit (ulimit -n), the CLI alone: it answers such a limit cleanly
+# (EMFILE named) where it still can.
 [ -n "$fast" ] && n=$(ulimit -n) && { [ "$n" = unlimited ] || [ "$n" -ge 64 ]; } || fast=
-if [ -n "$fast" ] && [ -f "$d/child.js" ]; then
-  { command exec 5<<E
-E
-  } 2>/dev/null
+if [ -n "$fast" ] && [ -f "$d/check.js" ]; then
   { command exec 6<<E
 E
   } 2>/dev/null
-  if [ -p /proc/self/fd/5 ] && [ -p /proc/self/fd/6 ] && { command exec 4>/proc/self/fd/5 7>/proc/self/fd/6; } 2>/dev/null; then
-    node --enable-experimental-regexp-engine "$d/child.js" <&5 >&7 2>&7 4>&- 5<&- 6<&- 7>&- &
-    PROCWATCH_SCANNER=$!:$$ exec node "$d/cli.js" "$@" 5<&- 7>&-
+  if [ -p /proc/self/fd/6 ] && { command exec 7>/proc/self/fd/6; } 2>/dev/null; then
+    sig=
+    trap 'sig=${sig:-ALRM}' ALRM
+    trap 'sig=${sig:-TERM}' TERM
+    trap 'sig=${sig:-INT}' INT
+    trap 'sig=${sig:-HUP}' HUP
+    # The caller may be gone when the answer is written; its exit code still counts.
+    trap '' PIPE
+    # Its stderr is not ours to print (Node's warnings would break the frames); what it has to say
+    # comes as frames, and a check that cannot start is run again below, where errors show.
+    PROCWATCH_SUPERVISOR=$$ node --enable-experimental-regexp-engine "$d/check.js" "$@" </dev/null >&7 2>/dev/null 6<&- 7>&- &
+    check=$! watchdog=
+    exec 7>&-
+    # One frame: its header into kind code fd n partial secs, its text into text.
+    frame() {
+      IFS=' ' read -r kind code fd n partial secs <&6 || return 1
+      case $kind in timeout|failure|SIGTERM|SIGINT|SIGHUP|out|err|end) ;; *) return 1 ;; esac
+      case $code in ''|*[!0-9]*) return 1 ;; esac
+      case $n in ''|*[!0-9]*) return 1 ;; esac
+      case $fd$partial in 10|11|20|21) ;; *) return 1 ;; esac
+      text=
+      while [ "$n" -gt 0 ]; do
+        IFS= read -r line <&6 || return 1
+        text=$text$line'
+'
+        n=$((n - 1))
+      done
+      [ "$partial" = 0 ] || { IFS= read -r line <&6 || return 1; text=$text$line; }
+    }
+    # Prints a text to fd 1 or 2 and exits with its code.
+    answer() {
+      if [ "$3" = 2 ]; then printf %s "$1" >&2; else printf %s "$1"; fi
+      exit "$2"
+    }
+    # Stops the watchdog and its sleep, and waits for it: after this, nothing signals anyone.
+    unwatch() {
+      [ -z "$watchdog" ] || { kill -s TERM "$watchdog" 2>/dev/null; wait "$watchdog"; }
+    }
+    out= err= t_timeout= t_failure= t_SIGTERM= t_SIGINT= t_SIGHUP=
+    while [ -z "$sig" ] && frame; do
+      case $kind in
+        timeout)
+          t_timeout=$text c_timeout=$code f_timeout=$fd
+          case $secs in ''|*[!0-9.]*) secs=10 ;; esac
+          # $! in the subshell is the check until its sleep starts: a TERM that early ends the
+          # check, which is being stopped anyway.
+          ( trap 'kill $! 2>/dev/null; exit 0' TERM
+            sleep "$secs" &
+            wait $! && kill -s ALRM $$ ) </dev/null >/dev/null 2>&1 6<&- &
+          watchdog=$! ;;
+        failure) t_failure=$text c_failure=$code f_failure=$fd ;;
+        SIGTERM) t_SIGTERM=$text c_SIGTERM=$code f_SIGTERM=$fd ;;
+        SIGINT) t_SIGINT=$text c_SIGINT=$code f_SIGINT=$fd ;;
+        SIGHUP) t_SIGHUP=$text c_SIGHUP=$code f_SIGHUP=$fd ;;
+        out) out=$out$text ;;
+        err) err=$err$text ;;
+        end)
+          unwatch
+          printf %s "$out"
+          printf %s "$err" >&2
+          exit "$code" ;;
+      esac
+    done
+    # No answer: the deadline, a stop signal, or the check ended without one. The check is our
+    # unreaped child until unwatch waits, so its PID is still its own here.
+    kill -s KILL "$check" 2>/dev/null
+    unwatch
+    case $sig in
+      ALRM) answer "$t_timeout" "$c_timeout" "$f_timeout" ;;
+      TERM) [ -z "$t_SIGTERM" ] || answer "$t_SIGTERM" "$c_SIGTERM" "$f_SIGTERM" ;;
+      INT) [ -z "$t_SIGINT" ] || answer "$t_SIGINT" "$c_SIGINT" "$f_SIGINT" ;;
+      HUP) [ -z "$t_SIGHUP" ] || answer "$t_SIGHUP" "$c_SIGHUP" "$f_SIGHUP" ;;
+      '') [ -z "$t_failure" ] || answer "$t_failure" "$c_failure" "$f_failure" ;;
+    esac
+    # Stopped while Node was still starting: a failure, never death by the signal (mon counts
+    # that as success); Nagios needs UNKNOWN.
+    [ -z "$sig" ] || exit "$bad"
+    # Ended before it could say anything (it could not start): the CLI alone says why.
+    trap - ALRM TERM INT HUP PIPE
   fi
-  exec 4>&- 5<&- 6<&- 7>&-
+  exec 6<&- 7>&-
 fi
 # The flags are for the daemon (procwatch run); see the comment at the top of src/bin/cli.ts.
 exec node --max-semi-space-size=1 --expose-gc "$0" "$@"

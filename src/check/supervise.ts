@@ -2,19 +2,15 @@
 // of /proc/PID/cmdline can block forever (D state, mm lock); a read stuck in this process would
 // keep even process.exit() from returning, while a child can always be SIGKILLed. The parent reads
 // no /proc file, so it always ends with a normal exit (mon counts death by a signal as success).
-// Run as a command, the shell header (src/bin/launch.sh) starts the scanner beside the CLI, so the
-// two Node start-ups run at once, and the CLI adopts it; run as `node cli.js`, the CLI spawns it
-// before parsing its flags. Either way it waits for its request on stdin. Imports only node
-// builtins, to start fast.
+// Run as `node cli.js` (or where the shell lines of dist/bin/cli.js cannot supervise a check
+// themselves, see src/bin/launch.sh), the CLI spawns it before parsing its flags, and it waits for
+// its request on stdin. Imports only node builtins, to start fast.
 import type { CheckRequest } from "./request.js";
 import { type ChildProcess, spawn } from "node:child_process";
-import { fstatSync } from "node:fs";
-import { Socket } from "node:net";
-import type { Readable } from "node:stream";
 import type { Formatted } from "../output/format.js";
+import { STOP_SIGNALS } from "./frames.js";
 
 const STDERR_CAP = 4096;
-const STOP_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP"] as const;
 
 export interface Supervision {
   readonly timeoutMs: number;
@@ -65,7 +61,7 @@ export function startScanChild(child: string): ScanChild {
       used = true;
       const full: CheckRequest = { ...request, excludeRoots: [process.pid] };
       stdin.end(JSON.stringify(full));
-      return awaitResult(spawned(proc), how);
+      return awaitResult(proc, how);
     },
     cancel() {
       if (used) return;
@@ -74,70 +70,6 @@ export function startScanChild(child: string): ScanChild {
       proc.kill("SIGKILL");
       proc.unref();
     },
-  };
-}
-
-/** Where the shell lines of dist/bin/cli.js (src/bin/launch.sh) leave the pipes of the scanner it
- * started beside this process: the request is written to the first, the answer (the scanner's
- * stdout and stderr) read from the second. */
-export const ADOPTED_REQUEST_FD = 4;
-export const ADOPTED_ANSWER_FD = 6;
-
-/**
- * The scanner the shell header started at the same time as this process, so the two Node
- * start-ups run side by side instead of one after the other. `pid` is the scanner's, this
- * process's own child (the shell forked it, then became this process). It is killed only at the
- * deadline or on a signal, while its answer pipe is still open: the scanner alone holds the
- * pipe's write end, so the PID is still its own (even where SIGCHLD is ignored and children are
- * reaped at once). Undefined when the pipes are not there (the variable set by hand): the caller
- * spawns a scanner instead.
- */
-export function adoptScanChild(pid: number, excludeRoot: number): ScanChild | undefined {
-  if (!isPipe(ADOPTED_REQUEST_FD) || !isPipe(ADOPTED_ANSWER_FD)) return undefined;
-  // Sockets, not fs streams: a pipe read waits in epoll, never in a threadpool thread that a
-  // stuck scanner could keep from returning (and with it this process's exit).
-  const request = new Socket({ fd: ADOPTED_REQUEST_FD, readable: false, writable: true });
-  const answer = new Socket({ fd: ADOPTED_ANSWER_FD, readable: true, writable: false });
-  request.on("error", () => undefined);
-  let used = false;
-  return {
-    run(req, how) {
-      used = true;
-      const full: CheckRequest = { ...req, excludeRoots: [excludeRoot] };
-      request.end(JSON.stringify(full));
-      return awaitResult(adopted(pid, answer), how);
-    },
-    cancel() {
-      if (used) return;
-      used = true;
-      // End of file on its stdin: the scanner exits quietly (bin/child.ts).
-      request.destroy();
-      answer.destroy();
-    },
-  };
-}
-
-function isPipe(fd: number): boolean {
-  try {
-    return fstatSync(fd).isFIFO();
-  } catch {
-    return false;
-  }
-}
-
-function adopted(pid: number, answer: Socket): Running {
-  return {
-    answer,
-    onExit: () => undefined,
-    onSpawnError: () => undefined,
-    kill: () => {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    },
-    release: () => answer.destroy(),
   };
 }
 
@@ -174,33 +106,9 @@ function parseAnswer(chunks: readonly Buffer[]): Formatted | undefined {
   return undefined;
 }
 
-/** A started scanner as awaitResult sees it, spawned here or adopted from the shell header. */
-interface Running {
-  /** The scanner's stdout: its answer, then end of file. */
-  readonly answer: Readable;
-  /** Its stderr; absent when it shares the answer's pipe (adopted). */
-  readonly errors?: Readable;
-  /** Calls back once the scanner has exited, when that can be known here (a spawned child). */
-  onExit(callback: (code: number | null, signal: NodeJS.Signals | null) => void): void;
-  onSpawnError(callback: (err: Error) => void): void;
-  kill(): void;
-  /** This process may exit without waiting for the scanner. */
-  release(): void;
-}
-
-function spawned(child: ChildProcess): Running {
-  return {
-    answer: child.stdout as NonNullable<ChildProcess["stdout"]>,
-    errors: child.stderr as NonNullable<ChildProcess["stderr"]>,
-    onExit: (callback) => child.on("close", callback),
-    onSpawnError: (callback) => child.on("error", callback),
-    kill: () => child.kill("SIGKILL"),
-    release: () => child.unref(),
-  };
-}
-
-function awaitResult(scanner: Running, how: Supervision): Promise<Formatted> {
-  const { answer, errors } = scanner;
+function awaitResult(child: ChildProcess, how: Supervision): Promise<Formatted> {
+  const answer = child.stdout as NonNullable<ChildProcess["stdout"]>;
+  const errors = child.stderr as NonNullable<ChildProcess["stderr"]>;
   return new Promise((resolve) => {
     const out: Buffer[] = [];
     let err = "";
@@ -212,43 +120,39 @@ function awaitResult(scanner: Running, how: Supervision): Promise<Formatted> {
       for (const s of STOP_SIGNALS) process.removeListener(s, onSignal);
       if (kill) {
         // A child stuck in an uninterruptible read may outlive us; do not wait for it.
-        scanner.kill();
+        child.kill("SIGKILL");
         answer.destroy();
-        errors?.destroy();
-        scanner.release();
+        errors.destroy();
+        child.unref();
       }
       resolve(result);
     };
     const failed = (ending: string): void => {
-      const text = errors === undefined ? Buffer.concat(out).toString("utf8").slice(0, STDERR_CAP) : err;
-      const first = text.split("\n").find((l) => /Error|error/.test(l)) ?? text.split("\n")[0] ?? "";
+      const first = err.split("\n").find((l) => /Error|error/.test(l)) ?? err.split("\n")[0] ?? "";
       settle(how.onFailure(`scanner ${ending}${first === "" ? "" : `: ${first.trim()}`}`), false);
     };
     const timer = setTimeout(() => settle(how.onTimeout(), true), how.timeoutMs);
     const onSignal = (signal: NodeJS.Signals): void => settle(how.onSignal(signal), true);
     for (const s of STOP_SIGNALS) process.on(s, onSignal);
     answer.on("data", (chunk: Buffer) => out.push(chunk));
-    errors?.on("data", (chunk: Buffer) => {
+    errors.on("data", (chunk: Buffer) => {
       if (err.length < STDERR_CAP) err += chunk.toString("utf8");
     });
-    scanner.onSpawnError((e) => settle(how.onUnavailable(describeSpawnError(e)), false));
+    child.on("error", (e) => settle(how.onUnavailable(describeSpawnError(e)), false));
     // The scanner closes its stdout once the answer is written: take the answer then, without
     // waiting for its exit (Node's teardown, a few ms on every check's critical path). A read
-    // error on the pipe ends it the same way: the answer is complete or missing.
+    // error on the pipe ends it the same way: the answer is complete or missing (then its
+    // exit says why).
     const answered = (): void => {
       const result = parseAnswer(out);
-      if (result === undefined) {
-        // No answer: a spawned child's exit says why; an adopted one's exit is not ours to see.
-        if (errors === undefined) failed("ended without an answer");
-        return;
-      }
+      if (result === undefined) return;
       settle(result, false);
-      errors?.destroy();
-      scanner.release();
+      errors.destroy();
+      child.unref();
     };
     answer.on("end", answered);
     answer.on("error", answered);
-    scanner.onExit((code, signal) => {
+    child.on("close", (code, signal) => {
       const result = code === 0 ? parseAnswer(out) : undefined;
       if (result !== undefined) return settle(result, false);
       failed(signal === null ? `exited with ${code}` : `killed by ${signal}`);

@@ -1,5 +1,7 @@
-// Command-line wiring only: flags → a request → the prestarted scanner child → stdout and exit code.
-// Sets process.exitCode and returns (no process.exit), so output piped to mon is flushed.
+// Command-line wiring only: flags → a request → the scanner → the output and exit code.
+// Writes through a CliOutput: by default this process's stdout, stderr and process.exitCode
+// (returns, no process.exit, so output piped to mon is flushed); under the shell lines of
+// dist/bin/cli.js, the answer frames of bin/check.ts.
 // In Nagios mode (check --format nagios, spotted in argv before parsing) every outcome, even a
 // commander usage error, --help or a crash, exits 0-3 with a PROCS line on stdout.
 import { DEFAULT_INTERPRETERS } from "../rules/interpreters.js";
@@ -78,19 +80,40 @@ Probes (one TCP connection per check; loopback only unless remote=yes):
   Down: refused, timeout, wrong banner (shown escaped), closed: each named in the summary.
 Under mon, end the monitor line with ';;' or mon appends host names as extra arguments.`;
 
+/** Where the CLI's text and exit code go. */
+export interface CliOutput {
+  out(text: string): void;
+  err(text: string): void;
+  exit(code: number): void;
+}
+
+/** This process's stdout, stderr and exit code. */
+export function processOutput(): CliOutput {
+  process.stdout.on("error", () => {
+    // EPIPE: the reader went away. The exit code still carries the verdict.
+  });
+  return {
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+    exit: (code) => (process.exitCode = code),
+  };
+}
+
 export interface CliOptions {
-  /** Where commander's error messages go (default stderr; help and --version always go to stdout). */
-  readonly writeErr?: (text: string) => void;
+  /** Where commander's help and --version go. */
+  readonly writeOut: (text: string) => void;
+  /** Where commander's error messages go (help and --version always go to writeOut). */
+  readonly writeErr: (text: string) => void;
   /** Loads `run` and `validate` (their own bundle); absent: those commands fail as a bug. */
   readonly loadDaemon?: () => Promise<DaemonCommands>;
 }
 
-export function buildCli(emit: (result: Formatted) => void, scanChild: ScanChild, options: CliOptions = {}): Command {
+export function buildCli(emit: (result: Formatted) => void, scanChild: ScanChild, options: CliOptions): Command {
   const cli = new Command("procwatch")
     .description("Process monitor for Linux: checks that the right daemons run, in the right number, as the right user")
     .version(VERSION)
     .exitOverride()
-    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: options.writeErr ?? ((s) => process.stderr.write(s)) })
+    .configureOutput({ writeOut: options.writeOut, writeErr: options.writeErr })
     .showHelpAfterError(false);
 
   withSecurityOptions(withCpuOptions(withCommonOptions(
@@ -216,45 +239,42 @@ export function requestedFormat(argv: readonly string[]): string | undefined {
   return format;
 }
 
-/** Runs the CLI; `scanChild` was started before this module loaded, to overlap the two start-ups. */
-export async function runCli(argv: readonly string[], scanChild: ScanChild, loadDaemon: () => Promise<DaemonCommands>): Promise<void> {
+/** Runs the CLI; `scanChild` runs the checks (see check/supervise.ts and bin/check.ts). */
+export async function runCli(argv: readonly string[], scanChild: ScanChild, loadDaemon: () => Promise<DaemonCommands>, output: CliOutput = processOutput()): Promise<void> {
   let result: Formatted | undefined;
   const isNagios = requestedFormat(argv) === "nagios";
   // Nagios keeps only stdout and wants one line: commander's message is reworded below.
-  const cli = buildCli((r) => (result = r), scanChild, isNagios ? { writeErr: () => undefined, loadDaemon } : { loadDaemon });
-  process.stdout.on("error", () => {
-    // EPIPE: the reader went away. The exit code still carries the verdict.
-  });
+  const cli = buildCli((r) => (result = r), scanChild, { writeOut: output.out, writeErr: isNagios ? () => undefined : output.err, loadDaemon });
   try {
     await cli.parseAsync([...argv]);
   } catch (err) {
     if (isNagios) {
       // Plugin convention: --help and --version exit 3 (UNKNOWN) too; their text is already out.
       // Anything else, a bug included, must still be UNKNOWN: exit 1 would read as WARNING.
-      if (err instanceof CommanderError && err.exitCode === 0) process.exitCode = NAGIOS_EXIT.UNKNOWN;
-      else emitNagiosError(err);
+      if (err instanceof CommanderError && err.exitCode === 0) output.exit(NAGIOS_EXIT.UNKNOWN);
+      else emitNagiosError(err, output);
       return;
     }
     if (!(err instanceof CommanderError)) throw err;
     // --help and --version exit 0; usage errors were already printed (to stderr) by commander.
-    process.exitCode = err.exitCode === 0 ? 0 : 1;
+    output.exit(err.exitCode === 0 ? 0 : 1);
     return;
   } finally {
     scanChild.cancel();
   }
   if (result !== undefined) {
-    (result.stream === "stderr" ? process.stderr : process.stdout).write(result.text);
-    process.exitCode = result.exitCode;
+    (result.stream === "stderr" ? output.err : output.out)(result.text);
+    output.exit(result.exitCode);
   }
 }
 
-function emitNagiosError(err: unknown): void {
+function emitNagiosError(err: unknown, output: CliOutput): void {
   const message = err instanceof Error ? err.message : String(err);
   const lines = message.replace(/^error: /, "").split("\n").filter((l) => l !== "");
   const reason = err instanceof CommanderError ? (lines[0] ?? "usage error") : `internal error: ${lines[0] ?? ""}`;
   // Nagios drops stderr when there is stdout; the stack is for whoever runs the plugin by hand.
-  if (!(err instanceof CommanderError) && err instanceof Error) process.stderr.write(`${err.stack ?? message}\n`);
+  if (!(err instanceof CommanderError) && err instanceof Error) output.err(`${err.stack ?? message}\n`);
   const result = formatNagiosUnknown(reason, lines.slice(1));
-  process.stdout.write(result.text);
-  process.exitCode = result.exitCode;
+  output.out(result.text);
+  output.exit(result.exitCode);
 }

@@ -1,12 +1,13 @@
 // procwatch run as a command (dist/bin/cli.js executed, or a symlink to it, as the package
-// installs /usr/bin/procwatch): its shell header (src/bin/launch.sh) starts the CLI and the
-// scanner side by side. The answers must be the ones `node cli.js` gives, and "never hang" must
-// hold as it does there: a stuck scanner ends in a clean timeout and holds none of our pipes.
+// installs /usr/bin/procwatch): its shell lines (src/bin/launch.sh) run a check as one Node
+// process (bin/check.js) and supervise it themselves. The answers must be the ones `node cli.js`
+// gives, and "never hang" must hold as it does there: a stuck check ends in a clean timeout and
+// holds none of our pipes, and nothing the shell started outlives the command.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CLI, type CliResult, runCli, runCommand } from "../helpers/cli.js";
@@ -46,9 +47,27 @@ function tree(root: number): ProcInfo[] {
   return all.filter((p) => inTree.has(p.pid));
 }
 
-/** The scanner under `root`: the process running bin/child.js. */
-function scannerUnder(root: number): ProcInfo | undefined {
-  return tree(root).find((p) => cmdline(p.pid).some((a) => a.endsWith("/child.js")));
+/** The check under `root`: the process running bin/check.js. */
+function checkUnder(root: number): ProcInfo | undefined {
+  return tree(root).find((p) => cmdline(p.pid).some((a) => a.endsWith("/check.js")));
+}
+
+/** Waits until none of `procs` lives on (zombies count as gone; a PID taken again by another
+ * process has another name or session). */
+async function allGone(procs: readonly ProcInfo[]): Promise<void> {
+  const same = (a: ProcInfo, b: ProcInfo): boolean => a.pid === b.pid && a.comm === b.comm && a.sid === b.sid;
+  await waitFor(() => (listProcesses().some((p) => p.state !== "Z" && procs.some((q) => same(p, q))) ? undefined : true), 5000);
+}
+
+/** Starts the command and collects its stdout; `done` resolves with its exit once stdout and
+ * stderr are closed (a stuck check must hold neither). */
+function start(file: string, args: readonly string[], env: NodeJS.ProcessEnv = ENV) {
+  const top = spawn(file, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  top.stdout.on("data", (c: Buffer) => (out += c.toString()));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>((resolve) =>
+    top.on("close", (code, signal) => resolve({ code, signal, out })));
+  return { pid: top.pid as number, done };
 }
 
 const { NODE_EXTRA_CA_CERTS: _unset, ...ENV } = process.env;
@@ -100,62 +119,125 @@ describe("run as a command", () => {
     }
   });
 
-  test("the scanner starts beside the CLI, not from it, both without NODE_EXTRA_CA_CERTS; the CLI is the process the caller started", async () => {
+  test("one Node process, under the shell the caller started, which alone holds the caller's pipes; no NODE_EXTRA_CA_CERTS", async () => {
     const name = uniqueName("l");
     await pool.start(name);
     // Through a symlink, as the package installs /usr/bin/procwatch.
     const link = join(scratch, uniqueName("pw"));
     symlinkSync(CLI, link);
     const env = { ...ENV, NODE_EXTRA_CA_CERTS: "/etc/ssl/certs/ca-certificates.crt" };
-    const top = spawn(link, ["check", "--recheck", "1500ms", `${name}:1-1`], { env, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    top.stdout.on("data", (c: Buffer) => (out += c.toString()));
-    const scanner = await waitFor(() => scannerUnder(top.pid as number), 10_000);
-    assert.equal(scanner.ppid, top.pid, "the shell forked the scanner, then became the CLI");
-    assert.ok(cmdline(top.pid as number).some((a) => a.endsWith("/cli.js")), "the CLI runs in the process the caller started");
-    const marker = environ(top.pid as number).find((e) => e.startsWith("PROCWATCH_SCANNER="));
-    assert.equal(marker, `PROCWATCH_SCANNER=${scanner.pid}:${top.pid}`, "the CLI was told the scanner's PID and its own");
+    // A failing rule, so the recheck keeps the check running for 1.5 s.
+    const top = start(link, ["check", "--recheck", "1500ms", `${name}:2-`], env);
+    const check = await waitFor(() => checkUnder(top.pid), 10_000);
+    assert.equal(check.ppid, top.pid, "the shell started the check");
+    assert.deepEqual(tree(top.pid).filter((p) => p.comm === "node").map((p) => p.pid), [check.pid], "one Node process in the command's tree");
+    assert.ok(environ(check.pid).includes(`PROCWATCH_SUPERVISOR=${top.pid}`), "the check was told its supervisor, the root of the tree left out of counts");
     // Set to nothing, Node still loads its certificates: the variable must be gone.
-    assert.ok(!environ(scanner.pid).some((e) => e.startsWith("NODE_EXTRA_CA_CERTS")), "the scanner starts without the extra certificates");
-    assert.ok(!environ(top.pid as number).some((e) => e.startsWith("NODE_EXTRA_CA_CERTS")), "nor the CLI: a check opens no TLS connection");
-    const code = await new Promise((resolve) => top.on("close", resolve));
-    assert.deepEqual([code, out], [0, ""]);
+    assert.ok(!environ(check.pid).some((e) => e.startsWith("NODE_EXTRA_CA_CERTS")), "the check starts without the extra certificates");
+    const callerPipes = (pid: number): string[] => [1, 2].map((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        return "";
+      }
+    });
+    const mine = callerPipes(top.pid);
+    // Node's spawn gives socket pairs for "pipe".
+    assert.ok(mine.every((t) => /^(pipe|socket):/.test(t)), "the caller's stdout and stderr are pipes");
+    assert.ok(!callerPipes(check.pid).some((t) => mine.includes(t)), "the check holds neither");
+    const watchers = tree(top.pid).filter((p) => p.pid !== top.pid && p.pid !== check.pid);
+    for (const w of watchers) assert.ok(!callerPipes(w.pid).some((t) => mine.includes(t)), `the watchdog (${w.comm}) holds neither`);
+    const { code, signal, out } = await top.done;
+    assert.deepEqual([code, signal, out.split("\n")[0]], [1, null, `${name}:1`]);
+    await allGone([check, ...watchers]);
   });
 
-  test("--timeout holds when the scanner is stuck: a clean answer, and no pipe of ours kept open", async () => {
+  test("--timeout holds when the check is stuck: a clean answer, and no pipe of ours kept open", async () => {
     const missing = uniqueName("t");
     for (const [format, expected, exit] of [
       ["mon", "procwatch: check timed out after 1500ms", 1],
       ["nagios", "PROCS UNKNOWN: check timed out after 1500ms: a /proc read did not finish in time (a process stuck in D state?)", 3],
     ] as const) {
       const started = Date.now();
-      const top = spawn(CLI, ["check", "--format", format, "--timeout", "1500ms", "--recheck", "1400ms", `${missing}:1-`], { env: ENV, stdio: ["ignore", "pipe", "pipe"] });
-      const scanner = await waitFor(() => scannerUnder(top.pid as number), 10_000);
-      // A stopped scanner stands in for one blocked in a /proc read (D state): it cannot finish.
-      process.kill(scanner.pid, "SIGSTOP");
-      let out = "";
-      top.stdout.on("data", (c: Buffer) => (out += c.toString()));
-      // 'close' waits for end of file on stdout and stderr: the stuck scanner must not hold them.
-      const code = await new Promise((resolve) => top.on("close", resolve));
+      const top = start(CLI, ["check", "--format", format, "--timeout", "1500ms", "--recheck", "1400ms", `${missing}:1-`]);
+      const check = await waitFor(() => checkUnder(top.pid), 10_000);
+      // A stopped check stands in for one blocked in a /proc read (D state): it cannot finish.
+      process.kill(check.pid, "SIGSTOP");
+      const { code, out } = await top.done;
       assert.deepEqual([code, out.split("\n")[0]], [exit, expected]);
       assert.ok(Date.now() - started < 10_000);
-      await waitFor(() => (listProcesses().some((p) => p.pid === scanner.pid && p.state !== "Z") ? undefined : true), 5000);
+      await allGone([check]);
     }
   });
 
-  test("a SIGTERM to the command is answered by the CLI, as when it runs alone: a clean failure, never death by the signal", async () => {
+  test("a stop signal is answered by the shell with the check's own text: a clean failure, never death by the signal", async () => {
     const name = uniqueName("s");
     await pool.start(name);
-    const top = spawn(CLI, ["check", "--recheck", "3s", `${name}:2-`], { env: ENV, stdio: ["ignore", "pipe", "pipe"] });
-    await waitFor(() => scannerUnder(top.pid as number), 10_000);
-    // Once the CLI runs (during Node's own start-up, a signal ends any Node process): the recheck
-    // keeps the check going for 3 s.
-    await sleep(1000);
-    process.kill(top.pid as number, "SIGTERM");
-    let out = "";
-    top.stdout.on("data", (c: Buffer) => (out += c.toString()));
-    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => top.on("close", (c, s) => resolve([c, s])));
-    assert.deepEqual([code, signal], [1, null], "mon counts a monitor killed by a signal as a success");
-    assert.equal(out.split("\n")[0], "procwatch: interrupted by SIGTERM");
+    for (const [signal, format, expected, exit] of [
+      ["SIGTERM", "mon", "procwatch: interrupted by SIGTERM", 1],
+      ["SIGHUP", "nagios", "PROCS UNKNOWN: interrupted by SIGHUP", 3],
+    ] as const) {
+      const top = start(CLI, ["check", "--format", format, "--recheck", "3s", `${name}:2-`]);
+      const check = await waitFor(() => checkUnder(top.pid), 10_000);
+      // Once the check has handed over its texts (its rules parsed): the recheck keeps it going for 3 s.
+      await sleep(1000);
+      const watchers = tree(top.pid).filter((p) => p.pid !== top.pid);
+      process.kill(top.pid, signal);
+      const { code, signal: died, out } = await top.done;
+      assert.deepEqual([code, died], [exit, null], "mon counts a monitor killed by a signal as a success");
+      assert.equal(out.split("\n")[0], expected);
+      await allGone([check, ...watchers]);
+    }
+  });
+
+  test("a check that ends without an answer is a failure in its format, never a silent pass", async () => {
+    const name = uniqueName("k");
+    await pool.start(name);
+    for (const [format, expected, exit] of [
+      ["mon", "procwatch: internal error", 1],
+      ["nagios", "PROCS UNKNOWN: internal error: the check ended without an answer", 3],
+    ] as const) {
+      const top = start(CLI, ["check", "--format", format, "--recheck", "3s", `${name}:2-`]);
+      const check = await waitFor(() => checkUnder(top.pid), 10_000);
+      await sleep(1000);
+      // Killed by the kernel's OOM killer, say: no answer ever comes.
+      process.kill(check.pid, "SIGKILL");
+      const { code, out } = await top.done;
+      assert.deepEqual([code, out.split("\n")[0]], [exit, expected]);
+    }
+  });
+
+  test("a check that cannot start is run again by the CLI alone, which answers as `node cli.js` does", async () => {
+    const name = uniqueName("f");
+    await pool.start(name);
+    const bin = join(scratch, uniqueName("bin"));
+    cpSync(dirname(CLI), bin, { recursive: true });
+    writeFileSync(join(bin, "check.js"), "throw new Error('cannot start');\n");
+    for (const args of [["check", `${name}:1-1`], ["check", "--format", "nagios", `${name}:2-`]]) {
+      same(await runCommand(join(bin, "cli.js"), args, { env: ENV }), await runCli(args, { env: ENV }));
+    }
+  });
+
+  test("a check run as a command loads no module it does not use (no child_process, net, streams or perf_hooks)", async () => {
+    const name = uniqueName("m");
+    await pool.start(name);
+    const report = join(scratch, uniqueName("mods"));
+    const hook = join(scratch, uniqueName("hook") + ".cjs");
+    writeFileSync(hook, `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(report)}, process.moduleLoadList.join("\\n")));\n`);
+    const r = await runCommand(CLI, ["check", `${name}:1-1`], { env: { ...ENV, NODE_OPTIONS: `--require ${hook}` } });
+    assert.deepEqual([r.code, r.stdout], [0, ""]);
+    // The check exits after the shell has answered: its report comes a little later.
+    const loaded = await waitFor(() => {
+      try {
+        // Written in one write: once it names fs, it is all there.
+        const lines = readFileSync(report, "utf8").split("\n");
+        return lines.includes("NativeModule fs") ? lines : undefined;
+      } catch {
+        return undefined;
+      }
+    });
+    for (const m of ["child_process", "net", "stream", "perf_hooks", "http", "tls"]) {
+      assert.ok(!loaded.includes(`NativeModule ${m}`), `${m} is not loaded`);
+    }
   });
 });

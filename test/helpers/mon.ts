@@ -57,7 +57,7 @@ export function runMonitor(path: string, args: readonly string[], options: { env
 /**
  * Writes `DIR/procwatch`, a symlink to a copy of the shipped bundle's cli.js in `DIR/bundle/`, as
  * the Debian package installs /usr/bin/procwatch, and returns its path. Run as a command, its
- * shell header starts the CLI and the scanner side by side (src/bin/launch.sh).
+ * shell lines run the check as one Node process and supervise it (src/bin/launch.sh).
  */
 export function installProcwatch(dir: string): string {
   const bundle = join(dir, "bundle");

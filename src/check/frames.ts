@@ -1,0 +1,32 @@
+// What bin/check.ts tells the shell lines that supervise it (src/bin/launch.sh), on one pipe, as
+// frames the shell's `read` builtin can take apart: a header line "KIND EXIT FD LINES PARTIAL
+// [SECONDS]", then LINES lines of text (and one more without its newline when PARTIAL is 1).
+// Before the scan: the texts the shell prints if the deadline passes (with the deadline, which
+// starts its watchdog), if the check ends without an answer, or if it is asked to stop; a check
+// stuck in a /proc read could render none of them then. After: the answer, as out and err text
+// and the exit code.
+import type { Formatted } from "../output/format.js";
+
+/** The signals the supervisor answers with a clean failure instead of dying by them. */
+export const STOP_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP"] as const;
+
+export type FrameKind = "timeout" | "failure" | (typeof STOP_SIGNALS)[number] | "out" | "err" | "end";
+
+export function encodeFrame(kind: FrameKind, exitCode: number, text: string, fd: 1 | 2 = 1, seconds?: number): string {
+  // A NUL would end the shell's read early; rendered text never has one (output/escape.ts).
+  const body = text.replace(/\0/g, "\\x00");
+  const lines = body.split("\n").length - 1;
+  const partial = body !== "" && !body.endsWith("\n");
+  const head = `${kind} ${exitCode} ${fd} ${lines} ${partial ? 1 : 0}${seconds === undefined ? "" : ` ${seconds}`}\n`;
+  return head + body + (partial ? "\n" : "");
+}
+
+/** A result the supervisor prints instead of the answer: to its stream, with its exit code. */
+export function encodeFallback(kind: Exclude<FrameKind, "out" | "err" | "end">, result: Formatted, seconds?: number): string {
+  return encodeFrame(kind, result.exitCode, result.text, result.stream === "stderr" ? 2 : 1, seconds);
+}
+
+/** The answer: everything written to stdout, then to stderr, then the exit code. */
+export function encodeAnswer(out: string, err: string, exitCode: number): string {
+  return (out === "" ? "" : encodeFrame("out", 0, out)) + (err === "" ? "" : encodeFrame("err", 0, err, 2)) + encodeFrame("end", exitCode, "");
+}
