@@ -52,10 +52,10 @@ E
     PROCWATCH_SUPERVISOR=$$ node --enable-experimental-regexp-engine "$d/check.js" "$@" </dev/null >&7 2>/dev/null 6<&- 7>&- &
     check=$! watchdog=
     exec 7>&-
-    # One frame: its header into kind code fd n partial secs, its text into text.
+    # One frame: its header into kind code fd n partial more, its text into text.
     frame() {
-      IFS=' ' read -r kind code fd n partial secs <&6 || return 1
-      case $kind in timeout|failure|SIGTERM|SIGINT|SIGHUP|out|err|end) ;; *) return 1 ;; esac
+      IFS=' ' read -r kind code fd n partial more <&6 || return 1
+      case $kind in timeout|failure|SIGTERM|SIGINT|SIGHUP|out|err|raw|end) ;; *) return 1 ;; esac
       case $code in ''|*[!0-9]*) return 1 ;; esac
       case $n in ''|*[!0-9]*) return 1 ;; esac
       case $fd$partial in 10|11|20|21) ;; *) return 1 ;; esac
@@ -82,12 +82,15 @@ E
       case $kind in
         timeout)
           t_timeout=$text c_timeout=$code f_timeout=$fd
+          secs=$more
           case $secs in ''|*[!0-9.]*) secs=10 ;; esac
           # $! in the subshell is the check until its sleep starts: a TERM that early ends the
-          # check, which is being stopped anyway.
+          # check, which is being stopped anyway. A sleep that cannot run ends the wait at once:
+          # a check that times out at once, never one without a deadline.
           ( trap 'kill $! 2>/dev/null; exit 0' TERM
             sleep "$secs" &
-            wait $! && kill -s ALRM $$ ) </dev/null >/dev/null 2>&1 6<&- &
+            wait $!
+            kill -s ALRM $$ ) </dev/null >/dev/null 2>&1 6<&- &
           watchdog=$! ;;
         failure) t_failure=$text c_failure=$code f_failure=$fd ;;
         SIGTERM) t_SIGTERM=$text c_SIGTERM=$code f_SIGTERM=$fd ;;
@@ -95,6 +98,15 @@ E
         SIGHUP) t_SIGHUP=$text c_SIGHUP=$code f_SIGHUP=$fd ;;
         out) out=$out$text ;;
         err) err=$err$text ;;
+        # A long stdout text, as it is: the check has read all it reads, and writes it at once.
+        # Cut short (the check died writing it), no end frame follows: a failure, never a pass.
+        raw)
+          case $more in ''|*[!0-9]*) break ;; esac
+          printf %s "$out"
+          out=
+          # Waiting for head, dash may reap the check: its PID is no longer ours to kill.
+          check=
+          head -c "$more" <&6 ;;
         end)
           unwatch
           printf %s "$out"
@@ -103,8 +115,8 @@ E
       esac
     done
     # No answer: the deadline, a stop signal, or the check ended without one. The check is our
-    # unreaped child until unwatch waits, so its PID is still its own here.
-    kill -s KILL "$check" 2>/dev/null
+    # unreaped child until unwatch waits (or head ran), so its PID is still its own here.
+    [ -z "$check" ] || kill -s KILL "$check" 2>/dev/null
     unwatch
     case $sig in
       ALRM) answer "$t_timeout" "$c_timeout" "$f_timeout" ;;
