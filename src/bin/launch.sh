@@ -20,7 +20,14 @@
 # certificates cost every Node start-up tens of ms, even with the variable set to nothing. The
 # daemon keeps it (OTLP over https may need it).
 d=${0%/*}
-[ -f "$d/check.js" ] || { d=$(readlink -f -- "$0") && d=${d%/*}; }
+if [ ! -f "$d/check.js" ]; then
+  # Run through a symlink (the package's /usr/bin/procwatch, npm's bin link): where the usual
+  # places hold this very file (-ef: same device and inode), no readlink process to start.
+  for b in "$d/../lib/procwatch" "$d/../lib/node_modules/procwatch/dist/bin"; do
+    [ "$0" -ef "$b/cli.js" ] && d=$b && break
+  done
+  [ -f "$d/check.js" ] || { d=$(readlink -f -- "$0") && d=${d%/*}; }
+fi
 fast= bad=1 prev=
 case ${1-} in
   check|explain)
@@ -32,14 +39,14 @@ case ${1-} in
       prev=$a
     done ;;
 esac
-# Under a low open-files limit (ulimit -n), the CLI alone: it answers such a limit cleanly
-# (EMFILE named) where it still can.
-[ -n "$fast" ] && n=$(ulimit -n) && { [ "$n" = unlimited ] || [ "$n" -ge 64 ]; } || fast=
 if [ -n "$fast" ] && [ -f "$d/check.js" ]; then
   { command exec 6<<E
 E
   } 2>/dev/null
-  if [ -p /proc/self/fd/6 ] && { command exec 7>/proc/self/fd/6; } 2>/dev/null; then
+  # Under a low open-files limit (ulimit -n), the CLI alone: it answers such a limit cleanly
+  # (EMFILE named) where it still can. The limit comes through the pipe: $(...) would fork.
+  if [ -p /proc/self/fd/6 ] && { command exec 7>/proc/self/fd/6; } 2>/dev/null \
+    && ulimit -n >&7 && IFS= read -r n <&6 && { [ "$n" = unlimited ] || [ "$n" -ge 64 ]; } 2>/dev/null; then
     sig=
     trap 'sig=${sig:-ALRM}' ALRM
     trap 'sig=${sig:-TERM}' TERM

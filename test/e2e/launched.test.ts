@@ -5,7 +5,7 @@
 // holds none of our pipes, and nothing the shell started outlives the command.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -161,6 +161,20 @@ describe("run as a command", () => {
     const { code, signal, out } = await top.done;
     assert.deepEqual([code, signal, out.split("\n")[0]], [1, null, `${name}:1`]);
     await allGone([check, ...watchers]);
+  });
+
+  test("installed as the package lays it out (bin/procwatch -> ../lib/procwatch/cli.js), the bundle is found without starting readlink", async () => {
+    const name = uniqueName("i");
+    await pool.start(name);
+    const root = join(scratch, uniqueName("usr"));
+    cpSync(dirname(CLI), join(root, "lib", "procwatch"), { recursive: true });
+    mkdirSync(join(root, "bin"));
+    symlinkSync("../lib/procwatch/cli.js", join(root, "bin", "procwatch"));
+    const top = start(join(root, "bin", "procwatch"), ["check", "--recheck", "1500ms", `${name}:2-`]);
+    const check = await waitFor(() => checkUnder(top.pid), 10_000);
+    // readlink -f would have given the canonical path; the shell's own guess keeps "bin/..".
+    assert.equal(cmdline(check.pid).find((a) => a.endsWith("/check.js")), `${root}/bin/../lib/procwatch/check.js`);
+    assert.equal((await top.done).code, 1);
   });
 
   test("--timeout holds when the check is stuck: a clean answer, and no pipe of ours kept open", async () => {
