@@ -28,14 +28,16 @@ if [ ! -f "$d/check.js" ]; then
   done
   [ -f "$d/check.js" ] || { d=$(readlink -f -- "$0") && d=${d%/*}; }
 fi
-fast= bad=1 prev=
+# stop_code: the exit code of a stop signal that comes before the check has said anything
+# (Nagios wants UNKNOWN, 3, for that; mon, anything but 0).
+fast= stop_code=1 prev=
 case ${1-} in
   check|explain)
     fast=1
     unset NODE_EXTRA_CA_CERTS
     for a do
       case $a in --from|--from=*|--help|-h) fast= ;; esac
-      case $prev:$a in --format:nagios|*:--format=nagios) bad=3 ;; --format:*|*:--format=*) bad=1 ;; esac
+      case $prev:$a in --format:nagios|*:--format=nagios) stop_code=3 ;; --format:*|*:--format=*) stop_code=1 ;; esac
       prev=$a
     done ;;
 esac
@@ -134,7 +136,7 @@ E
     esac
     # Stopped while Node was still starting: a failure, never death by the signal (mon counts
     # that as success); Nagios needs UNKNOWN.
-    [ -z "$sig" ] || exit "$bad"
+    [ -z "$sig" ] || exit "$stop_code"
     # Ended before it could say anything (it could not start): the CLI alone says why.
     trap - ALRM TERM INT HUP PIPE
   fi
