@@ -215,6 +215,25 @@ describe("run as a command", () => {
     }
   });
 
+  test("a stop signal while Node is still starting is a failure too (mon exit 1, Nagios UNKNOWN), never death by the signal", async () => {
+    const name = uniqueName("e");
+    await pool.start(name);
+    // A Node that takes 3 s before it runs the check: the signal comes before the check's texts.
+    const slow = join(scratch, `${uniqueName("slow")}.cjs`);
+    writeFileSync(slow, "Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3000);\n");
+    for (const [format, exit] of [["mon", 1], ["nagios", 3]] as const) {
+      const started = Date.now();
+      const top = start(CLI, ["check", "--format", format, `${name}:1-1`], { ...ENV, NODE_OPTIONS: `--require ${slow}` });
+      // The shell has set its traps before it starts the check.
+      const check = await waitFor(() => checkUnder(top.pid), 10_000);
+      process.kill(top.pid, "SIGTERM");
+      const { code, signal, out } = await top.done;
+      assert.deepEqual([code, signal, out], [exit, null, ""]);
+      assert.ok(Date.now() - started < 3000, "the shell did not wait for the check");
+      await allGone([check]);
+    }
+  });
+
   test("a check that ends without an answer is a failure in its format, never a silent pass", async () => {
     const name = uniqueName("k");
     await pool.start(name);
