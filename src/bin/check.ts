@@ -24,9 +24,8 @@ let err = "";
 let exitCode = 0;
 const output: CliOutput = { out: (t) => void (out += t), err: (t) => void (err += t), exit: (c) => void (exitCode = c) };
 const roots = Number.isInteger(supervisor) && supervisor > 0 ? [supervisor, process.pid] : [process.pid];
-const noDaemon = () => Promise.reject(new Error("bug: run and validate are not started by the check's shell lines"));
-
-runCli(process.argv, inProcessScanChild(send, roots), noDaemon, output)
+// No run and validate here: the shell lines start this process for check and explain only.
+runCli(process.argv, inProcessScanChild(send, roots), undefined, output)
   .catch((e: unknown) => {
     // As Node reports an uncaught error when the CLI runs alone: the stack on stderr, exit 1.
     err += `${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`;

@@ -106,6 +106,9 @@ export interface CliOptions {
   readonly writeErr: (text: string) => void;
   /** Loads `run` and `validate` (their own bundle); absent: those commands fail as a bug. */
   readonly loadDaemon?: () => Promise<DaemonCommands>;
+  /** false: no run and validate commands at all (bin/check.ts, which the shell lines start for
+   * check and explain only; their options cost start-up to declare). Default true. */
+  readonly daemonCommands?: boolean;
 }
 
 export function buildCli(emit: (result: Formatted) => void, scanChild: ScanChild, options: CliOptions): Command {
@@ -193,7 +196,7 @@ export function buildCli(emit: (result: Formatted) => void, scanChild: ScanChild
       ...(opts.pid === undefined ? {} : { pid: opts.pid }),
     }, opts.timeout));
   });
-  addDaemonCommands(cli, emit, options.loadDaemon ?? (() => Promise.reject(new Error("bug: no daemon loader"))));
+  if (options.daemonCommands !== false) addDaemonCommands(cli, emit, options.loadDaemon ?? (() => Promise.reject(new Error("bug: no daemon loader"))));
   return cli;
 }
 
@@ -239,12 +242,17 @@ export function requestedFormat(argv: readonly string[]): string | undefined {
   return format;
 }
 
-/** Runs the CLI; `scanChild` runs the checks (see check/supervise.ts and bin/check.ts). */
-export async function runCli(argv: readonly string[], scanChild: ScanChild, loadDaemon: () => Promise<DaemonCommands>, output: CliOutput = processOutput()): Promise<void> {
+/** Runs the CLI; `scanChild` runs the checks (see check/supervise.ts and bin/check.ts).
+ * Without `loadDaemon`, there are no run and validate commands. */
+export async function runCli(argv: readonly string[], scanChild: ScanChild, loadDaemon: (() => Promise<DaemonCommands>) | undefined, output: CliOutput = processOutput()): Promise<void> {
   let result: Formatted | undefined;
   const isNagios = requestedFormat(argv) === "nagios";
   // Nagios keeps only stdout and wants one line: commander's message is reworded below.
-  const cli = buildCli((r) => (result = r), scanChild, { writeOut: output.out, writeErr: isNagios ? () => undefined : output.err, loadDaemon });
+  const cli = buildCli((r) => (result = r), scanChild, {
+    writeOut: output.out,
+    writeErr: isNagios ? () => undefined : output.err,
+    ...(loadDaemon === undefined ? { daemonCommands: false } : { loadDaemon }),
+  });
   try {
     await cli.parseAsync([...argv]);
   } catch (err) {
