@@ -1,39 +1,34 @@
-// Entry of a check or an explain run as a command: the shell lines at the top of dist/bin/cli.js
-// (src/bin/launch.sh) start this one Node process with the command line and supervise it
-// themselves, so a check costs one Node start-up, not two. Everything it would print goes to the
-// shell as frames (check/frames.ts), written to stdout, which is the shell's pipe, never the
-// caller's: stuck in a /proc read, this process holds none of mon's or Nagios's pipes, and the
-// shell answers at the deadline. PROCWATCH_SUPERVISOR is that shell's PID, the root of the
-// check's process tree (left out of every count).
-// Plain fd writes, not process.stdout: the stream classes cost ~10 ms of start-up.
-import { closeSync, writeSync } from "node:fs";
-import { encodeAnswer } from "../check/frames.js";
-import { inProcessScanChild } from "../check/in-process.js";
-import { type CliOutput, runCli } from "../cli/program.js";
+// Entry the shell lines run for a check or an explain (src/bin/launch.sh). Loads the check itself,
+// check-code.js (bundled from bin/check-code.ts), with the V8 code cache scripts/build-to makes
+// beside it, so its bundle is not compiled again at every check (~5 ms of a check at +0, npm run
+// bench). V8 refuses a cache made by another V8 version, under other V8 flags or on a CPU with
+// other features, one for a source of another length, and (--verify-snapshot-checksum, given by
+// the shell lines and the build) a damaged one; the bundle is then compiled as if there were no
+// cache. The cache and the bundle are made together and installed together.
+// PROCWATCH_CODE_CACHE=make (scripts/build-to) writes the cache when the check exits, with
+// everything the check compiled; =report tells on stderr whether the cache was taken.
+import { readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { Script } from "node:vm";
 
-const supervisor = Number(process.env.PROCWATCH_SUPERVISOR);
-delete process.env.PROCWATCH_SUPERVISOR;
+const file = `${__dirname}/check-code.js`;
+const cacheFile = `${__dirname}/check-code.cache`;
+const mode = process.env.PROCWATCH_CODE_CACHE;
+delete process.env.PROCWATCH_CODE_CACHE;
 
-function send(text: string): void {
-  const bytes = Buffer.from(text);
-  for (let off = 0; off < bytes.length;) off += writeSync(1, bytes, off);
+let cachedData: Buffer | undefined;
+try {
+  if (mode !== "make") cachedData = readFileSync(cacheFile);
+} catch {
+  // no cache: compile
 }
-
-let out = "";
-let err = "";
-let exitCode = 0;
-const output: CliOutput = { out: (t) => void (out += t), err: (t) => void (err += t), exit: (c) => void (exitCode = c) };
-const roots = Number.isInteger(supervisor) && supervisor > 0 ? [supervisor, process.pid] : [process.pid];
-// No run and validate here: the shell lines start this process for check and explain only.
-runCli(process.argv, inProcessScanChild(send, roots), undefined, output)
-  .catch((e: unknown) => {
-    // As Node reports an uncaught error when the CLI runs alone: the stack on stderr, exit 1.
-    err += `${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`;
-    exitCode = 1;
-  })
-  .then(() => {
-    send(encodeAnswer(out, err, exitCode));
-    // End of file tells the shell nothing more is coming; it need not wait for this exit.
-    closeSync(1);
-    closeSync(2);
-  });
+// CommonJS's own wrapper, on a line of its own so that line numbers in stack traces hold.
+const script = new Script(`(function (exports, require, module, __filename, __dirname) {\n${readFileSync(file, "utf8")}\n})`, {
+  filename: file,
+  lineOffset: -1,
+  ...(cachedData === undefined ? {} : { cachedData }),
+});
+if (mode === "report") process.stderr.write(`code cache: ${cachedData === undefined ? "none" : script.cachedDataRejected === true ? "refused" : "taken"}\n`);
+if (mode === "make") process.once("exit", () => writeFileSync(cacheFile, script.createCachedData()));
+const loaded = { exports: {} };
+(script.runInThisContext() as (...args: unknown[]) => void)(loaded.exports, createRequire(file), loaded, file, __dirname);

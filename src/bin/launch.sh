@@ -59,7 +59,9 @@ E
     # Its stderr is not ours to print (Node's warnings would break the frames); what it has to say
     # comes as frames, and a check that cannot start is run again below, where errors show.
     # --preserve-symlinks-main: Node need not resolve the path it was given (lstat after lstat).
-    PROCWATCH_SUPERVISOR=$$ node --enable-experimental-regexp-engine --preserve-symlinks-main "$d/check.js" "$@" </dev/null >&7 2>/dev/null 6<&- 7>&- &
+    # --verify-snapshot-checksum: V8 checks the code cache (bin/check.ts) against its checksum
+    # and refuses a damaged one, which it would otherwise run and crash on.
+    PROCWATCH_SUPERVISOR=$$ node --enable-experimental-regexp-engine --verify-snapshot-checksum --preserve-symlinks-main "$d/check.js" "$@" </dev/null >&7 2>/dev/null 6<&- 7>&- &
     check=$! watchdog=
     exec 7>&-
     # One frame: its header into kind code fd n partial more, its text into text.

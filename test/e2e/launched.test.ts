@@ -262,6 +262,27 @@ describe("run as a command", () => {
     }
   });
 
+  test("the check's code cache made by the build is taken; a damaged one is refused and changes nothing", async () => {
+    const name = uniqueName("c");
+    await pool.start(name);
+    const args = ["check", `${name}:1-1`, `${name}:2-`];
+    const report = async (bin: string): Promise<string> => {
+      // With the V8 flags the shell lines give it (src/bin/launch.sh).
+      const r = await runCommand(process.execPath, ["--enable-experimental-regexp-engine", "--verify-snapshot-checksum", join(bin, "check.js"), ...args], { env: { ...ENV, PROCWATCH_CODE_CACHE: "report" } });
+      return r.stderr;
+    };
+    assert.equal(await report(dirname(CLI)), "code cache: taken\n");
+    const bin = join(scratch, uniqueName("bin"));
+    cpSync(dirname(CLI), bin, { recursive: true });
+    const cache = readFileSync(join(bin, "check-code.cache"));
+    // One bit, deep in the payload: V8 would run it and crash, were it not checked.
+    const at = cache.length >> 1;
+    cache.writeUInt8((cache.readUInt8(at) ^ 1) & 0xff, at);
+    writeFileSync(join(bin, "check-code.cache"), cache);
+    assert.equal(await report(bin), "code cache: refused\n");
+    same(await runCommand(join(bin, "cli.js"), args, { env: ENV }), await runCli(args, { env: ENV }));
+  });
+
   test("a check run as a command loads no module it does not use (no child_process, net, streams or perf_hooks)", async () => {
     const name = uniqueName("m");
     await pool.start(name);

@@ -34,7 +34,7 @@ test("package.json declares no runtime dependencies", () => {
 test("the bundles require only Node builtins and each other", () => {
   const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
   const bundles = readdirSync(BIN).filter((f) => f.endsWith(".js"));
-  assert.deepEqual([...bundles].sort(), ["check.js", "child.js", "cli.js", "daemon.js", "program.js"]);
+  assert.deepEqual([...bundles].sort(), ["check-code.js", "check.js", "child.js", "cli.js", "daemon.js", "program.js"]);
   for (const file of bundles) {
     const text = readFileSync(join(BIN, file), "utf8");
     const specifiers = [...text.matchAll(/\b(?:require|import)\(\s*["'`]([^"'`]+)["'`]\s*\)/g)].map((m) => m[1] as string);
