@@ -147,4 +147,7 @@ E
 fi
 # The flags are for the daemon (procwatch run); see the comment at the top of src/bin/cli.ts.
 exec node --max-semi-space-size=1 --expose-gc "$0" "$@"
+# Never run (exec above); for sh -n (lintian), the JavaScript below is the body of a
+# here-document, not commands to parse.
+: <<'NOT_SHELL'
 */

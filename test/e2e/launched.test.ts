@@ -122,6 +122,11 @@ describe("run as a command", () => {
     }
   });
 
+  test("the whole command parses as a shell script (sh -n, as lintian checks it), the JavaScript included", async () => {
+    const r = await runCommand("/bin/sh", ["-n", CLI]);
+    assert.deepEqual([r.code, r.stderr], [0, ""]);
+  });
+
   test("a shell whose here-documents are not pipes (bash) takes the plain path, with the same answers", async () => {
     const name = uniqueName("b");
     await pool.start(name);
