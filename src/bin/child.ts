@@ -14,8 +14,6 @@ if (input !== "") {
     const out = Buffer.from(JSON.stringify(result));
     for (let off = 0; off < out.length; ) off += writeSync(1, out, off);
     // EOF tells the CLI the answer is complete; it need not wait for this process to exit.
-    // Started by cli.js's shell lines (src/bin/launch.sh), stderr is the same pipe: close it too.
     closeSync(1);
-    closeSync(2);
   });
 }

@@ -4,7 +4,7 @@
 // no /proc file, so it always ends with a normal exit (mon counts death by a signal as success).
 // Run as `node cli.js` (or where the shell lines of dist/bin/cli.js cannot supervise a check
 // themselves, see src/bin/launch.sh), the CLI spawns it before parsing its flags, and it waits for
-// its request on stdin. Imports only node builtins, to start fast.
+// its request on stdin. Imports only node builtins (and the list of stop signals), to start fast.
 import type { CheckRequest } from "./request.js";
 import { type ChildProcess, spawn } from "node:child_process";
 import type { Formatted } from "../output/format.js";
