@@ -62,6 +62,8 @@ export function withResourceFields(plan: ScanPlan, rules: readonly Rule[], ctx: 
 }
 
 interface Sample {
+  /** With the PID the member's key: identity is pid + start time. */
+  readonly startTicks: number;
   readonly utime: number;
   readonly stime: number;
   readonly majflt: number;
@@ -83,7 +85,9 @@ interface Totals {
 }
 
 interface RuleHistory {
-  members: Map<string, Sample>;
+  /** By PID (a number key: no string per member per scan, for rules matching thousands); a
+   * sample counts only for the same start time. */
+  members: Map<number, Sample>;
   readonly totals: Totals;
   /** Start times (ms) of recent starts, pruned to the longest window restarts= can ask for. */
   startTimesMs: number[];
@@ -124,6 +128,7 @@ export function createResourceTracker(): ResourceTracker {
 
 function sampleOf(p: ProcessRecord): Sample {
   return {
+    startTicks: p.startTicks,
     utime: p.utimeTicks, stime: p.stimeTicks, majflt: p.majorFaults,
     vol: p.contextSwitches?.voluntary ?? 0, invol: p.contextSwitches?.involuntary ?? 0,
     read: p.io?.readBytes ?? 0, write: p.io?.writeBytes ?? 0,
@@ -132,12 +137,13 @@ function sampleOf(p: ProcessRecord): Sample {
 
 function advance(seen: RuleHistory | undefined, matches: readonly ProcessRecord[], bootMs: number | undefined, nowMs: number, clockTicks: number): RuleHistory {
   const totals: Totals = seen === undefined ? { user: 0, system: 0, majflt: 0, vol: 0, invol: 0, read: 0, write: 0, starts: 0 } : seen.totals;
-  const members = new Map<string, Sample>();
+  const members = new Map<number, Sample>();
   const newStarts: number[] = [];
   for (const p of matches) {
-    const id = `${p.pid}:${p.startTicks}`;
     const now = sampleOf(p);
-    const before = seen?.members.get(id);
+    const last = seen?.members.get(p.pid);
+    // A reused PID is another process: the old one's figures are not its baseline.
+    const before = last?.startTicks === p.startTicks ? last : undefined;
     // A figure that went down (an unreadable status this scan) adds nothing rather than a negative.
     const add = (k: keyof Sample): number => Math.max(0, now[k] - (before?.[k] ?? 0));
     totals.user += add("utime");
@@ -151,7 +157,7 @@ function advance(seen: RuleHistory | undefined, matches: readonly ProcessRecord[
       totals.starts++;
       newStarts.push(bootMs === undefined ? nowMs : bootMs + (p.startTicks / clockTicks) * 1000);
     }
-    members.set(id, now);
+    members.set(p.pid, now);
   }
   const kept = (seen?.startTimesMs ?? []).filter((t) => t > nowMs - DAY_MS);
   return { members, totals, startTimesMs: [...kept, ...newStarts].slice(-MAX_REMEMBERED_STARTS) };

@@ -146,10 +146,12 @@ export function readWholeBytes(path: string, capBytes = WHOLE_FILE_CAP): string 
 const WHOLE_FILE_CAP = 64 * 1024 * 1024;
 const TOO_LARGE: ReadFailure = { failure: "other", code: "EFBIG" };
 
-/** readlink as a latin1 byte string (paths may hold any byte but NUL). */
+/** readlink as a latin1 byte string (paths may hold any byte but NUL). Node decodes the bytes as
+ * latin1 itself (one character per byte, lossless, like Buffer's toString("latin1")), without the
+ * Buffer in between: this runs for the exe link of every process every scan. */
 export function readLinkBytes(path: string): string | ReadFailure {
   try {
-    return readlinkSync(path, { encoding: "buffer" }).toString("latin1");
+    return readlinkSync(path, "latin1");
   } catch (err) {
     return classifyError(err);
   }

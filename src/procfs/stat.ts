@@ -43,6 +43,10 @@ const SPACE = 0x20;
  * the process, so a digit test at both ends suffices to catch a malformed (fixture) file.
  */
 export function parseStat(text: string, path = "stat"): ProcStat {
+  return parseStatText(text, path, undefined);
+}
+
+function parseStatText(text: string, path: string, bytes: Buffer | undefined): ProcStat {
   const open = text.indexOf("(");
   const close = text.lastIndexOf(")");
   if (open < 2 || close < open || text.charCodeAt(open - 1) !== SPACE) throw new ProcParseError(path, text, "no (comm) field");
@@ -65,7 +69,10 @@ export function parseStat(text: string, path = "stat"): ProcStat {
   };
   return {
     pid,
-    comm: text.slice(open + 1, close),
+    // From the bytes when there are any: V8 makes a slice of 13 or more characters a view that
+    // keeps the whole stat text (~300 bytes) alive for as long as the record lives; a copy is
+    // the name alone. The daemon keeps a scan's records (thousands) until the next scan.
+    comm: bytes === undefined ? text.slice(open + 1, close) : bytes.toString("latin1", open + 1, close),
     state: (rest[0] ?? "")[0] ?? "?",
     ppid: num(PPID),
     flags: num(FLAGS),
@@ -82,7 +89,8 @@ function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
-/** parseStat over raw bytes (the reader's shared buffer). */
+/** parseStat over raw bytes (the reader's shared buffer; latin1 maps each byte to one character,
+ * so positions in the text are positions in the buffer). */
 export function parseStatBytes(buf: Buffer, length: number, path = "stat"): ProcStat {
-  return parseStat(buf.toString("latin1", 0, length), path);
+  return parseStatText(buf.toString("latin1", 0, length), path, buf);
 }

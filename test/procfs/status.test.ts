@@ -1,10 +1,28 @@
-// parseStatus: real and effective ids from Uid:/Gid:, whatever else the file holds.
+// parseStatus: real and effective ids from Uid:/Gid:, whatever else the file holds. Every case runs
+// through parseStatusReference too (the general path alone): same value, same error.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { ProcParseError } from "../../src/procfs/errors.js";
-import { parseStatus } from "../../src/procfs/status.js";
+import { parseStatus as parseStatusFast, parseStatusReference } from "../../src/procfs/status.js";
 import { byteString, fixtureRoot, statusText } from "../helpers/proctree.js";
+import { seeded, testSeed } from "../helpers/seeded.js";
+
+/** Both paths; they must agree (value or error message) before either answer counts. */
+function parseStatus(text: string, path?: string): ReturnType<typeof parseStatusFast> {
+  const outcome = (f: () => unknown): unknown => {
+    try {
+      return { value: f() };
+    } catch (err) {
+      if (!(err instanceof ProcParseError)) throw err;
+      return { error: err.message, path: err.path };
+    }
+  };
+  const fast = outcome(() => parseStatusFast(text, path));
+  const reference = outcome(() => parseStatusReference(text, path));
+  assert.deepEqual(fast, reference, `parseStatus and parseStatusReference disagree on ${JSON.stringify(text)}`);
+  return parseStatusFast(text, path);
+}
 
 const ids = (real: number, effective: number, saved: number, fs: number) => ({ real, effective, saved, fs });
 /** The identity part of a parse (memory and context switches have tests of their own). */
@@ -53,4 +71,47 @@ describe("parseStatus: malformed text throws ProcParseError", () => {
       assert.throws(() => parseStatus(text, "p/status"), (err: unknown) => err instanceof ProcParseError && err.message === message);
     });
   }
+});
+
+describe("parseStatus agrees with parseStatusReference", () => {
+  test("captured status files of every fixture tree", () => {
+    let n = 0;
+    for (const scenario of ["apparmor", "kernel-threads", "odd-names", "selinux", "sockets"]) {
+      const root = fixtureRoot(scenario);
+      for (const pid of readdirSync(root).filter((e) => /^\d+$/.test(e))) {
+        const path = `${root}/${pid}/status`;
+        if (!existsSync(path)) continue;
+        parseStatus(readFileSync(path, "latin1"));
+        n++;
+      }
+    }
+    assert.ok(n > 0, "no captured status file found");
+  });
+
+  test("this host's /proc/self/status", () => {
+    parseStatus(readFileSync("/proc/self/status", "latin1"));
+  });
+
+  // Mutations of a kernel-shaped file around the lines that are parsed: signs, other blanks, long
+  // numbers, lines cut or doubled, keys moved to the first line. Any disagreement names its seed.
+  test("seeded mutations", () => {
+    const seed = testSeed();
+    const rnd = seeded(seed);
+    const pieces = ["\t", " ", "\r", "\xa0", "\v", "+", "-", "0x1", "1e3", "1.0", "9".repeat(16), "12345678901234", " kB", "kB", "\n", "Uid:", "Gid:", "VmRSS:",
+      "voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:", "0", "7", "", "\u00ff"];
+    for (let i = 0; i < 3000; i++) {
+      let text = byteString(statusText({ pid: 5, name: "m", uid: [1, 2, 3, 4], gid: [5, 6, 7, 8], rssKib: rnd.int(2) === 0 ? null : 42 }));
+      for (let k = rnd.int(4); k >= 0; k--) {
+        const at = rnd.int(text.length + 1);
+        const cut = rnd.int(3) === 0 ? rnd.int(6) : 0;
+        text = text.slice(0, at) + rnd.pick(pieces) + text.slice(at + cut);
+      }
+      try {
+        parseStatus(text, "p/status");
+      } catch (err) {
+        if (err instanceof ProcParseError) continue;
+        throw new Error(`seed ${seed} (PROCWATCH_SEED=${seed} replays it), case ${i}: ${(err as Error).message}`, { cause: err });
+      }
+    }
+  });
 });
