@@ -30,7 +30,10 @@ if [ ! -f "$d/check.js" ]; then
 fi
 # stop_code: the exit code of a stop signal that comes before the check has said anything
 # (Nagios wants UNKNOWN, 3, for that; mon, anything but 0).
-fast= stop_code=1 prev=
+# limit: --timeout as sleep takes it (it has no ms), for the watchdog that runs from the start, so
+# that even a check stopped before it could say anything ends at the deadline; 10 s, the default,
+# for anything else (the check itself then reports the bad value).
+fast= stop_code=1 prev= limit=10
 case ${1-} in
   check|explain)
     fast=1
@@ -38,6 +41,13 @@ case ${1-} in
     for a do
       case $a in --from|--from=*|--help|-h) fast= ;; esac
       case $prev:$a in --format:nagios|*:--format=nagios) stop_code=3 ;; --format:*|*:--format=*) stop_code=1 ;; esac
+      case $prev:$a in --timeout:*|*:--timeout=*) t=${a#--timeout=} limit=10
+        case $t in
+          *[!0-9.smhd]*|.*|*.*.*) ;;
+          *[0-9]ms) t=${t%ms}; case $t in *.*) ;; *) r=$((t % 1000)); while [ ${#r} -lt 3 ]; do r=0$r; done; limit=$((t / 1000)).$r ;; esac ;;
+          *[0-9]|*[0-9][smhd]) limit=$t ;;
+        esac ;;
+      esac
       prev=$a
     done ;;
 esac
@@ -62,8 +72,16 @@ E
     # --verify-snapshot-checksum: V8 checks the code cache (bin/check.ts) against its checksum
     # and refuses a damaged one, which it would otherwise run and crash on.
     PROCWATCH_SUPERVISOR=$$ node --enable-experimental-regexp-engine --verify-snapshot-checksum --preserve-symlinks-main "$d/check.js" "$@" </dev/null >&7 2>/dev/null 6<&- 7>&- &
-    check=$! watchdog=
+    check=$!
     exec 7>&-
+    # The watchdog, from now: $! in the subshell is the check until its sleep starts, so a TERM
+    # that early ends the check, which is being stopped anyway. A sleep that cannot run ends the
+    # wait at once: a check that times out at once, never one without a deadline.
+    ( trap 'kill $! 2>/dev/null; exit 0' TERM
+      sleep "$limit" &
+      wait $!
+      kill -s ALRM $$ ) </dev/null >/dev/null 2>&1 6<&- &
+    watchdog=$!
     # One frame: its header into kind code fd n partial more, its text into text.
     frame() {
       IFS=' ' read -r kind code fd n partial more <&6 || return 1
@@ -92,18 +110,7 @@ E
     out= err= t_timeout= t_failure= t_SIGTERM= t_SIGINT= t_SIGHUP=
     while [ -z "$sig" ] && frame; do
       case $kind in
-        timeout)
-          t_timeout=$text c_timeout=$code f_timeout=$fd
-          secs=$more
-          case $secs in ''|*[!0-9.]*) secs=10 ;; esac
-          # $! in the subshell is the check until its sleep starts: a TERM that early ends the
-          # check, which is being stopped anyway. A sleep that cannot run ends the wait at once:
-          # a check that times out at once, never one without a deadline.
-          ( trap 'kill $! 2>/dev/null; exit 0' TERM
-            sleep "$secs" &
-            wait $!
-            kill -s ALRM $$ ) </dev/null >/dev/null 2>&1 6<&- &
-          watchdog=$! ;;
+        timeout) t_timeout=$text c_timeout=$code f_timeout=$fd ;;
         failure) t_failure=$text c_failure=$code f_failure=$fd ;;
         SIGTERM) t_SIGTERM=$text c_SIGTERM=$code f_SIGTERM=$fd ;;
         SIGINT) t_SIGINT=$text c_SIGINT=$code f_SIGINT=$fd ;;
@@ -131,14 +138,14 @@ E
     [ -z "$check" ] || kill -s KILL "$check" 2>/dev/null
     unwatch
     case $sig in
-      ALRM) answer "$t_timeout" "$c_timeout" "$f_timeout" ;;
+      ALRM) [ -z "$t_timeout" ] || answer "$t_timeout" "$c_timeout" "$f_timeout" ;;
       TERM) [ -z "$t_SIGTERM" ] || answer "$t_SIGTERM" "$c_SIGTERM" "$f_SIGTERM" ;;
       INT) [ -z "$t_SIGINT" ] || answer "$t_SIGINT" "$c_SIGINT" "$f_SIGINT" ;;
       HUP) [ -z "$t_SIGHUP" ] || answer "$t_SIGHUP" "$c_SIGHUP" "$f_SIGHUP" ;;
       '') [ -z "$t_failure" ] || answer "$t_failure" "$c_failure" "$f_failure" ;;
     esac
-    # Stopped while Node was still starting: a failure, never death by the signal (mon counts
-    # that as success); Nagios needs UNKNOWN.
+    # Stopped, or past the deadline, before the check said anything: a failure, never death by
+    # the signal (mon counts that as success); Nagios needs UNKNOWN.
     [ -z "$sig" ] || exit "$stop_code"
     # Ended before it could say anything (it could not start): the CLI alone says why.
     trap - ALRM TERM INT HUP PIPE

@@ -191,7 +191,9 @@ describe("run as a command", () => {
       const started = Date.now();
       const top = start(CLI, ["check", "--format", format, "--timeout", "1500ms", "--recheck", "1400ms", `${missing}:1-`]);
       const check = await waitFor(() => checkUnder(top.pid), 10_000);
-      // A stopped check stands in for one blocked in a /proc read (D state): it cannot finish.
+      // Once it has handed over its texts (its Node started, its rules parsed; the recheck keeps it
+      // going): a stopped check stands in for one blocked in a /proc read (D state).
+      await sleep(700);
       process.kill(check.pid, "SIGSTOP");
       const { code, out } = await top.done;
       assert.deepEqual([code, out.split("\n")[0]], [exit, expected]);
@@ -235,6 +237,23 @@ describe("run as a command", () => {
       const { code, signal, out } = await top.done;
       assert.deepEqual([code, signal, out], [exit, null, ""]);
       assert.ok(Date.now() - started < 3000, "the shell did not wait for the check");
+      await allGone([check]);
+    }
+  });
+
+  test("the deadline holds from the start: a check that has said nothing by then ends the command (mon 1, Nagios 3)", async () => {
+    const name = uniqueName("d");
+    await pool.start(name);
+    // A Node that takes 3 s before it runs the check, past a 1 s --timeout.
+    const slow = join(scratch, `${uniqueName("slow")}.cjs`);
+    writeFileSync(slow, "Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3000);\n");
+    for (const [format, exit] of [["mon", 1], ["nagios", 3]] as const) {
+      const started = Date.now();
+      const top = start(CLI, ["check", "--format", format, "--timeout", "1000ms", `${name}:1-1`], { ...ENV, NODE_OPTIONS: `--require ${slow}` });
+      const check = await waitFor(() => checkUnder(top.pid), 10_000);
+      const { code, signal, out } = await top.done;
+      assert.deepEqual([code, signal, out], [exit, null, ""]);
+      assert.ok(Date.now() - started < 2800, "ended at the deadline, not when the check would have");
       await allGone([check]);
     }
   });
