@@ -1,10 +1,11 @@
 // What bin/check.ts tells the shell lines that supervise it (src/bin/launch.sh), on one pipe, as
 // frames the shell's `read` builtin can take apart: a header line "KIND EXIT FD LINES PARTIAL
-// [SECONDS]", then LINES lines of text (and one more without its newline when PARTIAL is 1).
-// Before the scan: the texts the shell prints if the deadline passes (with the deadline, which
-// starts its watchdog), if the check ends without an answer, or if it is asked to stop; a check
-// stuck in a /proc read could render none of them then. After: the answer, as err and out text
-// and the exit code (a long out text raw, see encodeAnswer).
+// [MORE]", then LINES lines of text (and one more without its newline when PARTIAL is 1); MORE
+// is a raw frame's length in bytes (the timeout frame's seconds are informative: the shell reads
+// --timeout itself and runs its watchdog from its own start). Before the scan: the texts the
+// shell prints if the deadline passes, if the check ends without an answer, or if it is asked
+// to stop; a check stuck in a /proc read could render none of them then. After: the answer, as
+// err and out text and the exit code (a long out text raw, see encodeAnswer).
 import type { Formatted } from "../output/format.js";
 
 /** The signals the supervisor answers with a clean failure instead of dying by them. */

@@ -60,6 +60,13 @@ async function allGone(procs: readonly ProcInfo[]): Promise<void> {
   await waitFor(() => (listProcesses().some((p) => p.state !== "Z" && procs.some((q) => same(p, q))) ? undefined : true), 5000);
 }
 
+/** An environment whose Node waits 3 s (a --require hook) before it runs the check. */
+function slowNodeEnv(): NodeJS.ProcessEnv {
+  const hook = join(scratch, `${uniqueName("slow")}.cjs`);
+  writeFileSync(hook, "Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3000);\n");
+  return { ...ENV, NODE_OPTIONS: `--require ${hook}` };
+}
+
 /** Starts the command and collects its stdout; `done` resolves with its exit once stdout and
  * stderr are closed (a stuck check must hold neither). */
 function start(file: string, args: readonly string[], env: NodeJS.ProcessEnv = ENV) {
@@ -225,12 +232,11 @@ describe("run as a command", () => {
   test("a stop signal while Node is still starting is a failure too (mon exit 1, Nagios UNKNOWN), never death by the signal", async () => {
     const name = uniqueName("e");
     await pool.start(name);
-    // A Node that takes 3 s before it runs the check: the signal comes before the check's texts.
-    const slow = join(scratch, `${uniqueName("slow")}.cjs`);
-    writeFileSync(slow, "Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3000);\n");
+    // The signal comes before the check's texts.
+    const env = slowNodeEnv();
     for (const [format, exit] of [["mon", 1], ["nagios", 3]] as const) {
       const started = Date.now();
-      const top = start(CLI, ["check", "--format", format, `${name}:1-1`], { ...ENV, NODE_OPTIONS: `--require ${slow}` });
+      const top = start(CLI, ["check", "--format", format, `${name}:1-1`], env);
       // The shell has set its traps before it starts the check.
       const check = await waitFor(() => checkUnder(top.pid), 10_000);
       process.kill(top.pid, "SIGTERM");
@@ -244,12 +250,11 @@ describe("run as a command", () => {
   test("the deadline holds from the start: a check that has said nothing by then ends the command (mon 1, Nagios 3)", async () => {
     const name = uniqueName("d");
     await pool.start(name);
-    // A Node that takes 3 s before it runs the check, past a 1 s --timeout.
-    const slow = join(scratch, `${uniqueName("slow")}.cjs`);
-    writeFileSync(slow, "Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3000);\n");
+    // Past a 1 s --timeout.
+    const env = slowNodeEnv();
     for (const [format, exit] of [["mon", 1], ["nagios", 3]] as const) {
       const started = Date.now();
-      const top = start(CLI, ["check", "--format", format, "--timeout", "1000ms", `${name}:1-1`], { ...ENV, NODE_OPTIONS: `--require ${slow}` });
+      const top = start(CLI, ["check", "--format", format, "--timeout", "1000ms", `${name}:1-1`], env);
       const check = await waitFor(() => checkUnder(top.pid), 10_000);
       const { code, signal, out } = await top.done;
       assert.deepEqual([code, signal, out], [exit, null, ""]);
