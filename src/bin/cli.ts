@@ -1,13 +1,16 @@
-#!/usr/bin/env -S node --max-semi-space-size=1 --expose-gc
+#!/usr/bin/env -S node --max-semi-space-size=1 --expose-gc --single-threaded
 // The shipped dist/bin/cli.js starts with src/bin/launch.sh instead of this hashbang: run as a
 // command, its shell lines run a check or an explain as one Node process they supervise
 // themselves (bin/check.ts), or exec Node with the daemon's flags on this file. Those flags: the
 // daemon (procwatch run) allocates a fresh generation of process records every scan.
 // --max-semi-space-size=1 caps V8's young generation at 1 MB (V8 grows it to tens of MB for that
-// pattern); --expose-gc lets the daemon collect fully after a scan once its heap has grown 16 MB
+// pattern); --expose-gc lets the daemon collect fully after a scan once its heap has grown 8 MB
 // (src/daemon/collect.ts). Measured at 5,000 extra processes: RSS max 122 MB with neither,
-// 109-131 MB with the cap alone, under 90 MB with both (npm run bench). Neither can be set once
-// V8 runs.
+// 109-131 MB with the cap alone, under 90 MB with both (npm run bench). --single-threaded keeps
+// V8's garbage collection and compilation on the main thread: the background threads' stacks and
+// malloc arenas cost 5-8 MB of RSS, while CPU per scan stayed the same within the noise (side by
+// side at 1,000 and 5,000 extra processes); the bench's /metrics latency row covers the longer
+// pause of a collection on one thread. None of these can be set once V8 runs.
 // Entry point. For a check or an explain, starts the scanner child first, then loads the CLI
 // (commander and friends) while the scanner boots on the other core.
 // No top-level await: the shipped bundle is CommonJS, which starts ~9 ms faster than ESM.

@@ -153,7 +153,7 @@ E
   exec 6<&- 7>&-
 fi
 # The flags are for the daemon (procwatch run); see the comment at the top of src/bin/cli.ts.
-exec node --max-semi-space-size=1 --expose-gc "$0" "$@"
+exec node --max-semi-space-size=1 --expose-gc --single-threaded "$0" "$@"
 # Never run (exec above); for sh -n (lintian), the JavaScript below is the body of a
 # here-document, not commands to parse.
 : <<'NOT_SHELL'

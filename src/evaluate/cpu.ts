@@ -9,15 +9,25 @@ import type { CpuBasis } from "../rules/types.js";
 /** A CPU figure for a process, or undefined when there is none. */
 export type CpuFigures = (rec: ProcessRecord) => number | undefined;
 
-/** Window figures from a previous snapshot to a scan that started at `nowNs`. */
+/** Window figures from a previous snapshot to a scan that started at `nowNs`. Keeps two numbers
+ * per process, not the previous records: the figures live as long as the daemon's latest
+ * observation, and holding a whole generation of records for them doubled the live heap. */
 export function windowFigures(prev: Snapshot, nowNs: bigint, clockTicks: number): CpuFigures {
-  const before = new Map<number, ProcessRecord>();
-  for (const p of prev.processes) before.set(p.pid, p);
+  const n = prev.processes.length;
+  const at = new Map<number, number>();
+  // startTicks can pass 2^31 (uptime in ticks), so doubles rather than 32-bit integers.
+  const startTicks = new Float64Array(n);
+  const cpuTicks = new Float64Array(n);
+  prev.processes.forEach((p, i) => {
+    at.set(p.pid, i);
+    startTicks[i] = p.startTicks;
+    cpuTicks[i] = p.cpuTicks;
+  });
   const seconds = Number(nowNs - prev.atNs) / 1e9;
   return (rec) => {
-    const old = before.get(rec.pid);
-    if (old === undefined || old.startTicks !== rec.startTicks || seconds <= 0) return undefined;
-    const used = rec.cpuTicks - old.cpuTicks;
+    const i = at.get(rec.pid);
+    if (i === undefined || startTicks[i] !== rec.startTicks || seconds <= 0) return undefined;
+    const used = rec.cpuTicks - (cpuTicks[i] as number);
     // CPU time never runs backwards for one process; a negative delta would be a bug upstream.
     if (used < 0) return undefined;
     return (used / clockTicks / seconds) * 100;

@@ -1,5 +1,6 @@
 // The daemon's scanner: one scan per call, keeping what continuity needs (the previous snapshot
-// for CPU windows, the debounce window, running error totals, the boot time). The timer lives in
+// for CPU windows, the debounce window, running error totals, the boot time, the values its
+// records share with the previous scan's: procfs/reuse.ts). The timer lives in
 // run.ts; this file never sleeps, so a test can drive scans one by one. Each scan is one step
 // (step.ts: reads /proc, runs the probes, one connection each per scan, awaited, so the next scan
 // never starts while one is open), then debounced and given its detail reads; formats nothing.
@@ -10,6 +11,7 @@ import { confirmProbes } from "../evaluate/probe.js";
 import type { Measurement, MeasureSetup } from "./measure.js";
 import { readBootTimeMs } from "../procfs/clock.js";
 import { checkProcRoot, describeProcRootProblem, failedRootSnapshot, type ProcRootProblem } from "../procfs/root.js";
+import { createValueReuse } from "../procfs/reuse.js";
 import { type ScanPlan, takeSnapshotYielding } from "../procfs/snapshot.js";
 import type { SkipCounts, Snapshot } from "../procfs/types.js";
 import type { Rule } from "../rules/types.js";
@@ -81,6 +83,8 @@ export function createScanner(initial: ScanSettings, options: { readonly clock?:
   let boot: { readonly procRoot: string; readonly ms: number | undefined } | undefined;
   const totals: SkipCounts = { vanished: 0, denied: 0, parse: 0, other: 0 };
   const tracker = createResourceTracker();
+  const reuse = createValueReuse();
+  const read: StepReader = (procRoot, options) => readTolerant(procRoot, { ...options, reuse });
   return {
     useSettings(next) {
       settings = next;
@@ -92,7 +96,7 @@ export function createScanner(initial: ScanSettings, options: { readonly clock?:
       const step = await measureStep({
         rules: current.rules, setup, previous, clock,
         probe: true, probeBudget: { ms: current.intervalMs, by: "the scan interval" },
-        read: readTolerant,
+        read,
         widenPlan: (plan) => withResourcePlan(plan, current),
       });
       // restarts= is judged before the debounce, like every other condition. A scan that saw no

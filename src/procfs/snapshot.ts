@@ -16,6 +16,7 @@ import { isFailure, readBytes, readLinkBytes, readRaw, type ReadFailure } from "
 import { PF_KTHREAD, parseStatBytes } from "./stat.js";
 import { parseStatus } from "./status.js";
 import { Field, type FieldMask, type FieldName, type ListeningSocket, type ProcessRecord, type SkipCounts, type Snapshot } from "./types.js";
+import type { ValueReuse } from "./reuse.js";
 import { readVisibility } from "./visibility.js";
 import { readUptime } from "./clock.js";
 
@@ -41,6 +42,8 @@ export interface SnapshotOptions {
   /** The monotonic clock that stamps Snapshot.atNs (default process.hrtime.bigint); CPU windows
    * are measured between two stamps, so a fake clock makes them exact in tests. */
   readonly clock?: () => bigint;
+  /** Values kept from earlier scans, to share with this one's records (the daemon's; reuse.ts). */
+  readonly reuse?: ValueReuse;
 }
 
 /** What one scan shares across processes: the active security modules, stat'ed exe paths, and
@@ -49,6 +52,7 @@ interface ScanShared {
   readonly readLabels: LabelReader;
   readonly exeFiles: ExeFileCache;
   readonly net: NetCache;
+  readonly reuse: ValueReuse | undefined;
 }
 
 interface NetCache {
@@ -67,6 +71,7 @@ function scanShared(procRoot: string, options: SnapshotOptions): ScanShared {
     readLabels: createLabelReader(options.securityfs ?? securityfsFor(procRoot), procRoot),
     exeFiles: newExeFileCache(procRoot),
     net: { procRoot, others: new Map(), byTableFile: new Map() },
+    reuse: options.reuse,
   };
 }
 
@@ -163,7 +168,7 @@ function readProcess(dir: string, options: SnapshotOptions, skipped: SkipCounts,
       ppid: st.ppid,
       startTicks: st.startTicks,
       state: st.state,
-      comm: st.comm,
+      comm: options.reuse === undefined ? st.comm : options.reuse.text(st.comm),
       isKernelThread: (st.flags & PF_KTHREAD) !== 0,
       cpuTicks: st.utimeTicks + st.stimeTicks,
       utimeTicks: st.utimeTicks,
@@ -195,12 +200,13 @@ function readFields(dir: string, rec: Mutable<ProcessRecord>, want: FieldMask, o
   if (want & Field.status) {
     const r = readBytes(`${dir}/status`);
     if (isFailure(r)) {
-      if (!noteUnknown(rec, "status", r, skipped)) return false;
+      if (!noteUnknown(rec, "status", r, skipped, shared.reuse)) return false;
     } else {
       try {
         const st = parseStatus(r.text, `${dir}/status`);
-        rec.uids = st.uids;
-        rec.gids = st.gids;
+        const reuse = shared.reuse;
+        rec.uids = reuse === undefined ? st.uids : reuse.ids(st.uids);
+        rec.gids = reuse === undefined ? st.gids : reuse.ids(st.gids);
         if (st.rssKib !== undefined) rec.rssKib = st.rssKib;
         if (st.contextSwitches !== undefined) rec.contextSwitches = st.contextSwitches;
       } catch (err) {
@@ -213,7 +219,7 @@ function readFields(dir: string, rec: Mutable<ProcessRecord>, want: FieldMask, o
   if (want & Field.cmdline) {
     const r = readBytes(`${dir}/cmdline`, options.cmdlineCapBytes ?? 32 * 1024);
     if (isFailure(r)) {
-      if (!noteUnknown(rec, "cmdline", r, skipped)) return false;
+      if (!noteUnknown(rec, "cmdline", r, skipped, shared.reuse)) return false;
     } else {
       rec.argv = parseCmdline(r.text);
       if (r.truncated) rec.argvTruncated = true;
@@ -227,15 +233,16 @@ function readFields(dir: string, rec: Mutable<ProcessRecord>, want: FieldMask, o
       // A live process without exe is a value, not an error: kernel threads, zombies, and
       // processes whose leader thread exited (proc(5)). ENOENT here is that case.
       if (r.failure === "vanished") rec.hasNoExe = true;
-      else noteUnknown(rec, "exe", r, skipped);
+      else noteUnknown(rec, "exe", r, skipped, shared.reuse);
     } else {
-      rec.exe = parseExeLink(r);
+      const exe = parseExeLink(r);
+      rec.exe = shared.reuse === undefined ? exe : shared.reuse.exe(exe);
     }
   }
   if (want & Field.label) {
     const r = shared.readLabels(dir);
     if (isFailure(r)) {
-      if (!noteUnknown(rec, "label", r, skipped)) return false;
+      if (!noteUnknown(rec, "label", r, skipped, shared.reuse)) return false;
     } else {
       rec.labels = r;
     }
@@ -245,7 +252,7 @@ function readFields(dir: string, rec: Mutable<ProcessRecord>, want: FieldMask, o
   if ((want & Field.exeFile) !== 0 && rec.exe !== undefined) {
     const r = readExeFile(dir, rec.exe, shared.exeFiles);
     if (isFailure(r)) {
-      if (!noteUnknown(rec, "exeFile", r, skipped)) return false;
+      if (!noteUnknown(rec, "exeFile", r, skipped, shared.reuse)) return false;
     } else {
       rec.exeFile = r;
     }
@@ -254,7 +261,7 @@ function readFields(dir: string, rec: Mutable<ProcessRecord>, want: FieldMask, o
   if ((want & Field.scriptFile) !== 0 && rec.argv !== undefined) {
     const r = readScriptFile(dir, rec.argv, shared.exeFiles);
     if (isFailure(r)) {
-      if (!noteUnknown(rec, "scriptFile", r, skipped)) return false;
+      if (!noteUnknown(rec, "scriptFile", r, skipped, shared.reuse)) return false;
     } else {
       rec.scriptFile = r;
     }
@@ -262,7 +269,7 @@ function readFields(dir: string, rec: Mutable<ProcessRecord>, want: FieldMask, o
   if (want & Field.fds) {
     const r = readFdUsage(dir);
     if (isFailure(r)) {
-      if (!noteUnknown(rec, "fds", r, skipped)) return false;
+      if (!noteUnknown(rec, "fds", r, skipped, shared.reuse)) return false;
     } else {
       rec.fds = r;
     }
@@ -270,25 +277,25 @@ function readFields(dir: string, rec: Mutable<ProcessRecord>, want: FieldMask, o
   if (want & Field.io) {
     const r = readParsed(dir, "io", parseIo, skipped);
     if (r === "gone") return false;
-    if (isFailure(r)) noteUnknown(rec, "io", r, skipped);
+    if (isFailure(r)) noteUnknown(rec, "io", r, skipped, shared.reuse);
     else if (r !== undefined) rec.io = r;
   }
   if (want & Field.cgroup) {
     const r = readParsed(dir, "cgroup", parseCgroup, skipped);
     if (r === "gone") return false;
-    if (isFailure(r)) noteUnknown(rec, "cgroup", r, skipped);
+    if (isFailure(r)) noteUnknown(rec, "cgroup", r, skipped, shared.reuse);
     else if (r !== undefined) rec.cgroup = r;
   }
   if (want & Field.sockets) {
     const inodes = readSocketInodes(dir);
     if (isFailure(inodes)) {
-      if (!noteUnknown(rec, "sockets", inodes, skipped)) return false;
+      if (!noteUnknown(rec, "sockets", inodes, skipped, shared.reuse)) return false;
       const around = namespaceTables(dir, shared.net);
       if (around !== undefined) rec.namespaceListening = around;
     } else {
       const tables = tablesOf(dir, rec, shared.net);
       if (isNetTableFailure(tables)) {
-        noteUnknown(rec, "sockets", { failure: tables.failure === "vanished" ? "other" : tables.failure, code: `net/${tables.file}: ${tables.code}` }, skipped);
+        noteUnknown(rec, "sockets", { failure: tables.failure === "vanished" ? "other" : tables.failure, code: `net/${tables.file}: ${tables.code}` }, skipped, shared.reuse);
       } else {
         const held = new Set(inodes);
         rec.listening = tables.filter((s) => held.has(s.inode));
@@ -372,7 +379,7 @@ function readParsed<T>(dir: string, file: string, parse: (text: string, path: st
 }
 
 /** Records an unreadable field. Returns false when the failure means the process is gone. */
-function noteUnknown(rec: Mutable<ProcessRecord>, field: FieldName, r: ReadFailure, skipped: SkipCounts): boolean {
+function noteUnknown(rec: Mutable<ProcessRecord>, field: FieldName, r: ReadFailure, skipped: SkipCounts, reuse: ValueReuse | undefined): boolean {
   if (r.failure === "vanished") {
     skipped.vanished++;
     return false;
@@ -380,7 +387,7 @@ function noteUnknown(rec: Mutable<ProcessRecord>, field: FieldName, r: ReadFailu
   if (r.failure === "denied") skipped.denied++;
   else if (r.failure === "other") skipped.other++;
   rec.unknownMask |= Field[field];
-  rec.unknownWhy = { ...rec.unknownWhy, [field]: r.code };
+  rec.unknownWhy = rec.unknownWhy === undefined && reuse !== undefined ? reuse.unknownWhy(field, r.code) : { ...rec.unknownWhy, [field]: r.code };
   return true;
 }
 

@@ -1,7 +1,9 @@
 import { DEFAULT_INTERPRETERS } from "../../src/rules/interpreters.js";
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { lifetimeFigures, windowFigures } from "../../src/evaluate/cpu.js";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { type CpuFigures, lifetimeFigures, windowFigures } from "../../src/evaluate/cpu.js";
 import { makeInterpreterSet } from "../../src/evaluate/names.js";
 import { confirmRunaways, evaluateRunaway, type RunawaySettings } from "../../src/evaluate/runaway.js";
 import { evaluateRules } from "../../src/evaluate/verdict.js";
@@ -31,6 +33,23 @@ describe("window figures", () => {
     ["a process seen once has no figure, not 0", proc({ pid: 9, comm: "new", startTicks: 1100, cpuTicks: 0 }), undefined],
   ];
   for (const [what, rec, want] of cases) test(what, () => assert.equal(figures(rec), want));
+
+  test("the figures do not keep the previous snapshot's records alive", async () => {
+    // The daemon keeps its latest figures for a whole scan interval: holding the records there
+    // doubled its live heap. Collect with V8's gc, exposed for this test only.
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const make = (): { figures: CpuFigures; record: WeakRef<ProcessRecord> } => {
+      const rec = proc({ pid: 7, comm: "held", startTicks: 500, cpuTicks: 100 });
+      return { figures: windowFigures(snap(10, [rec]), BigInt(12 * 1e9), 100), record: new WeakRef(rec) };
+    };
+    const { figures: f, record } = make();
+    // WeakRef targets stay alive until the current job ends.
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    assert.equal(record.deref(), undefined);
+    assert.equal(f(proc({ pid: 7, comm: "held", startTicks: 500, cpuTicks: 300 })), 100, "the figures still hold what they need");
+  });
 
   test("another tick rate (250 Hz) is honoured", () => {
     const f = windowFigures(before, BigInt(12 * 1e9), 250);

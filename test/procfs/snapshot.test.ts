@@ -5,6 +5,7 @@ import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { Worker } from "node:worker_threads";
+import { createValueReuse } from "../../src/procfs/reuse.js";
 import { readMoreFields, readOneProcess, takeSnapshot } from "../../src/procfs/snapshot.js";
 import { Field, type ProcessRecord } from "../../src/procfs/types.js";
 import { haveRoot } from "../helpers/e2e.js";
@@ -126,6 +127,38 @@ describe("takeSnapshot on a written tree", () => {
     assert.ok(rec !== undefined);
     const gone = tree({});
     assert.equal(readMoreFields(gone, rec, Field.cmdline), rec);
+  });
+});
+
+describe("takeSnapshot with values reused across scans (the daemon's)", () => {
+  test("records equal those of a scan without reuse; unchanged values are the earlier scan's objects", () => {
+    const root = tree({
+      1: proc({ pid: 1, comm: "systemd", ppid: 0 }),
+      20: proc({ pid: 20, comm: "worker", uid: 1000 }),
+      21: proc({ pid: 21, comm: "worker", uid: 1000 }),
+      22: proc({ pid: 22, comm: "setuid" }, { status: statusText({ pid: 22, name: "setuid", uid: [1000, 0, 1000, 0], gid: 1000 }) }),
+      23: proc({ pid: 23, comm: "unlinked" }, { exe: link("/usr/sbin/unlinked (deleted)"), "attr/current": null }),
+      24: proc({ pid: 24, comm: "unlabeled" }, { "attr/current": null }),
+    });
+    const reuse = createValueReuse();
+    const first = takeSnapshot(root, { plan: () => ALL, checkVisibility: false, reuse });
+    const second = takeSnapshot(root, { plan: () => ALL, checkVisibility: false, reuse });
+    const plain = takeSnapshot(root, { plan: () => ALL, checkVisibility: false });
+    assert.deepEqual(second.processes, plain.processes);
+    assert.deepEqual(first.processes, plain.processes);
+    const [a, b] = [byPid(first.processes), byPid(second.processes)];
+    for (const pid of [1, 20, 21, 23]) {
+      assert.equal(b.get(pid)?.exe, a.get(pid)?.exe, `exe of ${pid}`);
+      assert.equal(b.get(pid)?.uids, a.get(pid)?.uids, `uids of ${pid}`);
+    }
+    // One object for equal values within a scan too.
+    assert.equal(b.get(20)?.uids, b.get(21)?.uids);
+    assert.ok(b.get(23)?.unknownWhy?.label !== undefined, "the missing attr/current leaves the label unknown");
+    assert.equal(b.get(23)?.unknownWhy, b.get(24)?.unknownWhy);
+    assert.deepEqual(b.get(23)?.exe, { path: "/usr/sbin/unlinked", deleted: true });
+    // A set of unequal ids is the scan's own.
+    assert.notEqual(b.get(22)?.uids, a.get(22)?.uids);
+    assert.deepEqual(b.get(22)?.uids, { real: 1000, effective: 0, saved: 1000, fs: 0 });
   });
 });
 
