@@ -172,7 +172,10 @@ function watchProcessTable(): { phase(name: string): void; stop(): void; ranges(
 /** The node flags cli.js's shell lines (src/bin/launch.sh) start the daemon with, in its last
  * line `exec node FLAGS "$0" "$@"`: what an operator runs. */
 function launchNodeFlags(): string[] {
-  const m = /^exec node((?: --?[\w-]+(?:=\S+)?)*) "\$0" "\$@"$/m.exec(readFileSync(cli, "utf8").slice(0, 8192));
+  // The shell lines end where the JavaScript's never-run here-document starts.
+  const text = readFileSync(cli, "utf8");
+  const shell = text.slice(0, text.indexOf("\n: <<'NOT_SHELL'"));
+  const m = /^exec node((?: --?[\w-]+(?:=\S+)?)*) "\$0" "\$@"$/m.exec(shell);
   if (m === null) throw new Error(`${cli}: no \`exec node FLAGS "$0" "$@"\` line in its shell lines`);
   return (m[1] ?? "").trim().split(" ").filter((f) => f !== "");
 }
