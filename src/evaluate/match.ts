@@ -85,14 +85,18 @@ function matchSelector(sel: Selector, rec: ProcessRecord, ctx: MatchContext): Ou
   const isInterp = !rec.isKernelThread && ctx.interpreters.has(rec.comm);
   const pending = need(rec, Field.exe | (isInterp ? Field.cmdline : 0));
   if (pending) return pending;
-  if (rec.exe !== undefined && sel.pattern.test(rec.exe.path)) return confirmExeFile(rec, "");
+  if (rec.exe !== undefined && pathMatches(sel, rec.exe.path)) return confirmExeFile(rec, "");
   // The script path comes from argv: confirmed by the file the process holds or by its root.
   if (isInterp && rec.argv !== undefined) {
     const script = scriptOf(rec.comm, rec.argv);
-    if (script !== undefined && script.startsWith("/") && sel.pattern.test(script)) return confirmScriptFile(rec, script);
+    if (script !== undefined && script.startsWith("/") && pathMatches(sel, script)) return confirmScriptFile(rec, script);
   }
   if (rec.exe === undefined && rec.hasNoExe !== true) return { kind: "unknown", why: unknownWhy(rec, "exe") };
   return NO;
+}
+
+function pathMatches(sel: Extract<Selector, { kind: "path" }>, path: string): boolean {
+  return sel.literal ? path === sel.path : sel.pattern.test(path);
 }
 
 /** The exe path matched: count the process only if it runs the file at that path (exe-file.ts). */

@@ -42,11 +42,9 @@ export function indexRules(rules: readonly CountRule[], interpreters: Interprete
       if (sel.name.length > COMM_BYTES) add(byCommPrefix, sel.name.slice(0, COMM_BYTES), i);
     } else {
       pathRules.push(i);
-      // The glob compiler treats only these characters specially; anything else is literal, so
-      // the pattern ^path$ holds exactly for the path itself.
-      const magic = sel.path.search(/[*?[\\]/);
-      if (magic >= 0) globPaths.push({ i, prefix: sel.path.slice(0, magic) });
-      else add(byPath, sel.path, i);
+      // A literal pattern holds exactly for the path itself.
+      if (sel.literal) add(byPath, sel.path, i);
+      else globPaths.push({ i, prefix: sel.path.slice(0, sel.path.search(/[*?[\\]/)) });
     }
   });
   const hasNames = nameRules.length > 0;

@@ -10,7 +10,7 @@ import type { CpuFigures } from "../evaluate/cpu.js";
 import { confirmProbes } from "../evaluate/probe.js";
 import type { Measurement, MeasureSetup } from "./measure.js";
 import { readBootTimeMs } from "../procfs/clock.js";
-import { checkProcRoot, describeProcRootProblem, failedRootSnapshot, type ProcRootProblem } from "../procfs/root.js";
+import { describeProcRootProblem, failedRootSnapshot, listProcRoot, type ProcRootProblem } from "../procfs/root.js";
 import { createValueReuse } from "../procfs/reuse.js";
 import { type ScanPlan, takeSnapshotYielding } from "../procfs/snapshot.js";
 import type { SkipCounts, Snapshot } from "../procfs/types.js";
@@ -143,12 +143,13 @@ function withResourcePlan(plan: ScanPlan, settings: ScanSettings): ScanPlan {
 /** A root that went away (unmounted, renamed) fails this scan, not the daemon: no process seen,
  * every rule that could fail unknown, and the next scan tries again. */
 const readTolerant: StepReader = async (procRoot, options) => {
-  const problem = checkProcRoot(procRoot);
-  if (problem !== undefined) return failed(problem, options.clock);
+  const listed = listProcRoot(procRoot);
+  if (!("names" in listed)) return failed(listed, options.clock);
   try {
-    return { snapshot: await takeSnapshotYielding(procRoot, options) };
+    return { snapshot: await takeSnapshotYielding(procRoot, { ...options, names: listed.names }) };
   } catch (err) {
-    // Gone between the check and the listing: the same failure. Anything else is a bug.
+    // Gone after the listing, when the scan reads the root's own files: the same failure.
+    // Anything else is a bug.
     const { code, path } = err as NodeJS.ErrnoException;
     if (typeof code !== "string" || path !== procRoot) throw err;
     return failed({ kind: "unreadable", procRoot, code }, options.clock);

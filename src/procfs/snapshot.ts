@@ -19,6 +19,7 @@ import { Field, type FieldMask, type FieldName, type ListeningSocket, type Proce
 import type { ValueReuse } from "./reuse.js";
 import { readVisibility } from "./visibility.js";
 import { readUptime } from "./clock.js";
+import { isPidName } from "./root.js";
 
 /** Given what is known of a process so far, which optional fields are still wanted. Called again
  * after each round of reads (a name found in cmdline may make a user check necessary). */
@@ -44,6 +45,8 @@ export interface SnapshotOptions {
   readonly clock?: () => bigint;
   /** Values kept from earlier scans, to share with this one's records (the daemon's; reuse.ts). */
   readonly reuse?: ValueReuse;
+  /** The root's entries when the caller listed it already (root.ts listProcRoot). */
+  readonly names?: readonly string[];
 }
 
 /** What one scan shares across processes: the active security modules, stat'ed exe paths, and
@@ -121,7 +124,7 @@ function beginScan(procRoot: string, options: SnapshotOptions) {
   const shared = scanShared(procRoot, options);
   let unreadable = 0;
   return {
-    names: readdirSync(procRoot),
+    names: options.names ?? readdirSync(procRoot),
     visit(name: string): void {
       if (!isPidName(name)) return; // only PID directories; never probe numeric ranges
       const rec = readProcess(`${procRoot}/${name}`, options, skipped, shared);
@@ -141,17 +144,6 @@ function beginScan(procRoot: string, options: SnapshotOptions) {
       };
     },
   };
-}
-
-/** All decimal digits. The first character alone is not enough: a fixture tree, or a /host/proc
- * bind that holds other entries, may have names such as "1x" or "2.old". */
-function isPidName(name: string): boolean {
-  if (name.length === 0) return false;
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
 }
 
 function readProcess(dir: string, options: SnapshotOptions, skipped: SkipCounts, shared: ScanShared): ProcessRecord | "unreadable" | undefined {

@@ -107,7 +107,8 @@ export function parseWarnRange(text: string, range: CountRange, fail: (reason: s
 export function parseSelector(text: string, fail: (reason: string) => never): Selector {
   if (text === "") fail("no process name before ':'");
   if (text.startsWith("/")) {
-    return { kind: "path", path: toBytes(text), pattern: globOrFail(text, true, fail) };
+    // The glob compiler (pattern.ts compileGlob) treats only these characters specially.
+    return { kind: "path", path: toBytes(text), pattern: globOrFail(text, true, fail), literal: !/[*?[\\]/.test(text) };
   }
   if (hasGlobMagic(text)) fail("glob characters (*?[) are not allowed in a name; use a /path selector or exe=");
   return { kind: "name", name: toBytes(text) };

@@ -19,7 +19,12 @@ export type Selector =
   /** Matches the process name: comm, the script of an interpreter, or a long name via exe/argv[0]. */
   | { readonly kind: "name"; readonly name: string }
   /** Matches the executable path (or an interpreter's script path); glob characters allowed. */
-  | { readonly kind: "path"; readonly path: string; readonly pattern: RegExp };
+  | {
+    readonly kind: "path"; readonly path: string; readonly pattern: RegExp;
+    /** No glob character (*?[ or \\): `pattern` holds for `path` itself and nothing else, so a
+     * string comparison decides it (a scan asks up to three times per process). */
+    readonly literal: boolean;
+  };
 
 /** An IP address literal from a rule (listen=ADDR:PORT, tcp://ADDR:PORT); see address.ts. */
 export interface IpAddress {

@@ -1,6 +1,7 @@
 // Globs and linear-time regexes as rules use them: compiled once, matched against byte strings.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { parseSelector } from "../../src/rules/oneliner.js";
 import { compileGlob, compileLinearRegex, hasGlobMagic, toBytes } from "../../src/rules/pattern.js";
 
 describe("compileGlob", () => {
@@ -64,5 +65,26 @@ describe("compileLinearRegex", () => {
   ];
   for (const [source, message] of errors) {
     test(`refuses ${JSON.stringify(source.slice(0, 20))}`, () => assert.throws(() => compileLinearRegex(source), { message }));
+  }
+});
+
+describe("path selectors: literal ones are decided by string comparison", () => {
+  const fail = (reason: string): never => {
+    throw new Error(reason);
+  };
+  const selectors = ["/usr/sbin/sshd", "/usr/bin/python3.11", "/srv/(x)|y+", "/opt/café/run", "/a b/$^.{2}", "/usr/sbin/*", "/srv/a\\*b", "/srv/[ab]", "/srv/x?"];
+  const subjects = [
+    "/usr/sbin/sshd", "/usr/sbin/sshdx", "/usr/sbin/ssh", "/usr/bin/python3.11", "/usr/bin/python3x11", "/srv/(x)|y+", "/srv/y", "/srv/x",
+    toBytes("/opt/café/run"), "/opt/café/run", "/a b/$^.{2}", "/a b/$^x{2}", "/srv/a*b", "/srv/a\\*b", "/srv/a", "/srv/[ab]", "/srv/x?", "/srv/xy", "/usr/sbin/sshd\n",
+  ];
+  for (const text of selectors) {
+    test(text, () => {
+      const sel = parseSelector(text, fail);
+      assert.equal(sel.kind, "path");
+      if (sel.kind !== "path") return;
+      assert.equal(sel.literal, !hasGlobMagic(text) && !text.includes("\\"), "literal exactly when no glob character or escape");
+      if (!sel.literal) return;
+      for (const subject of subjects) assert.equal(subject === sel.path, sel.pattern.test(subject), `${text} against ${JSON.stringify(subject)}`);
+    });
   }
 });
