@@ -137,15 +137,19 @@ async function main(): Promise<void> {
     out.push(`procwatch rules bench: ${PROCESSES} processes in a generated fixture tree (${root}), ${coreCount()} cores, node ${process.version}`);
     out.push(`1-minute load average ${load0} before, ${loadavg()[0]?.toFixed(2)} after. In-process medians of ${RUNS} rounds (order alternating, one warm-up):`);
     out.push(`"scan" reads the same files the rules made the check read, with no rule logic; "check" is runCheck, the`);
-    out.push(`scanner child's whole work (parse, plan, scan, evaluate, details, format); "beyond" = check - scan`);
+    out.push(`scanner child's whole work (parse, plan, scan, evaluate, details, format); "beyond" = the median over the rounds`);
+    out.push(`of check - scan within a round (the two run back to back, so a slow spell of the host moves both; the`);
+    out.push(`difference of the two medians is printed beside it)`);
     out.push(`(target ≤ ${TARGET_BEYOND_MS} ms at 1,000 rules). "CLI" is the shipped check end to end, median of ${CLI_RUNS}.`);
     out.push("");
-    out.push(["rules", "scan ms", "check ms", "beyond ms", "target", "CLI ms"].map((h, i) => h.padEnd([24, 10, 10, 11, 9, 8][i] as number)).join(""));
+    const widths = [24, 10, 10, 11, 9, 14, 8];
+    out.push(["rules", "scan ms", "check ms", "beyond ms", "target", "of medians", "CLI ms"].map((h, i) => h.padEnd(widths[i] as number)).join(""));
     for (const r of rows) {
-      const beyond = median(r.checkMs) - median(r.scanMs);
+      const beyond = median(r.checkMs.map((c, i) => c - (r.scanMs[i] as number)));
+      const ofMedians = median(r.checkMs) - median(r.scanMs);
       const target = r.rules >= 1000 ? (beyond <= TARGET_BEYOND_MS ? "met" : "MISSED") : "-";
-      out.push([r.label, median(r.scanMs).toFixed(1), median(r.checkMs).toFixed(1), beyond.toFixed(1), target, median(r.cliMs).toFixed(0)]
-        .map((c, i) => c.padEnd([24, 10, 10, 11, 9, 8][i] as number)).join("").trimEnd());
+      out.push([r.label, median(r.scanMs).toFixed(1), median(r.checkMs).toFixed(1), beyond.toFixed(1), target, ofMedians.toFixed(1), median(r.cliMs).toFixed(0)]
+        .map((c, i) => c.padEnd(widths[i] as number)).join("").trimEnd());
     }
     out.push("");
     out.push(`CLI command: env ${UNSET.map((v) => `-u ${v}`).join(" ")} node ${cli} check --proc-root TREE RULE... (rules as listed in bench/rules.ts)`);

@@ -50,11 +50,13 @@ export function indexRules(rules: readonly CountRule[], interpreters: Interprete
   const hasNames = nameRules.length > 0;
   const hasPaths = pathRules.length > 0;
 
-  const nameCandidates = (rec: ProcessRecord): readonly number[] => {
+  // isInterp: not a kernel thread and an interpreter's comm, found once per call by the callers
+  // below (a Map look-up per process and plan round otherwise repeated up to three times).
+  const nameCandidates = (rec: ProcessRecord, isInterp: boolean): readonly number[] => {
     // Kernel threads answer to comm alone; an interpreter to its script once argv is read, and to
     // every name rule (need or unknown) before that or when argv cannot be read.
     let counted = rec.comm;
-    if (!rec.isKernelThread && interpreters.has(rec.comm)) {
+    if (isInterp) {
       const name = countedName(rec, interpreters);
       if (typeof name !== "string") return nameRules;
       counted = name;
@@ -65,8 +67,7 @@ export function indexRules(rules: readonly CountRule[], interpreters: Interprete
     return join(exact, long);
   };
 
-  const pathCandidates = (rec: ProcessRecord): readonly number[] => {
-    const isInterp = !rec.isKernelThread && interpreters.has(rec.comm);
+  const pathCandidates = (rec: ProcessRecord, isInterp: boolean): readonly number[] => {
     // Not read yet: every path rule asks for it. Unreadable: every path rule is undecided.
     if ((rec.readMask & (Field.exe | (isInterp ? Field.cmdline : 0))) !== (Field.exe | (isInterp ? Field.cmdline : 0))) return pathRules;
     if (rec.exe === undefined && rec.hasNoExe !== true) return pathRules;
@@ -90,9 +91,10 @@ export function indexRules(rules: readonly CountRule[], interpreters: Interprete
   };
 
   const candidates = (rec: ProcessRecord): readonly number[] => {
-    const names = hasNames ? nameCandidates(rec) : NONE;
+    const isInterp = !rec.isKernelThread && interpreters.has(rec.comm);
+    const names = hasNames ? nameCandidates(rec, isInterp) : NONE;
     // Name and path rules are apart: no position can be in both lists.
-    return hasPaths ? concat(names, pathCandidates(rec)) : names;
+    return hasPaths ? concat(names, pathCandidates(rec, isInterp)) : names;
   };
 
   return {
@@ -101,18 +103,18 @@ export function indexRules(rules: readonly CountRule[], interpreters: Interprete
       if (ctx.excluded.has(rec.pid)) return 0;
       const isInterp = !rec.isKernelThread && interpreters.has(rec.comm);
       let mask = 0;
-      let names = hasNames ? nameCandidates(rec) : NONE;
-      if (hasNames && isInterp && (rec.readMask & Field.cmdline) === 0) {
-        // Every name rule asks for argv first (the script is the name): one answer for all.
-        mask |= Field.cmdline;
-        names = NONE;
+      let names = NONE;
+      if (hasNames) {
+        // An interpreter's name is its script: every name rule asks for argv first, one answer for all.
+        if (isInterp && (rec.readMask & Field.cmdline) === 0) mask |= Field.cmdline;
+        else names = nameCandidates(rec, isInterp);
       }
-      let paths = hasPaths ? pathCandidates(rec) : NONE;
-      const selectorFields = Field.exe | (isInterp ? Field.cmdline : 0);
-      if (hasPaths && (rec.readMask & selectorFields) !== selectorFields) {
+      let paths = NONE;
+      if (hasPaths) {
         // Every path rule asks for the exe (and an interpreter's argv) first: one answer for all.
-        mask |= selectorFields & ~rec.readMask;
-        paths = NONE;
+        const selectorFields = Field.exe | (isInterp ? Field.cmdline : 0);
+        if ((rec.readMask & selectorFields) !== selectorFields) mask |= selectorFields & ~rec.readMask;
+        else paths = pathCandidates(rec, isInterp);
       }
       for (const i of names) mask |= fieldsNeeded(rules[i] as CountRule, rec, ctx);
       for (const i of paths) mask |= fieldsNeeded(rules[i] as CountRule, rec, ctx);
