@@ -5,8 +5,9 @@
 // heap has grown by GROWTH_BYTES since the last one kept RSS under 90 MB for +3-7 %. Since scans
 // share unchanged values with the previous one (procfs/reuse.ts) and CPU windows keep two numbers
 // per process instead of the records (evaluate/cpu.ts), a scan at 5,000 processes promotes about
-// half as much, so collecting at 8 MB runs about as often as 16 MB did before, and lowers the peak: RSS max
-// 79 MB instead of 86 MB at 5,000 processes, CPU per scan within the noise (side by side, 50 s).
+// half as much, so collecting at 8 MB runs about as often as 16 MB did before and lowers the
+// peak: RSS max 79 MB instead of 86 MB at 5,000 processes, CPU per scan within the noise (two
+// daemons side by side for 50 s).
 import { getHeapStatistics } from "node:v8";
 
 const GROWTH_BYTES = 8 * 1024 * 1024;

@@ -1,7 +1,8 @@
 // Whether a directory is a proc filesystem procwatch can scan: checked once before a check,
-// explain, run or validate starts, and before each of the daemon's scans. A wrong --proc-root
-// (/host for /host/proc, /tmp) would otherwise read as "no processes": every 0-0 rule green.
-// Cheap by design: it reads directory entries only until the first process directory.
+// explain, run or validate starts (checkProcRoot), and on the listing each daemon scan reads
+// (listProcRoot). A wrong --proc-root (/host for /host/proc, /tmp) would otherwise read as "no
+// processes": every 0-0 rule green. checkProcRoot reads entries only until the first process
+// directory.
 import { opendirSync, readdirSync, statSync } from "node:fs";
 import type { Snapshot } from "./types.js";
 
@@ -96,7 +97,7 @@ function isDirectory(path: string): boolean {
   try {
     return statSync(path).isDirectory();
   } catch (err) {
-    errnoOf(err);
+    errnoOf(err); // anything but an errno is a bug, and is thrown
     return false;
   }
 }

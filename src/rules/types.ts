@@ -21,8 +21,8 @@ export type Selector =
   /** Matches the executable path (or an interpreter's script path); glob characters allowed. */
   | {
     readonly kind: "path"; readonly path: string; readonly pattern: RegExp;
-    /** No glob character (*?[ or \\): `pattern` holds for `path` itself and nothing else, so a
-     * string comparison decides it (a scan asks up to three times per process). */
+    /** No glob character (*, ?, [ or a backslash): `pattern` holds for `path` itself and nothing
+     * else, so a string comparison decides it (a scan asks up to three times per process). */
     readonly literal: boolean;
   };
 
